@@ -1,0 +1,28 @@
+import { defineConfig } from 'vitest/config';
+
+// One run, two suites: fast unit tests (no network, no clock) and end-to-end tests that start
+// real programs on loopback. The e2e suite runs its files one at a time: they share ports ranges,
+// podman storage and the 2-core machine, and their timings are easier to read in sequence.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'unit',
+          include: ['tools/deploy-plugin/test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          environment: 'node',
+          fileParallelism: false,
+          testTimeout: 180_000,
+          hookTimeout: 180_000,
+        },
+      },
+    ],
+  },
+});
