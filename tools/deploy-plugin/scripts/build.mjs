@@ -1,0 +1,34 @@
+// Builds the publishable plugin into dist/: compiled JavaScript (so a user's Nx loads it without
+// a TypeScript loader, fast) with its own package.json, executors.json and JSON schemas.
+// In this workspace the plugin runs from its TypeScript sources directly (Node 22 strips types).
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const dist = join(root, 'dist');
+rmSync(dist, { recursive: true, force: true });
+
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.lib.json')], { stdio: 'inherit' });
+
+const toJs = (p) => p.replace(/\.ts$/, '.js');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const { scripts: _s, nx: _n, devDependencies: _d, ...published } = pkg;
+published.main = toJs(pkg.main);
+published.types = pkg.types.replace(/\.ts$/, '.d.ts');
+published.bin = Object.fromEntries(Object.entries(pkg.bin).map(([k, v]) => [k, toJs(v)]));
+writeFileSync(join(dist, 'package.json'), `${JSON.stringify(published, null, 2)}\n`);
+
+const executors = JSON.parse(readFileSync(join(root, 'executors.json'), 'utf8'));
+for (const e of Object.values(executors.executors)) e.implementation = toJs(e.implementation);
+writeFileSync(join(dist, 'executors.json'), `${JSON.stringify(executors, null, 2)}\n`);
+
+for (const name of readdirSync(join(root, 'src/executors'))) {
+  mkdirSync(join(dist, 'src/executors', name), { recursive: true });
+  cpSync(join(root, 'src/executors', name, 'schema.json'), join(dist, 'src/executors', name, 'schema.json'));
+}
+for (const file of ['deploy.schema.json', 'README.md']) cpSync(join(root, file), join(dist, file));
+console.log(`built ${published.name}@${published.version} into ${dist}`);

@@ -1,0 +1,97 @@
+#!/usr/bin/env node
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { environmentOf, loadDeployFile } from '../config/load.ts';
+import { isUserError } from '../core/errors.ts';
+import { Ledger } from '../core/ledger.ts';
+import { EnvLock } from '../core/lock.ts';
+import { Redactor } from '../core/redact.ts';
+import { renderHistory } from './history.ts';
+import { renderPlan } from './plan.ts';
+import { readWorkspace } from './workspace.ts';
+
+const USAGE = `Usage: nx-deploy <command> [options]
+
+Commands:
+  plan --env <env> [--projects a,b]     print the ordered steps and commands of a deploy (runs nothing)
+  history --env <env> [--project p] [--json]
+                                        the deploy ledger of an environment
+  lock status --env <env>               who holds the environment's deploy lock
+  lock release --env <env> [--force]    remove a stale lock (--force: even if its holder runs)
+
+Run from the workspace root (or set NX_WORKSPACE_ROOT).`;
+
+class UsageError extends Error {}
+
+async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      env: { type: 'string' },
+      project: { type: 'string' },
+      projects: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      force: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const [command, sub] = positionals;
+  if (values.help || !command) {
+    console.log(USAGE);
+    return values.help ? 0 : 2;
+  }
+  const workspaceRoot = resolve(process.env.NX_WORKSPACE_ROOT ?? process.cwd());
+  const file = loadDeployFile(workspaceRoot);
+  if (!values.env) throw new UsageError(`${command} needs --env <environment> (one of: ${Object.keys(file.environments).join(', ')})`);
+  const { name: envName } = environmentOf(file, values.env);
+  const stateDir = resolve(workspaceRoot, file.stateDir);
+
+  switch (command) {
+    case 'plan': {
+      const ws = await readWorkspace();
+      console.log(renderPlan(ws, workspaceRoot, envName, values.projects?.split(',').map((p) => p.trim())));
+      return 0;
+    }
+    case 'history': {
+      const { records, damagedLines } = new Ledger(join(stateDir, 'ledger'), new Redactor()).read(envName);
+      const shown = values.project ? records.filter((r) => r.project === values.project) : records;
+      console.log(values.json ? JSON.stringify(shown, null, 2) : renderHistory(envName, shown, damagedLines));
+      return 0;
+    }
+    case 'lock': {
+      const lock = new EnvLock(join(stateDir, 'locks'), envName);
+      if (sub === 'status') {
+        const status = lock.status();
+        if (values.json) console.log(JSON.stringify(status ?? null, null, 2));
+        else if (!status) console.log(`${envName} is not locked.`);
+        else {
+          const h = status.holder;
+          console.log(`${envName} is locked by ${h.actor} on ${h.host} since ${h.since}: ${h.what} (process ${h.runPid})${status.stale ? ' - STALE: its processes are gone' : ''}`);
+        }
+        return 0;
+      }
+      if (sub === 'release') {
+        const released = lock.forceRelease(values.force);
+        console.log(released ? `released the ${envName} lock held by ${released.actor} (${released.what})` : `${envName} was not locked.`);
+        return 0;
+      }
+      throw new UsageError(`lock needs 'status' or 'release'`);
+    }
+    default:
+      throw new UsageError(`unknown command '${command}'`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`nx-deploy: ${(err as Error).message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    console.error(`nx-deploy: ${isUserError(err) ? err.message : (err as Error).stack}`);
+    process.exit(1);
+  },
+);
+

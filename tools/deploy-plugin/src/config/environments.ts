@@ -1,0 +1,118 @@
+import { z } from 'zod';
+
+/** The name of an environment variable. deploy.json names secrets; it never holds them. */
+export const variableName = z
+  .string()
+  .regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'expected the NAME of an environment variable (A-Z, 0-9, _), not its value' });
+
+const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
+const projectName = z.string().min(1);
+
+export const roleSchema = z.enum(['backend', 'frontend', 'package', 'none']);
+
+const serviceSchema = z.strictObject({
+  url: httpUrl.describe('Where the service answers in this environment (smoke tests and roll-out health use it)'),
+  healthPath: z.string().startsWith('/').default('/health'),
+  metricsPath: z.string().startsWith('/').optional(),
+});
+
+const triggerSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('health'),
+    consecutiveFailures: z.int().min(1).default(3),
+  }),
+  z.strictObject({
+    kind: z.literal('error-rate'),
+    max: z.number().min(0).max(1).describe('Fraction of 5xx responses, 0..1'),
+    consecutive: z.int().min(1).default(2),
+  }),
+  z.strictObject({
+    kind: z.literal('latency'),
+    quantile: z.number().gt(0).lt(1).default(0.95),
+    maxMs: z.number().positive(),
+    consecutive: z.int().min(1).default(2),
+  }),
+]);
+
+const alertSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('slack'), webhookVariable: variableName }),
+  z.strictObject({ type: z.literal('webhook'), urlVariable: variableName }),
+]);
+
+export const environmentSchema = z.strictObject({
+  description: z.string().optional(),
+  branch: z.string().min(1).optional().describe('The git branch that deploys to this environment'),
+  approval: z
+    .strictObject({
+      required: z.boolean(),
+      approverVariable: variableName.default('DEPLOY_APPROVER').describe('Set by CI to the approving reviewer'),
+    })
+    .default({ required: false, approverVariable: 'DEPLOY_APPROVER' }),
+  runtime: z.enum(['process']).default('process').describe('How backend services are rolled out'),
+  database: z
+    .strictObject({
+      urlVariable: variableName.optional().describe('Variable holding the database URL (a secret)'),
+      url: z
+        .string()
+        .startsWith('file:', { error: 'only a file: (SQLite) URL may be written here; put other URLs in the variable named by urlVariable' })
+        .optional(),
+    })
+    .refine((d) => d.urlVariable || d.url, { error: 'set urlVariable (or url for a local SQLite file)' })
+    .optional(),
+  services: z.record(projectName, serviceSchema).default({}),
+  npm: z
+    .strictObject({ registry: httpUrl, distTag: z.string().min(1), tokenVariable: variableName.optional() })
+    .optional(),
+  crates: z
+    .strictObject({ registry: z.string().min(1), index: z.string().optional(), tokenVariable: variableName.optional() })
+    .optional(),
+  containers: z
+    .strictObject({ registry: z.string().min(1), usernameVariable: variableName.optional(), passwordVariable: variableName.optional() })
+    .optional(),
+  cdn: z.strictObject({ target: z.string().min(1), publicUrl: httpUrl }).optional(),
+  rollback: z.strictObject({ triggers: z.array(triggerSchema).default([]) }).default({ triggers: [] }),
+  alerts: z.array(alertSchema).default([]),
+  secrets: z.array(variableName).default([]).describe('Variables whose values are redacted from all output'),
+  ephemeralSecrets: z
+    .array(variableName)
+    .default([])
+    .describe('Secrets generated per deploy when unset (for environments without approval, e.g. development)'),
+});
+
+export const deployFileSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    stateDir: z.string().default('.nx-deploy').describe('Ledger, locks, backups and local service state, relative to the workspace'),
+    environments: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), environmentSchema),
+    projects: z
+      .record(projectName, z.strictObject({ role: roleSchema.optional() }))
+      .default({})
+      .describe('Per-project overrides of what inference decided'),
+  })
+  .superRefine((file, ctx) => {
+    for (const [name, env] of Object.entries(file.environments)) {
+      if (env.approval.required && env.ephemeralSecrets.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['environments', name, 'ephemeralSecrets'],
+          message: 'an environment that requires approval must take its secrets from real variables, not generated ones',
+        });
+      }
+    }
+  });
+
+export type DeployFile = z.infer<typeof deployFileSchema>;
+export type Environment = z.infer<typeof environmentSchema>;
+export type Role = z.infer<typeof roleSchema>;
+
+/** Every variable an environment names as holding a secret: all of them are redacted. */
+export function secretVariables(env: Environment): string[] {
+  const names = new Set<string>([...env.secrets, ...env.ephemeralSecrets]);
+  const add = (v: string | undefined) => v && names.add(v);
+  add(env.database?.urlVariable);
+  add(env.npm?.tokenVariable);
+  add(env.crates?.tokenVariable);
+  add(env.containers?.passwordVariable);
+  for (const a of env.alerts) add(a.type === 'slack' ? a.webhookVariable : a.urlVariable);
+  return [...names];
+}

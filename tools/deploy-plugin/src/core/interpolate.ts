@@ -1,0 +1,30 @@
+import { UserError } from './errors.ts';
+
+const REF = /\$\{([A-Z_][A-Z0-9_]*)\}/g;
+
+/** Names of the variables a template refers to with ${NAME}. */
+export function referencedVariables(template: string): string[] {
+  return [...template.matchAll(REF)].map((m) => m[1]!);
+}
+
+/**
+ * Fills ${NAME} from the environment. An unset variable is an error naming it and where it was
+ * used; in plan mode (`lenient`) the reference is kept as written.
+ */
+export function interpolate(template: string, environ: NodeJS.ProcessEnv, where: string, lenient = false): string {
+  return template.replace(REF, (ref, name: string) => {
+    const value = environ[name];
+    if (value !== undefined && value !== '') return value;
+    if (lenient) return ref;
+    throw new UserError(`${where} uses \${${name}}, but the environment variable ${name} is not set. Set it and deploy again.`);
+  });
+}
+
+export function interpolateRecord(
+  record: Record<string, string>,
+  environ: NodeJS.ProcessEnv,
+  where: string,
+  lenient = false,
+): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).map(([k, v]) => [k, interpolate(v, environ, `${where} ${k}`, lenient)]));
+}

@@ -1,0 +1,90 @@
+import { appendFileSync, existsSync, mkdirSync, readFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Redactor } from './redact.ts';
+
+export type LedgerStatus = 'started' | 'succeeded' | 'failed' | 'rolled_back' | 'aborted';
+
+export interface StepRecord {
+  name: string;
+  status: 'succeeded' | 'failed' | 'skipped';
+  durationMs: number;
+  detail?: string;
+}
+
+export interface LedgerRecord {
+  id: string;
+  project: string;
+  env: string;
+  /** What ran: `deploy`, or a single step run on its own (`migrate`, `smoke`, ...). */
+  kind: string;
+  version: string;
+  gitSha: string;
+  status: LedgerStatus;
+  actor: string;
+  approver?: string;
+  startedAt: string;
+  finishedAt?: string;
+  artifact?: string;
+  backupRef?: string;
+  url?: string;
+  reason?: string;
+  steps?: StepRecord[];
+}
+
+/**
+ * Append-only deploy records, one JSON Lines file per environment. Each state change of a deploy
+ * appends the whole record again; readers keep the last line per id. A line is written as
+ * "\n" + JSON with one append and an fsync: a crash mid-write can only damage that one line,
+ * which readers skip, and the next append still starts on a line of its own.
+ */
+export class Ledger {
+  private readonly dir: string;
+  private readonly redactor: Redactor;
+
+  constructor(dir: string, redactor: Redactor) {
+    this.dir = dir;
+    this.redactor = redactor;
+  }
+
+  private file(env: string): string {
+    return join(this.dir, `${env}.jsonl`);
+  }
+
+  append(record: LedgerRecord): void {
+    mkdirSync(this.dir, { recursive: true });
+    const path = this.file(record.env);
+    appendFileSync(path, `\n${JSON.stringify(this.redactor.redactDeep(record))}`, { mode: 0o600 });
+    const fd = openSync(path, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** Every record of an environment in the order deploys started, each in its latest state. */
+  read(env: string): { records: LedgerRecord[]; damagedLines: number } {
+    const path = this.file(env);
+    if (!existsSync(path)) return { records: [], damagedLines: 0 };
+    const latest = new Map<string, LedgerRecord>();
+    let damagedLines = 0;
+    for (const line of readFileSync(path, 'utf8').split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        const rec = JSON.parse(line) as LedgerRecord;
+        if (typeof rec.id !== 'string') throw new Error('no id');
+        latest.set(rec.id, rec);
+      } catch {
+        damagedLines++;
+      }
+    }
+    return { records: [...latest.values()], damagedLines };
+  }
+
+  /** The last deploy of a project that succeeded: the base for rollbacks and "affected since". */
+  lastGood(env: string, project: string): LedgerRecord | undefined {
+    return this.read(env)
+      .records.filter((r) => r.project === project && r.kind === 'deploy' && r.status === 'succeeded')
+      .at(-1);
+  }
+}

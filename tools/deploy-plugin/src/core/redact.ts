@@ -1,0 +1,37 @@
+/**
+ * Removes secret values from any text before it is printed, recorded in the ledger or put in an
+ * error. Secrets are registered by value: the variables named in deploy.json, and tokens a step
+ * generates or reads while it runs.
+ */
+export class Redactor {
+  private readonly values = new Set<string>();
+
+  /** Values shorter than 4 characters are refused: replacing them would shred ordinary output. */
+  add(value: string | undefined): void {
+    if (!value || value.length < 4) return;
+    this.values.add(value);
+    // A URL's password also travels on its own (PGPASSWORD, basic auth): redact it too.
+    const password = /^[a-z][a-z0-9+.-]*:\/\/[^/@:]*:([^/@]+)@/i.exec(value)?.[1];
+    if (password) this.add(decodeURIComponent(password));
+  }
+
+  addFromEnv(names: Iterable<string>, env: NodeJS.ProcessEnv = process.env): void {
+    for (const name of names) this.add(env[name]);
+  }
+
+  redact = (text: string): string => {
+    let out = text;
+    // Longest first, so a secret that contains another is replaced whole.
+    for (const value of [...this.values].sort((a, b) => b.length - a.length)) {
+      out = out.split(value).join('***');
+      const encoded = encodeURIComponent(value);
+      if (encoded !== value) out = out.split(encoded).join('***');
+    }
+    return out;
+  };
+
+  /** Redacts every string inside a JSON-like value (for ledger records). */
+  redactDeep<T>(value: T): T {
+    return JSON.parse(this.redact(JSON.stringify(value))) as T;
+  }
+}

@@ -1,0 +1,135 @@
+import { spawn } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { execa, type ResultPromise } from 'execa';
+import { UserError } from './errors.ts';
+import type { Logger } from './log.ts';
+import type { Redactor } from './redact.ts';
+
+/** A command is data: an argv array plus where and how to run it. Builders return these. */
+export interface Command {
+  argv: string[];
+  cwd?: string;
+  env?: Record<string, string | undefined>;
+  /** Text fed to the command's standard input. */
+  input?: string;
+  timeoutMs?: number;
+}
+
+export interface RunResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+  durationMs: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 10 * 60_000;
+
+/** Shell-like rendering for people (plans, logs). Never executed. */
+export function renderCommand(cmd: Command): string {
+  return cmd.argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
+}
+
+/**
+ * The one place commands run: execa with an argv array (never a shell), output streamed line by
+ * line through the redacting logger, a timeout per command, and errors that say which command
+ * failed and how, with secrets removed. `node_modules/.bin` of the workspace comes first on PATH,
+ * so `node` is the workspace's pinned Node.
+ */
+export class Runner {
+  private readonly running = new Set<ResultPromise>();
+  private readonly workspaceRoot: string;
+  private readonly redactor: Redactor;
+  private readonly log: Logger;
+
+  constructor(workspaceRoot: string, redactor: Redactor, log: Logger) {
+    this.workspaceRoot = workspaceRoot;
+    this.redactor = redactor;
+    this.log = log;
+  }
+
+  async run(cmd: Command, opts: { quiet?: boolean; allowFailure?: boolean } = {}): Promise<RunResult> {
+    const started = Date.now();
+    const shown = this.redactor.redact(renderCommand(cmd));
+    if (!opts.quiet) this.log.info(`$ ${shown}`);
+    const timeoutMs = cmd.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    const subprocess = execa(cmd.argv[0]!, cmd.argv.slice(1), {
+      cwd: cmd.cwd ?? this.workspaceRoot,
+      env: cmd.env,
+      input: cmd.input,
+      stdin: cmd.input === undefined ? 'ignore' : undefined,
+      preferLocal: true,
+      localDir: this.workspaceRoot,
+      timeout: timeoutMs,
+      forceKillAfterDelay: 5_000,
+      reject: false,
+      all: true,
+      stripFinalNewline: true,
+    });
+    this.running.add(subprocess);
+    try {
+      if (!opts.quiet) {
+        for await (const line of subprocess.iterable({ from: 'all' })) this.log.info(`  ${line}`);
+      }
+      const result = await subprocess;
+      const out: RunResult = {
+        exitCode: result.exitCode ?? 1,
+        stdout: String(result.stdout ?? ''),
+        stderr: String(result.stderr ?? ''),
+        durationMs: Date.now() - started,
+      };
+      if (result.timedOut) {
+        throw new UserError(`command timed out after ${Math.round(timeoutMs / 1000)} s and was stopped: ${shown}`);
+      }
+      if (result.failed && result.exitCode === undefined) {
+        const code = (result.cause as NodeJS.ErrnoException | undefined)?.code;
+        const why = code === 'ENOENT' ? `'${cmd.argv[0]}' was not found on PATH; install it or fix the command` : this.redactor.redact(result.shortMessage ?? 'unknown error');
+        throw new UserError(`could not run ${shown}: ${why}`);
+      }
+      if (out.exitCode !== 0 && !opts.allowFailure) throw new CommandFailed(shown, out, this.redactor);
+      return out;
+    } finally {
+      this.running.delete(subprocess);
+    }
+  }
+
+  /**
+   * Starts a long-running program (a local service) detached from this process, its output going
+   * to a log file, and returns its PID. Stopping it later is done by PID.
+   */
+  spawnDetached(cmd: Command, logFile: string): number {
+    this.log.info(`$ ${this.redactor.redact(renderCommand(cmd))} (background, log: ${logFile})`);
+    const fd = openSync(logFile, 'a');
+    try {
+      const env = { ...process.env, ...cmd.env };
+      env.PATH = `${join(this.workspaceRoot, 'node_modules', '.bin')}${delimiter}${env.PATH ?? ''}`;
+      const child = spawn(cmd.argv[0]!, cmd.argv.slice(1), {
+        cwd: cmd.cwd ?? this.workspaceRoot,
+        env,
+        detached: true,
+        stdio: ['ignore', fd, fd],
+      });
+      child.on('error', () => undefined);
+      if (child.pid === undefined) throw new UserError(`could not start ${renderCommand(cmd)}: '${cmd.argv[0]}' was not found on PATH`);
+      child.unref();
+      return child.pid;
+    } finally {
+      closeSync(fd);
+    }
+  }
+
+  /** On an interrupt: stop whatever command is running, so nothing outlives the deploy. */
+  stopAll(signal: NodeJS.Signals = 'SIGTERM'): void {
+    for (const p of this.running) p.kill(signal);
+  }
+}
+
+export class CommandFailed extends UserError {
+  readonly result: RunResult;
+
+  constructor(shown: string, result: RunResult, redactor: Redactor) {
+    const tail = (result.stderr || result.stdout).split('\n').filter(Boolean).slice(-5).join('\n    ');
+    super(redactor.redact(`command failed with exit code ${result.exitCode}: ${shown}${tail ? `\n    ${tail}` : ''}`));
+    this.result = result;
+  }
+}

@@ -1,0 +1,57 @@
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { environmentOf, loadDeployFile } from '../config/load.ts';
+import { secretVariables, type Environment } from '../config/environments.ts';
+import { createLogger, type Logger } from '../core/log.ts';
+import { Redactor } from '../core/redact.ts';
+import type { PlanContext } from '../steps/step.ts';
+
+/** Everything a deploy of one project to one environment shares, before anything runs. */
+export interface Session {
+  plan: PlanContext;
+  env: Environment;
+  redactor: Redactor;
+  log: Logger;
+}
+
+export function projectVersion(workspaceRoot: string, root: string): string {
+  try {
+    return JSON.parse(readFileSync(join(workspaceRoot, root, 'package.json'), 'utf8')).version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export function newDeployId(project: string, now = new Date()): string {
+  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${project}-${randomBytes(3).toString('hex')}`;
+}
+
+/**
+ * Loads and validates deploy.json, picks the environment and registers its secrets for redaction.
+ * Ephemeral secrets that are unset get a random value for this deploy (development only: the
+ * schema refuses them where approval is required).
+ */
+export function openSession(input: {
+  workspaceRoot: string;
+  project: { name: string; root: string };
+  envName: string | undefined;
+  environ?: NodeJS.ProcessEnv;
+}): Session {
+  const redactor = new Redactor();
+  const file = loadDeployFile(input.workspaceRoot);
+  const { name, env } = environmentOf(file, input.envName);
+  const environ = { ...(input.environ ?? process.env) };
+  for (const v of env.ephemeralSecrets) environ[v] ||= randomBytes(24).toString('base64url');
+  redactor.addFromEnv(secretVariables(env), environ);
+  const plan: PlanContext = {
+    workspaceRoot: input.workspaceRoot,
+    project: { ...input.project, version: projectVersion(input.workspaceRoot, input.project.root) },
+    envName: name,
+    env,
+    stateDir: resolve(input.workspaceRoot, file.stateDir),
+    deployId: newDeployId(input.project.name),
+    environ,
+  };
+  return { plan, env, redactor, log: createLogger(redactor, input.project.name) };
+}

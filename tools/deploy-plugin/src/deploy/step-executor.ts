@@ -1,0 +1,19 @@
+import type { ExecutorContext } from '@nx/devkit';
+import type { StepDefinition } from '../steps/step.ts';
+import { executeDeploy } from './execute.ts';
+import { projectOf } from './nx-context.ts';
+
+/** An Nx executor that runs one step on its own, with the same approval, lock and ledger as a deploy. */
+export function stepExecutor(step: StepDefinition) {
+  return async function run(options: Record<string, unknown>, context: ExecutorContext): Promise<{ success: boolean }> {
+    const { success } = await executeDeploy({
+      workspaceRoot: context.root,
+      project: projectOf(context),
+      kind: step.name,
+      envName: (options.environment as string | undefined) ?? context.configurationName,
+      approve: options.approve === true,
+      steps: [{ step, options }],
+    });
+    return { success };
+  };
+}

@@ -1,0 +1,31 @@
+import type { ExecutorContext } from '@nx/devkit';
+import { executeDeploy } from '../../deploy/execute.ts';
+import { projectOf, stepRequests } from '../../deploy/nx-context.ts';
+import { describeError } from '../../core/errors.ts';
+
+export interface DeployOptions {
+  environment?: string;
+  steps?: string[];
+  approve?: boolean;
+}
+
+/** Runs the project's deploy steps in order under one lock and one ledger record. */
+export default async function deploy(options: DeployOptions, context: ExecutorContext): Promise<{ success: boolean }> {
+  const project = projectOf(context);
+  let steps;
+  try {
+    steps = stepRequests(context, options.steps ?? []);
+  } catch (err) {
+    process.stderr.write(`${project.name}: ${describeError(err, (t) => t)}\n`);
+    return { success: false };
+  }
+  const { success } = await executeDeploy({
+    workspaceRoot: context.root,
+    project,
+    kind: 'deploy',
+    envName: options.environment ?? context.configurationName,
+    approve: options.approve === true,
+    steps,
+  });
+  return { success };
+}

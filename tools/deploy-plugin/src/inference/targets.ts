@@ -1,0 +1,91 @@
+import type { TargetConfiguration, TargetDependencyConfig } from '@nx/devkit';
+import type { Detected, Role } from './detect.ts';
+
+export const PLUGIN = '@pod-protocol/nx-deploy';
+
+export interface InferenceOptions {
+  /** Name of the aggregate target (default `deploy`). */
+  deployTargetName?: string;
+  /** Environment names become configurations of every inferred target. */
+  environments: string[];
+  /** Roles set in deploy.json `projects`, by project name. */
+  roleOverrides: Record<string, Role>;
+}
+
+function withConfigurations(target: TargetConfiguration, environments: string[]): TargetConfiguration {
+  return {
+    ...target,
+    cache: false,
+    configurations: Object.fromEntries(environments.map((env) => [env, { environment: env }])),
+    defaultConfiguration: environments.includes('development') ? 'development' : undefined,
+  };
+}
+
+/** The steps a project's deploy runs, in order, by role and what was detected. */
+export function deploySteps(p: Detected): string[] {
+  switch (p.role) {
+    case 'backend':
+      return [...(p.migrations ? ['migrate'] : []), 'rollout', 'smoke'];
+    default:
+      return [];
+  }
+}
+
+/**
+ * The deploy graph, as Nx dependsOn: a frontend deploys after every backend of the workspace
+ * (although it imports none of them), a package after the packages it depends on; everything
+ * after its own build. `params: 'forward'` passes CLI overrides (--approve) along; the
+ * configuration (environment) is forwarded by Nx itself.
+ */
+export function deployDependsOn(p: Detected, all: Detected[], deployTarget: string): (string | TargetDependencyConfig)[] {
+  const deps: (string | TargetDependencyConfig)[] = p.hasBuild ? ['build'] : [];
+  if (p.role === 'frontend') {
+    const backends = all.filter((o) => o.role === 'backend').map((o) => o.name);
+    if (backends.length) deps.push({ projects: backends, target: deployTarget, params: 'forward' });
+  }
+  if (p.role === 'package') deps.push({ dependencies: true, target: deployTarget, params: 'forward' });
+  return deps;
+}
+
+/** All targets inferred for one project. Only targets whose executors exist are inferred. */
+export function inferTargets(p: Detected, all: Detected[], opts: InferenceOptions): Record<string, TargetConfiguration> {
+  const role = opts.roleOverrides[p.name] ?? p.role;
+  const project = { ...p, role };
+  if (role === 'none') return {};
+  const deployTarget = opts.deployTargetName ?? 'deploy';
+  const afterBuild = p.hasBuild ? ['build'] : [];
+  const targets: Record<string, TargetConfiguration> = {};
+  const steps = deploySteps(project);
+
+  if (steps.includes('migrate')) {
+    targets.migrate = {
+      executor: `${PLUGIN}:migrate`,
+      options: { tool: p.migrations },
+      dependsOn: p.migrations === 'builtin' ? afterBuild : [],
+      metadata: { description: 'Apply pending migrations behind a backup', technologies: ['database'] },
+    };
+  }
+  if (steps.includes('rollout')) {
+    targets.rollout = {
+      executor: `${PLUGIN}:rollout`,
+      options: { command: p.start, database: Boolean(p.migrations) },
+      dependsOn: afterBuild,
+      metadata: { description: 'Replace the running version of the service' },
+    };
+  }
+  if (role === 'backend' || role === 'frontend') {
+    targets.smoke = {
+      executor: `${PLUGIN}:smoke`,
+      options: {},
+      metadata: { description: 'HTTP smoke checks against the deployed service' },
+    };
+  }
+  targets[deployTarget] = {
+    executor: `${PLUGIN}:deploy`,
+    options: { steps },
+    dependsOn: deployDependsOn(project, all.map((o) => ({ ...o, role: opts.roleOverrides[o.name] ?? o.role })), deployTarget),
+    metadata: { description: `Deploy ${p.name} (${role}): ${steps.length ? steps.join(' -> ') : 'no deploy steps yet'}` },
+  };
+  for (const name of Object.keys(targets)) targets[name] = withConfigurations(targets[name]!, opts.environments);
+  return targets;
+}

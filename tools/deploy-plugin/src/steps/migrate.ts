@@ -1,0 +1,142 @@
+import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { z } from 'zod';
+import { backupPath, migratePending, migrateUp, type MigrateTool } from '../commands/migrate.ts';
+import { pgDropRelations, pgDump, pgListRelations, pgRestore } from '../commands/postgres.ts';
+import { resolveDatabase, type DatabaseTarget } from '../core/database.ts';
+import { UserError } from '../core/errors.ts';
+import { CommandFailed } from '../core/run.ts';
+import { importSqlite } from '../core/sqlite.ts';
+import type { PlannedAction, StepContext, StepDefinition, StepResult } from './step.ts';
+
+const options = z
+  .strictObject({
+    environment: z.string().optional(),
+    tool: z.enum(['builtin', 'prisma', 'command']).default('builtin'),
+    script: z.string().default('dist/migrate.js').describe("builtin: the project's migration script (`up` and `pending` commands)"),
+    schema: z.string().default('prisma/schema.prisma').describe('prisma: the schema file'),
+    command: z.array(z.string()).min(1).optional().describe('command: the argv that applies pending migrations'),
+    backup: z.boolean().default(true).describe('Take a backup before migrating and restore it if migrating fails'),
+    timeoutMs: z.int().positive().default(600_000),
+  })
+  .refine((o) => o.tool !== 'command' || o.command, { error: 'tool "command" needs a command (an argv array)', path: ['command'] });
+
+type Options = z.infer<typeof options>;
+
+function toolOf(o: Options): MigrateTool {
+  if (o.tool === 'prisma') return { tool: 'prisma', schema: o.schema };
+  if (o.tool === 'command') return { tool: 'command', command: o.command! };
+  return { tool: 'builtin', script: o.script };
+}
+
+/** The line of the tool's output that names the failed migration, for the error message. */
+function failureLine(err: unknown): string {
+  if (!(err instanceof CommandFailed)) return (err as Error).message;
+  const lines = `${err.result.stderr}\n${err.result.stdout}`.split('\n').map((l) => l.trim()).filter(Boolean);
+  return lines.find((l) => /migration/i.test(l) && /fail|error/i.test(l)) ?? lines.at(-1) ?? err.message;
+}
+
+async function pendingMigrations(o: Options, ctx: StepContext, db: DatabaseTarget, dir: string): Promise<string[] | undefined> {
+  const cmd = migratePending(toolOf(o), dir, db.url);
+  if (!cmd) return undefined;
+  const res = await ctx.runner.run(cmd, { quiet: true });
+  try {
+    return JSON.parse(res.stdout.trim().split('\n').at(-1) ?? '[]') as string[];
+  } catch {
+    throw new UserError(`${ctx.project.name}: '${o.script} pending' must print a JSON array of migration names; it printed: ${res.stdout.slice(0, 200)}`);
+  }
+}
+
+async function backup(ctx: StepContext, db: DatabaseTarget): Promise<{ ref: string; relations?: string[] }> {
+  if (db.kind === 'sqlite') {
+    const ref = backupPath(ctx.stateDir, ctx.envName, ctx.project.name, ctx.deployId, 'sqlite');
+    mkdirSync(dirname(ref), { recursive: true });
+    if (existsSync(db.file)) {
+      // VACUUM INTO gives a consistent copy even while the service has the file open.
+      const { DatabaseSync } = await importSqlite();
+      const conn = new DatabaseSync(db.file);
+      try {
+        conn.exec(`VACUUM INTO '${ref.replace(/'/g, "''")}'`);
+      } finally {
+        conn.close();
+      }
+    }
+    ctx.log.info(`backup: ${ref}${existsSync(db.file) ? '' : ' (no database yet: nothing to back up)'}`);
+    return { ref };
+  }
+  const ref = backupPath(ctx.stateDir, ctx.envName, ctx.project.name, ctx.deployId, 'dump');
+  mkdirSync(dirname(ref), { recursive: true, mode: 0o700 });
+  await ctx.runner.run(pgDump(db.url, ref));
+  const listed = await ctx.runner.run(pgListRelations(db.url), { quiet: true });
+  ctx.log.info(`backup: ${ref}`);
+  return { ref, relations: listed.stdout.split('\n').filter(Boolean) };
+}
+
+async function restore(ctx: StepContext, db: DatabaseTarget, saved: { ref: string; relations?: string[] }): Promise<void> {
+  if (db.kind === 'sqlite') {
+    for (const suffix of ['-wal', '-shm']) rmSync(db.file + suffix, { force: true });
+    if (existsSync(saved.ref)) copyFileSync(saved.ref, db.file);
+    else rmSync(db.file, { force: true });
+    return;
+  }
+  const now = await ctx.runner.run(pgListRelations(db.url), { quiet: true });
+  const before = new Set(saved.relations ?? []);
+  const created = now.stdout.split('\n').filter((l) => l && !before.has(l));
+  if (created.length) await ctx.runner.run(pgDropRelations(db.url, created));
+  await ctx.runner.run(pgRestore(db.url, saved.ref));
+}
+
+export const migrateStep: StepDefinition<typeof options> = {
+  name: 'migrate',
+  description: 'Apply pending database migrations behind a backup; restore the backup if they fail',
+  options,
+
+  plan(o, ctx): PlannedAction[] {
+    const db = resolveDatabase(ctx, true);
+    const dir = join(ctx.workspaceRoot, ctx.project.root);
+    const pending = migratePending(toolOf(o), dir, db.url);
+    const actions: PlannedAction[] = [];
+    if (pending) actions.push({ title: 'list pending migrations', command: pending });
+    if (o.backup) {
+      actions.push(
+        db.kind === 'postgres'
+          ? { title: 'back up the database', command: pgDump(db.url, backupPath(ctx.stateDir, ctx.envName, ctx.project.name, ctx.deployId, 'dump')) }
+          : { title: `back up the SQLite file ${db.file} (VACUUM INTO)` },
+      );
+    }
+    actions.push({ title: 'apply migrations', command: migrateUp(toolOf(o), dir, db.url, o.timeoutMs) });
+    if (o.backup) actions.push({ title: 'on failure: restore the backup and stop' });
+    return actions;
+  },
+
+  async run(o, ctx): Promise<StepResult> {
+    const db = resolveDatabase(ctx);
+    ctx.redactor.add(db.url);
+    const dir = join(ctx.workspaceRoot, ctx.project.root);
+    if (db.kind === 'sqlite') mkdirSync(dirname(db.file), { recursive: true });
+    const pending = await pendingMigrations(o, ctx, db, dir);
+    if (pending && pending.length === 0) {
+      ctx.log.info('no pending migrations');
+      return { detail: 'up to date' };
+    }
+    if (pending) ctx.log.info(`pending: ${pending.join(', ')}`);
+    const saved = o.backup ? await backup(ctx, db) : undefined;
+    try {
+      await ctx.runner.run(migrateUp(toolOf(o), dir, db.url, o.timeoutMs));
+    } catch (err) {
+      const why = failureLine(err);
+      if (!saved) throw new UserError(`${ctx.project.name}: ${why} (no backup was taken: backup is off)`);
+      ctx.log.warn(`migrating failed; restoring the backup ${saved.ref}`);
+      try {
+        await restore(ctx, db, saved);
+      } catch (restoreErr) {
+        throw new UserError(
+          `${ctx.project.name}: ${why}. Restoring the backup ALSO failed: ${(restoreErr as Error).message}. ` +
+            `The backup is kept at ${saved.ref}; restore it by hand before deploying again.`,
+        );
+      }
+      throw new UserError(`${ctx.project.name}: ${why}. The database was restored from the backup ${saved.ref}.`);
+    }
+    return { backupRef: saved?.ref, detail: pending ? `applied ${pending.length}` : 'applied' };
+  },
+};

@@ -1,0 +1,11 @@
+import { migrateStep } from './migrate.ts';
+import { rolloutStep } from './rollout.ts';
+import { smokeStep } from './smoke.ts';
+import type { StepDefinition } from './step.ts';
+
+/** Every step an executor of this plugin runs, by executor name. */
+export const STEPS: Record<string, StepDefinition> = {
+  migrate: migrateStep as unknown as StepDefinition,
+  rollout: rolloutStep as unknown as StepDefinition,
+  smoke: smokeStep as unknown as StepDefinition,
+};

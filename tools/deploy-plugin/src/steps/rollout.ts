@@ -1,0 +1,94 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { resolveDatabase } from '../core/database.ts';
+import { UserError } from '../core/errors.ts';
+import { probe, waitUntil } from '../core/http-probe.ts';
+import { interpolateRecord } from '../core/interpolate.ts';
+import { healthPath, serviceUrl } from '../core/services.ts';
+import { isOurProcess, readService, serviceStatePath, stopService, writeService } from './rollout-process.ts';
+import type { StepDefinition, StepContext, PlanContext } from './step.ts';
+
+const options = z.strictObject({
+  environment: z.string().optional(),
+  command: z.array(z.string()).min(1).default(['node', 'dist/main.js']).describe('runtime process: the argv that starts the service, run in the project folder'),
+  env: z.record(z.string(), z.string()).default({}).describe('Environment of the service; values may use ${VAR}'),
+  database: z.boolean().default(false).describe("Pass the environment's database URL as DATABASE_URL"),
+  startTimeoutMs: z.int().positive().default(30_000).describe('How long the new version has to answer its health check'),
+});
+type Options = z.infer<typeof options>;
+
+/** The service's environment: where to listen, what it is, its database and the configured extras. */
+function serviceEnv(o: Options, ctx: PlanContext & { gitSha?: string }, lenient: boolean): Record<string, string> {
+  const url = new URL(serviceUrl(ctx, undefined));
+  const env: Record<string, string> = {
+    HOST: url.hostname,
+    PORT: url.port || (url.protocol === 'https:' ? '443' : '80'),
+    APP_VERSION: ctx.project.version,
+    GIT_SHA: ctx.gitSha ?? 'unknown',
+  };
+  if (o.database) env.DATABASE_URL = resolveDatabase(ctx, lenient).url;
+  return { ...env, ...interpolateRecord(o.env, ctx.environ, `${ctx.project.name} roll-out env`, lenient) };
+}
+
+async function runProcess(o: Options, ctx: StepContext) {
+  const url = serviceUrl(ctx, undefined);
+  const statePath = serviceStatePath(ctx.stateDir, ctx.envName, ctx.project.name);
+  const env = serviceEnv(o, ctx, false);
+  if (env.DATABASE_URL) ctx.redactor.add(env.DATABASE_URL);
+  const previous = readService(statePath);
+  if (previous && isOurProcess(previous)) {
+    ctx.log.info(`stopping the running version ${previous.version} (pid ${previous.pid})`);
+    await stopService(previous);
+  }
+  const logDir = join(ctx.stateDir, 'logs', ctx.envName);
+  mkdirSync(logDir, { recursive: true });
+  const log = join(logDir, `${ctx.project.name}.log`);
+  const pid = ctx.runner.spawnDetached({ argv: o.command, cwd: join(ctx.workspaceRoot, ctx.project.root), env }, log);
+  writeService(statePath, {
+    pid,
+    argv: o.command,
+    url,
+    version: ctx.project.version,
+    gitSha: ctx.gitSha,
+    deployId: ctx.deployId,
+    startedAt: new Date().toISOString(),
+    log,
+  });
+  const health = `${url}${healthPath(ctx)}`;
+  const failure = await waitUntil(
+    async () => {
+      if (!isOurProcess({ pid, argv: o.command } as never)) return 'the process exited';
+      const res = await probe(health, { timeoutMs: 2_000 });
+      return res.status === 200 ? undefined : `health answered ${res.status}`;
+    },
+    { deadlineMs: o.startTimeoutMs, intervalMs: 200 },
+  );
+  if (failure) {
+    throw new UserError(`${ctx.project.name}: the new version did not become healthy at ${health} within ${o.startTimeoutMs / 1000} s (${failure}). Its log: ${log}`);
+  }
+  ctx.log.info(`running: pid ${pid}, ${url}`);
+  return { url, artifact: `pid:${pid}`, detail: `${ctx.project.version} running` };
+}
+
+export const rolloutStep: StepDefinition<typeof options> = {
+  name: 'rollout',
+  description: "Replace the running version of a backend service with the new one (runtime 'process': a local process)",
+  options,
+
+  plan(o, ctx) {
+    const env = serviceEnv(o, ctx, true);
+    return [
+      { title: `stop the running ${ctx.project.name} (recorded PID in ${serviceStatePath(ctx.stateDir, ctx.envName, ctx.project.name)})` },
+      { title: 'start the new version', command: { argv: o.command, cwd: join(ctx.workspaceRoot, ctx.project.root), env } },
+      { title: `wait until ${serviceUrl(ctx, undefined)}${healthPath(ctx)} answers 200` },
+    ];
+  },
+
+  async run(o, ctx) {
+    switch (ctx.env.runtime) {
+      case 'process':
+        return runProcess(o, ctx);
+    }
+  },
+};

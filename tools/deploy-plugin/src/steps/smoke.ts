@@ -1,0 +1,60 @@
+import { z } from 'zod';
+import { interpolate, interpolateRecord } from '../core/interpolate.ts';
+import { probe, waitUntil } from '../core/http-probe.ts';
+import { UserError } from '../core/errors.ts';
+import { serviceUrl } from '../core/services.ts';
+import { judge, smokeCheckSchema, type SmokeCheck } from './smoke-checks.ts';
+import type { StepContext, StepDefinition } from './step.ts';
+
+const options = z.strictObject({
+  environment: z.string().optional(),
+  baseUrl: z.url().optional().describe("Defaults to the project's service URL in deploy.json"),
+  checks: z.array(smokeCheckSchema).min(1, { error: 'declare at least one check' }).default([
+    { name: 'health', path: '/health', method: 'GET', headers: {}, expect: { status: 200 }, attempts: 1 },
+  ]),
+  deadlineMs: z.int().positive().default(60_000).describe('Keep retrying failing checks until this long has passed'),
+  intervalMs: z.int().positive().default(1_000),
+  requestTimeoutMs: z.int().positive().default(5_000),
+});
+
+async function runCheck(check: SmokeCheck, base: string, ctx: StepContext, timeoutMs: number): Promise<string | undefined> {
+  const headers = interpolateRecord(check.headers, ctx.environ, `smoke check '${check.name}' header`);
+  let failure: string | undefined;
+  for (let i = 0; i < check.attempts; i++) {
+    const res = await probe(`${base}${check.path}`, { method: check.method, headers, body: check.body, timeoutMs });
+    failure = judge(check, res);
+    if (!failure) return undefined;
+  }
+  return check.attempts > 1 ? `${failure} (after ${check.attempts} requests)` : failure;
+}
+
+export const smokeStep: StepDefinition<typeof options> = {
+  name: 'smoke',
+  description: 'HTTP checks (status, JSON fields, headers, latency) retried until healthy or a deadline',
+  options,
+
+  plan(o, ctx) {
+    const base = interpolate(serviceUrl(ctx, o.baseUrl), ctx.environ, 'baseUrl', true);
+    return o.checks.map((c) => ({
+      title: `${c.name}: ${c.method} ${base}${c.path} expects ${c.expect.status}${c.attempts > 1 ? ` within ${c.attempts} requests` : ''}`,
+    }));
+  },
+
+  async run(o, ctx) {
+    const base = serviceUrl(ctx, o.baseUrl);
+    // Checks run in order and the set is retried until it passes: a fresh roll-out may need a moment.
+    const failure = await waitUntil(
+      async () => {
+        for (const check of o.checks) {
+          const why = await runCheck(check, base, ctx, o.requestTimeoutMs);
+          if (why) return `${check.name}: ${why}`;
+          ctx.log.info(`ok  ${check.name}`);
+        }
+        return undefined;
+      },
+      { deadlineMs: o.deadlineMs, intervalMs: o.intervalMs, onRetry: (why, n) => ctx.log.info(`not yet (attempt ${n}): ${why}`) },
+    );
+    if (failure) throw new UserError(`${ctx.project.name}: smoke test failed on ${base}: ${failure}`);
+    return { url: base, detail: `${o.checks.length} checks passed` };
+  },
+};

@@ -1,0 +1,46 @@
+import type { z } from 'zod';
+import type { Environment } from '../config/environments.ts';
+import type { Logger } from '../core/log.ts';
+import type { Redactor } from '../core/redact.ts';
+import type { Command, Runner } from '../core/run.ts';
+
+/** What a step knows without running anything: enough to print its plan. */
+export interface PlanContext {
+  workspaceRoot: string;
+  project: { name: string; root: string; version: string };
+  envName: string;
+  env: Environment;
+  /** Absolute path of the state folder (ledger, locks, backups, local services). */
+  stateDir: string;
+  deployId: string;
+  /** Process environment, with ephemeral secrets filled in when deploying. */
+  environ: NodeJS.ProcessEnv;
+}
+
+export interface StepContext extends PlanContext {
+  gitSha: string;
+  runner: Runner;
+  log: Logger;
+  redactor: Redactor;
+}
+
+export interface StepResult {
+  artifact?: string;
+  backupRef?: string;
+  url?: string;
+  detail?: string;
+}
+
+export interface PlannedAction {
+  title: string;
+  command?: Command;
+}
+
+/** A deploy step: its options schema, a pure plan for people, and the run itself. */
+export interface StepDefinition<S extends z.ZodType = z.ZodType> {
+  name: string;
+  description: string;
+  options: S;
+  plan(options: z.infer<S>, ctx: PlanContext): PlannedAction[];
+  run(options: z.infer<S>, ctx: StepContext): Promise<StepResult>;
+}

@@ -1,0 +1,69 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { environmentOf, loadDeployFile } from '../src/config/load.ts';
+import { secretVariables } from '../src/config/environments.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'nx-deploy-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const load = (content: unknown) => {
+  writeFileSync(join(dir, 'deploy.json'), typeof content === 'string' ? content : JSON.stringify(content));
+  return () => loadDeployFile(dir);
+};
+
+describe('deploy.json validation', () => {
+  it('names the path of every bad field and what was expected', () => {
+    const read = load({
+      environments: {
+        staging: {
+          approval: { required: 'yes' },
+          services: { 'api-server': { url: 'not a url' } },
+          database: { urlVariable: 'postgres://user:pw@db/pod' },
+          colour: 'blue',
+        },
+      },
+    });
+    expect(read).toThrow(/deploy\.json is not valid, so nothing was run/);
+    const message = (() => {
+      try {
+        read();
+      } catch (e) {
+        return (e as Error).message;
+      }
+    })()!;
+    expect(message).toContain('environments.staging.approval.required: Invalid input: expected boolean');
+    expect(message).toContain('environments.staging.services.api-server.url: expected an http(s) URL');
+    expect(message).toContain('environments.staging.database.urlVariable: expected the NAME of an environment variable');
+    expect(message).toContain('environments.staging.colour: unknown field');
+  });
+
+  it('explains JSON syntax errors', () => {
+    expect(load('{ "environments": ')).toThrow(/deploy\.json is not valid JSON/);
+  });
+
+  it('refuses generated secrets where approval is required', () => {
+    expect(load({ environments: { production: { approval: { required: true }, ephemeralSecrets: ['T'] } } })).toThrow(
+      /environments\.production\.ephemeralSecrets: an environment that requires approval/,
+    );
+  });
+
+  it('names the known environments when an unknown one is asked for', () => {
+    const file = load({ environments: { development: {}, staging: {} } })();
+    expect(() => environmentOf(file, 'prod')).toThrow("unknown environment 'prod': deploy.json declares development, staging");
+  });
+
+  it('collects every variable that holds a secret', () => {
+    const file = load({
+      environments: {
+        staging: {
+          database: { urlVariable: 'DB_URL' },
+          npm: { registry: 'http://127.0.0.1:4873/', distTag: 'next', tokenVariable: 'NPM_TOKEN' },
+          alerts: [{ type: 'slack', webhookVariable: 'SLACK' }],
+          secrets: ['EXTRA'],
+        },
+      },
+    })();
+    expect(secretVariables(file.environments.staging!).sort()).toEqual(['DB_URL', 'EXTRA', 'NPM_TOKEN', 'SLACK']);
+  });
+});

@@ -1,0 +1,78 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { detectProject, type Detected } from '../src/inference/detect.ts';
+import { inferTargets } from '../src/inference/targets.ts';
+
+const ws = mkdtempSync(join(tmpdir(), 'nx-deploy-inference-'));
+afterAll(() => rmSync(ws, { recursive: true, force: true }));
+
+function project(root: string, files: Record<string, string>) {
+  for (const [f, content] of Object.entries(files)) {
+    mkdirSync(join(ws, root, f, '..'), { recursive: true });
+    writeFileSync(join(ws, root, f), content);
+  }
+  return detectProject(ws, root)!;
+}
+
+const api = project('packages/api', {
+  'package.json': JSON.stringify({ name: '@x/api', private: true, scripts: { build: 'tsc', start: 'node dist/main.js' }, nx: { name: 'api' } }),
+  'Dockerfile.prod': 'FROM node:22-slim',
+  'migrations/0001_init.sql': 'CREATE TABLE t (id TEXT);',
+});
+const web = project('packages/web', {
+  'package.json': JSON.stringify({ name: 'web', private: true, scripts: { build: 'vite build' } }),
+  'vite.config.mts': 'export default {}',
+});
+const sdk = project('packages/sdk', { 'package.json': JSON.stringify({ name: '@x/sdk', version: '1.0.0' }) });
+const cli = project('packages/cli', { 'package.json': JSON.stringify({ name: '@x/cli', dependencies: { '@x/sdk': '^1.0.0' } }) });
+const crate = project('packages/crate', { 'project.json': JSON.stringify({ name: 'crate' }), 'Cargo.toml': '[package]' });
+const tagged = project('packages/tools', { 'package.json': JSON.stringify({ name: 'tools', nx: { tags: ['deploy:none'] } }) });
+const all: Detected[] = [api, web, sdk, cli, crate, tagged];
+const opts = { environments: ['development', 'staging', 'production'], roleOverrides: {} };
+
+describe('detectors', () => {
+  it('find roles by artifact kind, a tag overriding', () => {
+    expect(all.map((p) => [p.name, p.role])).toEqual([
+      ['api', 'backend'],
+      ['web', 'frontend'],
+      ['@x/sdk', 'package'],
+      ['@x/cli', 'package'],
+      ['crate', 'package'],
+      ['tools', 'none'],
+    ]);
+  });
+
+  it('finds migrations and the start command of a backend', () => {
+    expect(api.migrations).toBe('builtin');
+    expect(api.start).toEqual(['node', 'dist/main.js']);
+  });
+});
+
+describe('inferred targets and deploy graph', () => {
+  it('gives a backend migrate -> rollout -> smoke, every configuration naming its environment', () => {
+    const t = inferTargets(api, all, opts);
+    expect(Object.keys(t)).toEqual(['migrate', 'rollout', 'smoke', 'deploy']);
+    expect(t.deploy!.options).toEqual({ steps: ['migrate', 'rollout', 'smoke'] });
+    expect(t.deploy!.configurations!.staging).toEqual({ environment: 'staging' });
+    expect(t.deploy!.cache).toBe(false);
+    expect(t.migrate!.dependsOn).toEqual(['build']);
+  });
+
+  it('makes a frontend deploy wait for every backend deploy, forwarding parameters', () => {
+    expect(inferTargets(web, all, opts).deploy!.dependsOn).toEqual(['build', { projects: ['api'], target: 'deploy', params: 'forward' }]);
+  });
+
+  it('makes a package deploy after the packages it depends on', () => {
+    expect(inferTargets(cli, all, opts).deploy!.dependsOn).toEqual([{ dependencies: true, target: 'deploy', params: 'forward' }]);
+  });
+
+  it('lets deploy.json override a role, and infers nothing for role none', () => {
+    expect(inferTargets(tagged, all, opts)).toEqual({});
+    const asBackend = inferTargets(web, all, { ...opts, roleOverrides: { web: 'none' } });
+    expect(asBackend).toEqual({});
+    const frontendDeps = inferTargets(web, all, { ...opts, roleOverrides: { api: 'none' } }).deploy!.dependsOn;
+    expect(frontendDeps).toEqual(['build']);
+  });
+});
