@@ -1,0 +1,58 @@
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import { checkAgentsTable } from './agents-store.js';
+import { createAuth } from './auth.js';
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import { registerMetrics } from './metrics.js';
+import { registerAgentRoutes } from './routes/agents.js';
+import { registerHealthRoutes } from './routes/health.js';
+
+export interface AppOptions {
+  config: Pick<Config, 'apiTokens' | 'rateLimitMax' | 'rateLimitWindowMs' | 'appVersion' | 'gitSha'> &
+    Partial<Pick<Config, 'logLevel'>>;
+  /** Owned by the app from now on: closed when the app closes. */
+  db: Database;
+}
+
+/** The whole HTTP API, not yet listening. main.ts listens; tests listen on port 0. */
+export async function buildApp({ config, db }: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: config.logLevel ?? 'warn' },
+    // No type coercion: {"name": 42} must be a 400, not an agent called "42".
+    ajv: { customOptions: { coerceTypes: false } },
+  });
+  app.addHook('onClose', async () => db.close());
+
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    if (error.validation) {
+      return reply.code(400).send({ error: 'bad_request', message: error.message });
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 500) {
+      request.log.error({ err: error }, 'request failed');
+      return reply.code(status).send({ error: 'internal_error', message: 'internal server error' });
+    }
+    const code = status === 429 ? 'rate_limited' : 'bad_request';
+    return reply.code(status).send({ error: code, message: error.message });
+  });
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
+  );
+
+  const isDatabaseUp = () => checkAgentsTable(db).then(() => true, () => false);
+  registerMetrics(app, isDatabaseUp);
+  registerHealthRoutes(app, { db, version: config.appVersion, gitSha: config.gitSha });
+
+  const requireScope = createAuth(config.apiTokens);
+  if (config.apiTokens.size === 0) app.log.warn('API_TOKENS is empty: every /v1 request will get 401');
+  await app.register(
+    async (v1) => {
+      // Registered inside this scope, the limiter applies to /v1 routes only (not probes or metrics).
+      await v1.register(rateLimit, { max: config.rateLimitMax, timeWindow: config.rateLimitWindowMs });
+      registerAgentRoutes(v1, { db, requireScope });
+    },
+    { prefix: '/v1' },
+  );
+  return app;
+}

@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+
+/** Scopes a token may carry. Kept as plain strings so new resources need no config change. */
+export type TokenScopes = ReadonlyMap<string, ReadonlySet<string>>;
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string;
+  apiTokens: TokenScopes;
+  rateLimitMax: number;
+  rateLimitWindowMs: number;
+  appVersion: string;
+  gitSha: string;
+  logLevel: string;
+}
+
+export const DEFAULT_DATABASE_URL = 'file:./data/api.sqlite';
+
+/** A setting that cannot be used as given; the message names the variable and what is expected. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): Config {
+  return {
+    port: intFrom(env, 'PORT', 3000, 0, 65535),
+    host: nonEmpty(env.HOST) ?? '127.0.0.1',
+    databaseUrl: nonEmpty(env.DATABASE_URL) ?? DEFAULT_DATABASE_URL,
+    apiTokens: parseApiTokens(env.API_TOKENS ?? ''),
+    rateLimitMax: intFrom(env, 'RATE_LIMIT_MAX', 100, 1, Number.MAX_SAFE_INTEGER),
+    rateLimitWindowMs: intFrom(env, 'RATE_LIMIT_WINDOW_MS', 60_000, 1, Number.MAX_SAFE_INTEGER),
+    appVersion: nonEmpty(env.APP_VERSION) ?? packageVersion(),
+    gitSha: nonEmpty(env.GIT_SHA) ?? 'unknown',
+    logLevel: nonEmpty(env.LOG_LEVEL) ?? 'warn',
+  };
+}
+
+/**
+ * Parses `token1=scope1 scope2,token2=scope1`. Errors name the entry by position, never by
+ * its text, so a typo does not print a secret into the logs.
+ */
+export function parseApiTokens(value: string): TokenScopes {
+  const tokens = new Map<string, Set<string>>();
+  const entries = value.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  entries.forEach((entry, index) => {
+    const eq = entry.indexOf('=');
+    const token = eq === -1 ? '' : entry.slice(0, eq).trim();
+    if (token === '' || /\s/.test(token)) {
+      throw new ConfigError(
+        `API_TOKENS entry ${index + 1} is not of the form token=scope1 scope2 (expected e.g. "s3cret=agents:read agents:write")`,
+      );
+    }
+    const scopes = entry.slice(eq + 1).trim().split(/\s+/).filter((s) => s !== '');
+    tokens.set(token, new Set([...(tokens.get(token) ?? []), ...scopes]));
+  });
+  return tokens;
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const v = value?.trim();
+  return v === undefined || v === '' ? undefined : v;
+}
+
+function intFrom(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n < min || n > max) {
+    throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
+  }
+  return n;
+}
+
+function packageVersion(): string {
+  // src/ and dist/ are both one level below package.json.
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
+  return pkg.version ?? '0.0.0';
+}
