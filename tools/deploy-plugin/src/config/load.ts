@@ -1,27 +1,26 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { DEPLOY_FILE, deployFilePath } from './deploy-file-path.ts';
 import { UserError } from '../core/errors.ts';
 import { deployFileSchema, type DeployFile, type Environment } from './environments.ts';
 import { parseOrExplain } from './validate.ts';
 
-export const DEPLOY_FILE = 'deploy.json';
 
 /** Used when a workspace has no deploy.json: a development environment that needs nothing installed. */
 export const EMBEDDED_DEFAULT = { environments: { development: { runtime: 'process' } } };
 
 export function loadDeployFile(workspaceRoot: string): DeployFile {
-  const path = join(workspaceRoot, DEPLOY_FILE);
+  const path = deployFilePath(workspaceRoot);
   if (!existsSync(path)) return deployFileSchema.parse(EMBEDDED_DEFAULT);
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'));
   } catch (err) {
-    throw new UserError(`${DEPLOY_FILE} is not valid JSON, so nothing was run: ${(err as Error).message}`);
+    throw new UserError(`${path} is not valid JSON, so nothing was run: ${(err as Error).message}`);
   }
   return parseOrExplain(
     deployFileSchema,
     raw,
-    DEPLOY_FILE,
+    path,
     `Fix these fields in ${path} (its JSON Schema, deploy.schema.json in @pod-protocol/nx-deploy, gives completion in editors).`,
   );
 }

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import type { CreateNodesContextV2, CreateNodesResult } from '@nx/devkit';
 import { calculateHashesForCreateNodes, workspaceDataDirectory } from '@nx/devkit/internal';
 import { minimatch } from 'minimatch';
+import { deployFilePath } from '../config/deploy-file-path.ts';
 import { detectProject, type Detected, type Role } from './detect.ts';
 import { inferTargets, type InferenceOptions } from './targets.ts';
 
@@ -15,7 +16,7 @@ const FALLBACK_ENVIRONMENTS = ['development', 'staging', 'production'];
 /** deploy.json read leniently: inference must not fail on a file the executors will explain. */
 function readDeployFile(workspaceRoot: string): { environments: string[]; roles: Record<string, Role> } {
   try {
-    const file = JSON.parse(readFileSync(join(workspaceRoot, 'deploy.json'), 'utf8'));
+    const file = JSON.parse(readFileSync(deployFilePath(workspaceRoot), 'utf8'));
     const roles = Object.fromEntries(
       Object.entries((file.projects ?? {}) as Record<string, { role?: Role }>).flatMap(([k, v]) => (v?.role ? [[k, v.role]] : [])),
     );

@@ -1,0 +1,58 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/ports.ts';
+import { stopPid } from '../support/processes.ts';
+import { TestDeployment } from '../support/workspace.ts';
+
+// The development path end to end, as a user runs it: `nx run-many -t deploy -c development`
+// migrates SQLite, starts the api-server as a local process, passes its smoke checks and
+// records the ledger; a second run applies nothing twice and replaces the running server.
+describe('nx run-many -t deploy -c development', () => {
+  let deployment: TestDeployment;
+  const pids: number[] = [];
+  afterAll(async () => {
+    for (const pid of pids) await stopPid(pid);
+    deployment?.cleanup();
+  });
+
+  it('deploys, then redeploys without applying a migration twice', async () => {
+    const [apiPort, mcpPort] = [await freePort(), await freePort()];
+    deployment = new TestDeployment({
+      development: {
+        runtime: 'process',
+        services: { 'api-server': { url: `http://127.0.0.1:${apiPort}` }, 'mcp-server': { url: `http://127.0.0.1:${mcpPort}` } },
+        ephemeralSecrets: ['POD_SMOKE_TOKEN'],
+      },
+    });
+    const first = await deployment.run(['nx', 'run-many', '-t', 'deploy', '-c', 'development', '--output-style=static']);
+    const firstPid = deployment.servicePid('development', 'api-server');
+    if (firstPid) pids.push(firstPid);
+    expect(first.all).toContain('applied 0001_create_agents.sql');
+    expect(first.all).toContain('ok  429 past the rate limit');
+    expect(first.all).toMatch(/api-server {2}smoke {4}succeeded .* http:\/\/127\.0\.0\.1:\d+/);
+    expect(first.exitCode, first.all as string).toBe(0);
+
+    const health = await (await fetch(`http://127.0.0.1:${apiPort}/health`)).json();
+    expect(health).toMatchObject({ status: 'ok', version: '0.1.0' });
+    expect(health.gitSha).toMatch(/^[0-9a-f]{40}$/);
+
+    const second = await deployment.run(['nx', 'run', 'api-server:deploy:development', '--output-style=static']);
+    const secondPid = deployment.servicePid('development', 'api-server');
+    if (secondPid) pids.push(secondPid);
+    expect(second.exitCode, second.all as string).toBe(0);
+    expect(second.all).toContain('no pending migrations');
+    expect(second.all).not.toContain('applied 0001');
+    expect(secondPid).not.toBe(firstPid);
+    expect(() => process.kill(firstPid!, 0)).toThrow(); // the old server is gone
+    expect((await fetch(`http://127.0.0.1:${apiPort}/ready`)).status).toBe(200);
+
+    const records = deployment.ledger('development').filter((r) => r.project === 'api-server');
+    expect(records.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
+    expect(records[0]).toMatchObject({ kind: 'deploy', version: '0.1.0', env: 'development' });
+    expect(records[0]!.backupRef).toMatch(/backups\/development\/api-server\/.*\.sqlite$/);
+    expect(records[1]!.backupRef).toBeUndefined(); // nothing pending: no backup needed
+    expect(records.map((r) => (r.steps as { name: string }[]).map((s) => s.name))).toEqual([
+      ['migrate', 'rollout', 'smoke'],
+      ['migrate', 'rollout', 'smoke'],
+    ]);
+  });
+});

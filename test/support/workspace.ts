@@ -1,0 +1,59 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa, type Options } from 'execa';
+
+export const workspaceRoot = join(import.meta.dirname, '..', '..');
+
+/**
+ * A deploy configuration of the test's own: deploy.json in a temp dir, passed to Nx through
+ * NX_DEPLOY_FILE, with its state folder (ledger, locks, backups, services) in the same temp dir.
+ * The real workspace's deploy.json and .nx-deploy are never touched.
+ */
+export class TestDeployment {
+  readonly dir = mkdtempSync(join(tmpdir(), 'pod-deploy-e2e-'));
+  readonly stateDir = join(this.dir, 'state');
+  readonly file = join(this.dir, 'deploy.json');
+
+  constructor(environments: Record<string, unknown>) {
+    this.write(environments);
+  }
+
+  write(environments: Record<string, unknown> | string): void {
+    writeFileSync(this.file, typeof environments === 'string' ? environments : JSON.stringify({ stateDir: this.stateDir, environments }, null, 2));
+  }
+
+  env(extra: Record<string, string> = {}): Record<string, string> {
+    return { NX_DEPLOY_FILE: this.file, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', FORCE_COLOR: '0', ...extra };
+  }
+
+  /** Runs nx (or nx-deploy) from the workspace, as a user would with npx. */
+  run(argv: string[], extraEnv: Record<string, string> = {}, options: Options = {}) {
+    return execa('npx', argv, { cwd: workspaceRoot, env: this.env(extraEnv), reject: false, all: true, ...options });
+  }
+
+  ledger(env: string): Array<Record<string, unknown>> {
+    const path = join(this.stateDir, 'ledger', `${env}.jsonl`);
+    if (!existsSync(path)) return [];
+    const latest = new Map<string, Record<string, unknown>>();
+    for (const line of readFileSync(path, 'utf8').split('\n').filter(Boolean)) {
+      const rec = JSON.parse(line);
+      latest.set(rec.id, rec);
+    }
+    return [...latest.values()];
+  }
+
+  /** The PID of a service the deploy started as a local process (from the state folder). */
+  servicePid(env: string, project: string): number | undefined {
+    const path = join(this.stateDir, 'services', env, `${project}.json`);
+    return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')).pid : undefined;
+  }
+
+  lockDir(env: string): string {
+    return join(this.stateDir, 'locks', env);
+  }
+
+  cleanup(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+}
