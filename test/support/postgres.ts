@@ -47,7 +47,7 @@ export async function startPostgres(database = 'pod'): Promise<Postgres> {
         .split('\n')
         .filter((l) => !/^\\(un)?restrict /.test(l))
         .join('\n'),
-    psql: (sql) => run(['psql', ...conn, '-X', '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql, database]),
+    psql: (sql) => run(['psql', ...conn, '-X', '-At', '-v', 'ON_ERROR_STOP=1', '-c', sql, database]).trim(),
     stop: () => {
       try {
         run(as([`${PGBIN}/pg_ctl`, '-D', `${dir}/data`, '-m', 'immediate', '-w', 'stop']));

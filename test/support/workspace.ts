@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type Options } from 'execa';
@@ -51,6 +51,15 @@ export class TestDeployment {
 
   lockDir(env: string): string {
     return join(this.stateDir, 'locks', env);
+  }
+
+  /** Files under the state folder whose bytes contain `text` (a secret must be in none). */
+  filesContaining(text: string): string[] {
+    if (!existsSync(this.stateDir)) return [];
+    return readdirSync(this.stateDir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => join(e.parentPath, e.name))
+      .filter((f) => readFileSync(f).includes(text));
   }
 
   cleanup(): void {

@@ -1,0 +1,43 @@
+// Medians, ratios and the printed table of the inference benchmark.
+
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+const ratio = (a, b) => (a === undefined || b === undefined ? '-' : `${(a / b).toFixed(2)}x`);
+const ms = (v) => (v === undefined ? '-' : String(Math.round(v)));
+
+function table(rows) {
+  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)));
+  const line = (r) => r.map((cell, c) => (c === 0 ? cell.padEnd(widths[c]) : cell.padStart(widths[c]))).join('  ');
+  return [line(rows[0]), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(1).map(line)].join('\n');
+}
+
+/**
+ * results: [{ name, cold: number[], warm: number[] }]; `baseline` and `anchor` name two of them.
+ * Returns the text to print and whether each goal was met.
+ */
+export function summarize(results, { baseline, anchor, subject, goals }) {
+  const med = Object.fromEntries(results.map((r) => [r.name, { cold: median(r.cold), warm: median(r.warm) }]));
+  const base = med[baseline];
+  const anc = med[anchor];
+  const rows = [['variant', 'cold ms', 'warm ms', 'cold/none', 'warm/none', 'cold/anchor', 'warm/anchor']];
+  for (const r of results) {
+    const m = med[r.name];
+    rows.push([r.name, ms(m.cold), ms(m.warm), ratio(m.cold, base.cold), ratio(m.warm, base.warm), ratio(m.cold, anc?.cold), ratio(m.warm, anc?.warm)]);
+  }
+  const runs = results.map((r) => `  ${r.name}: cold [${r.cold.map(ms).join(', ')}]  warm [${r.warm.map(ms).join(', ')}]`);
+
+  const s = med[subject];
+  const coldRatio = s.cold / base.cold;
+  const warmRatio = s.warm / base.warm;
+  const coldOk = coldRatio <= goals.cold;
+  const warmOk = warmRatio <= goals.warm;
+  const goalLines = [
+    `goal: ${subject} cold <= ${goals.cold.toFixed(2)}x no plugin: ${coldRatio.toFixed(2)}x ${coldOk ? 'PASS' : 'MISS'}`,
+    `goal: ${subject} warm <= ${goals.warm.toFixed(2)}x no plugin: ${warmRatio.toFixed(2)}x ${warmOk ? 'PASS' : 'MISS'}`,
+  ];
+  return { text: [table(rows), '', 'all runs (ms):', ...runs, '', ...goalLines].join('\n'), coldOk, warmOk };
+}

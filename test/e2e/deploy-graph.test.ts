@@ -1,0 +1,38 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, describe, expect, it } from 'vitest';
+import { workspaceRoot } from '../support/workspace.ts';
+
+const env = { NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
+const dir = mkdtempSync(join(tmpdir(), 'pod-graph-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+// The deploy graph as Nx computes it from the inferred targets, for the real workspace.
+describe('inferred deploy graph', () => {
+  it('orders backends before the frontend and packages by dependency, forwarding the configuration', async () => {
+    const file = join(dir, 'tasks.json');
+    const res = await execa('npx', ['nx', 'run-many', '-t', 'deploy', '-c', 'staging', `--graph=${file}`], { cwd: workspaceRoot, env, reject: false, all: true });
+    expect(res.exitCode, res.all).toBe(0);
+    const { tasks } = JSON.parse(readFileSync(file, 'utf8'));
+    const deps: Record<string, string[]> = Object.fromEntries(
+      Object.entries(tasks.dependencies as Record<string, Array<string | { id: string }>>).map(([k, v]) => [k, v.map((d) => (typeof d === 'string' ? d : d.id))]),
+    );
+    expect(deps['frontend:deploy:staging']).toEqual(expect.arrayContaining(['api-server:deploy:staging', 'mcp-server:deploy:staging', 'frontend:build']));
+    expect(deps['cli:deploy:staging']).toContain('sdk-typescript:deploy:staging');
+    expect(deps['api-server:deploy:staging']).toEqual(['api-server:build']);
+    for (const task of Object.keys(deps).filter((t) => t.includes(':deploy'))) expect(task).toMatch(/:deploy:staging$/);
+  });
+
+  it('shows every inferred target and its dependsOn with nx show project', async () => {
+    const res = await execa('npx', ['nx', 'show', 'project', 'frontend', '--json'], { cwd: workspaceRoot, env });
+    const project = JSON.parse(res.stdout);
+    expect(project.targets.deploy.executor).toBe('@pod-protocol/nx-deploy:deploy');
+    expect(project.targets.deploy.dependsOn).toContainEqual({ projects: ['api-server', 'mcp-server'], target: 'deploy', params: 'forward' });
+    expect(Object.keys(project.targets.deploy.configurations)).toEqual(['development', 'staging', 'production']);
+    const api = JSON.parse((await execa('npx', ['nx', 'show', 'project', 'api-server', '--json'], { cwd: workspaceRoot, env })).stdout);
+    expect(api.targets.deploy.options.steps).toEqual(['migrate', 'rollout', 'smoke']);
+    expect(api.targets.migrate.executor).toBe('@pod-protocol/nx-deploy:migrate');
+  });
+});
