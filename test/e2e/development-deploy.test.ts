@@ -25,12 +25,14 @@ describe('nx run-many -t deploy -c development', () => {
     });
     const first = await deployment.run(['nx', 'run-many', '-t', 'deploy', '-c', 'development', '--output-style=static']);
     const firstPid = deployment.servicePid('development', 'api-server');
-    if (firstPid) pids.push(firstPid);
+    const mcpPid = deployment.servicePid('development', 'mcp-server');
+    for (const pid of [firstPid, mcpPid]) if (pid) pids.push(pid);
     expect(first.all).toContain('applied 0001_create_agents.sql');
     expect(first.all).toContain('ok  429 past the rate limit');
     expect(first.all).toMatch(/api-server {2}smoke {4}succeeded .* http:\/\/127\.0\.0\.1:\d+/);
     expect(first.exitCode, first.all as string).toBe(0);
 
+    expect(first.all).toMatch(/mcp-server {2}smoke {4}succeeded/);
     const health = await (await fetch(`http://127.0.0.1:${apiPort}/health`)).json();
     expect(health).toMatchObject({ status: 'ok', version: '0.1.0' });
     expect(health.gitSha).toMatch(/^[0-9a-f]{40}$/);
