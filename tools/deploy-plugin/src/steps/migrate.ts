@@ -12,12 +12,12 @@ import type { PlannedAction, StepContext, StepDefinition, StepResult } from './s
 const options = z
   .strictObject({
     environment: z.string().optional(),
-    tool: z.enum(['builtin', 'prisma', 'command']).default('builtin'),
+    tool: z.enum(['builtin', 'prisma', 'command']).default('builtin').describe("builtin: the project's own migration script; prisma: prisma migrate deploy; command: any argv"),
     script: z.string().default('dist/migrate.js').describe("builtin: the project's migration script (`up` and `pending` commands)"),
     schema: z.string().default('prisma/schema.prisma').describe('prisma: the schema file'),
     command: z.array(z.string()).min(1).optional().describe('command: the argv that applies pending migrations'),
     backup: z.boolean().default(true).describe('Take a backup before migrating and restore it if migrating fails'),
-    timeoutMs: z.int().positive().default(600_000),
+    timeoutMs: z.int().positive().default(600_000).describe('Stop the migration command after this long'),
   })
   .refine((o) => o.tool !== 'command' || o.command, { error: 'tool "command" needs a command (an argv array)', path: ['command'] });
 
