@@ -6,6 +6,10 @@ import { isUserError } from '../core/errors.ts';
 import { Ledger } from '../core/ledger.ts';
 import { EnvLock } from '../core/lock.ts';
 import { Redactor } from '../core/redact.ts';
+import { createLogger } from '../core/log.ts';
+import { Runner } from '../core/run.ts';
+import { runRelease } from '../release/run.ts';
+import { syncCrates } from '../release/sync-crates.ts';
 import { renderHistory } from './history.ts';
 import { renderPlan } from './plan.ts';
 import { readWorkspace } from './workspace.ts';
@@ -18,6 +22,9 @@ Commands:
                                         the deploy ledger of an environment
   lock status --env <env>               who holds the environment's deploy lock
   lock release --env <env> [--force]    remove a stale lock (--force: even if its holder runs)
+  release [--dry-run]                   publish what is not out yet (npm + crates, dependency order),
+                                        tag <name>@<version>, create GitHub releases; resumable
+  sync-crates                           after \`changeset version\`: versions into Cargo.toml, requirements, Cargo.lock
 
 Run from the workspace root (or set NX_WORKSPACE_ROOT).`;
 
@@ -33,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
       projects: { type: 'string' },
       json: { type: 'boolean', default: false },
       force: { type: 'boolean', default: false },
+      'dry-run': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -42,6 +50,17 @@ async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const workspaceRoot = resolve(process.env.NX_WORKSPACE_ROOT ?? process.cwd());
+  if (command === 'release') {
+    const { success } = await runRelease({ workspaceRoot, dryRun: values['dry-run'] });
+    return success ? 0 : 1;
+  }
+  if (command === 'sync-crates') {
+    const redactor = new Redactor();
+    const changes = await syncCrates(workspaceRoot, new Runner(workspaceRoot, redactor, createLogger(redactor, 'sync-crates')));
+    for (const c of changes) console.log(`${c.crate}: ${c.from} -> ${c.to}`);
+    if (!changes.length) console.log('crates already match their package.json versions');
+    return 0;
+  }
   const file = loadDeployFile(workspaceRoot);
   if (!values.env) throw new UsageError(`${command} needs --env <environment> (one of: ${Object.keys(file.environments).join(', ')})`);
   const { name: envName } = environmentOf(file, values.env);

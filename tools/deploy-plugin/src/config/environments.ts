@@ -79,9 +79,24 @@ export const environmentSchema = z.strictObject({
     .describe('Secrets generated per deploy when unset (for environments without approval, e.g. development)'),
 });
 
+const releaseSchema = z.strictObject({
+  environment: z.string().default('production').describe('Whose npm/crates registries and dist-tag a release uses'),
+  concurrency: z.int().min(1).max(16).default(4).describe('Packages published at once within one dependency layer'),
+  pushTags: z.string().min(1).optional().describe('Push the new tags to this git remote (e.g. origin)'),
+  github: z
+    .strictObject({
+      repository: z.string().regex(/^[\w.-]+\/[\w.-]+$/, { error: 'expected owner/name' }),
+      apiUrl: httpUrl.default('https://api.github.com').describe('GitHub Enterprise: https://HOST/api/v3'),
+      tokenVariable: variableName.default('GITHUB_TOKEN'),
+    })
+    .optional()
+    .describe('Create one GitHub release per new tag'),
+});
+
 export const deployFileSchema = z
   .strictObject({
     $schema: z.string().optional(),
+    release: releaseSchema.default({ environment: 'production', concurrency: 4 }),
     stateDir: z.string().default('.nx-deploy').describe('Ledger, locks, backups and local service state, relative to the workspace'),
     environments: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), environmentSchema),
     projects: z
@@ -104,6 +119,7 @@ export const deployFileSchema = z
 export type DeployFile = z.infer<typeof deployFileSchema>;
 export type Environment = z.infer<typeof environmentSchema>;
 export type Role = z.infer<typeof roleSchema>;
+export type ReleaseConfig = z.infer<typeof releaseSchema>;
 
 /** Every variable an environment names as holding a secret: all of them are redacted. */
 export function secretVariables(env: Environment): string[] {

@@ -120,7 +120,9 @@ async function runSteps(
       try {
         const result = await step.run(options as never, { ...ctx, log: ctx.log.child(step.name) });
         Object.assign(last, Object.fromEntries(Object.entries(result).filter(([, v]) => v !== undefined)));
-        results.push({ name: step.name, status: 'succeeded', durationMs: Date.now() - started, ...(result.detail ? { detail: result.detail } : {}) });
+        const detail = result.skipped ?? result.detail;
+        if (result.skipped) ctx.log.info(`${step.name} skipped: ${result.skipped}`);
+        results.push({ name: step.name, status: result.skipped ? 'skipped' : 'succeeded', durationMs: Date.now() - started, ...(detail ? { detail } : {}) });
       } catch (err) {
         results.push({ name: step.name, status: 'failed', durationMs: Date.now() - started });
         failure = err;

@@ -12,6 +12,8 @@ export interface Detected {
   migrations?: 'builtin' | 'prisma';
   /** argv that starts the service (backends). */
   start?: string[];
+  /** How a package ships: npm (non-private package.json) or crate (Cargo.toml). */
+  publish?: 'npm' | 'crate';
   hasBuild: boolean;
   /** Workspace dependencies by package name (packages publish in this order). */
   dependsOnPackages: string[];
@@ -62,7 +64,8 @@ export function detectProject(workspaceRoot: string, root: string): Detected | u
   const tagged = tags.map((t) => ROLE_TAG.exec(t)?.[1]).find(Boolean) as Role | undefined;
   const containerFile = ['Dockerfile.prod', 'Dockerfile', 'Containerfile'].some(has);
   const staticSite = ['vite.config.ts', 'vite.config.mts', 'vite.config.js', 'vite.config.mjs', 'index.html'].some(has);
-  const publishable = (pkg !== undefined && pkg.private !== true) || has('Cargo.toml');
+  const publish = has('Cargo.toml') ? 'crate' : pkg !== undefined && pkg.private !== true ? 'npm' : undefined;
+  const publishable = publish !== undefined;
   const role: Role = tagged ?? (containerFile ? 'backend' : staticSite ? 'frontend' : publishable ? 'package' : 'none');
 
   return {
@@ -71,6 +74,7 @@ export function detectProject(workspaceRoot: string, root: string): Detected | u
     role,
     migrations: has('prisma/schema.prisma') ? 'prisma' : has('migrations') ? 'builtin' : undefined,
     start: role === 'backend' ? startCommand(pkg) : undefined,
+    publish,
     hasBuild: Boolean(pkg?.scripts?.build) || Boolean(pkg?.nx?.targets?.build),
     dependsOnPackages: Object.keys({ ...pkg?.dependencies, ...pkg?.peerDependencies }),
     packageName: pkg?.name,

@@ -26,6 +26,8 @@ export function deploySteps(p: Detected): string[] {
   switch (p.role) {
     case 'backend':
       return [...(p.migrations ? ['migrate'] : []), 'rollout', 'smoke'];
+    case 'package':
+      return p.publish ? [`publish-${p.publish}`] : [];
     default:
       return [];
   }
@@ -71,6 +73,21 @@ export function inferTargets(p: Detected, all: Detected[], opts: InferenceOption
       options: { command: p.start, database: Boolean(p.migrations) },
       dependsOn: afterBuild,
       metadata: { description: 'Replace the running version of the service' },
+    };
+  }
+  if (steps.includes('publish-npm')) {
+    targets['publish-npm'] = {
+      executor: `${PLUGIN}:publish-npm`,
+      options: {},
+      dependsOn: afterBuild,
+      metadata: { description: "Publish to the environment's npm registry unless this version is out" },
+    };
+  }
+  if (steps.includes('publish-crate')) {
+    targets['publish-crate'] = {
+      executor: `${PLUGIN}:publish-crate`,
+      options: {},
+      metadata: { description: "Publish the crate to the environment's registry unless this version is out" },
     };
   }
   if (role === 'backend' || role === 'frontend') {

@@ -1,4 +1,5 @@
 import { migrateStep } from './migrate.ts';
+import { publishCrateStep, publishNpmStep } from './publish.ts';
 import { rolloutStep } from './rollout.ts';
 import { smokeStep } from './smoke.ts';
 import type { StepDefinition } from './step.ts';
@@ -8,4 +9,6 @@ export const STEPS: Record<string, StepDefinition> = {
   migrate: migrateStep as unknown as StepDefinition,
   rollout: rolloutStep as unknown as StepDefinition,
   smoke: smokeStep as unknown as StepDefinition,
+  'publish-npm': publishNpmStep as unknown as StepDefinition,
+  'publish-crate': publishCrateStep as unknown as StepDefinition,
 };

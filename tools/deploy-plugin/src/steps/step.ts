@@ -25,6 +25,8 @@ export interface StepContext extends PlanContext {
 }
 
 export interface StepResult {
+  /** Set when the step had nothing to do here, saying why (shown as `skipped` in the summary). */
+  skipped?: string;
   artifact?: string;
   backupRef?: string;
   url?: string;

@@ -1,0 +1,29 @@
+import type { Command } from '../core/run.ts';
+
+/** `npm pack` of a package folder into `dest`; prints JSON describing the tarball. */
+export function npmPack(packageDir: string, dest: string): Command {
+  return { argv: ['npm', 'pack', '--json', '--pack-destination', dest], cwd: packageDir };
+}
+
+/**
+ * Publishes an already packed tarball: what was built and tested is what goes out. The registry
+ * and its token come from a temporary npmrc (`userconfig`), never from argv.
+ */
+export function npmPublish(tarball: string, opts: { registry: string; tag: string; userconfig: string; provenance: boolean }): Command {
+  return {
+    argv: [
+      'npm', 'publish', tarball,
+      '--registry', opts.registry,
+      '--tag', opts.tag,
+      '--access', 'public',
+      '--userconfig', opts.userconfig,
+      ...(opts.provenance ? ['--provenance'] : []),
+    ],
+  };
+}
+
+/** The npmrc line that authenticates to a registry; npm expands ${VAR} itself, so no secret is written. */
+export function npmrcAuthLine(registry: string, tokenVariable: string): string {
+  const u = new URL(registry);
+  return `//${u.host}${u.pathname.endsWith('/') ? u.pathname : `${u.pathname}/`}:_authToken=\${${tokenVariable}}`;
+}

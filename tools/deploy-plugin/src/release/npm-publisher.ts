@@ -1,0 +1,129 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { npmPack, npmPublish, npmrcAuthLine } from '../commands/npm.ts';
+import { UserError } from '../core/errors.ts';
+import { withRetry } from '../core/retry.ts';
+import type { Logger } from '../core/log.ts';
+import type { Runner } from '../core/run.ts';
+import type { Publisher, ReleasePackage } from './package.ts';
+
+export interface NpmTarget {
+  registry: string;
+  /** The dist-tag of a version (prereleases never move the environment's tag). */
+  distTag: (version: string) => string;
+  /** Variable holding the registry token (written only into a temporary npmrc, by reference). */
+  tokenVariable?: string;
+  provenance: boolean;
+}
+
+interface Packument {
+  versions?: Record<string, { dist?: { shasum?: string } }>;
+}
+
+/**
+ * npm packages: registry state read over HTTP (the packument; one request, no npm process),
+ * packing and publishing with the npm CLI. Transient failures are retried; a publish that
+ * failed after the registry stored it is recognised by its shasum and counts as published.
+ */
+export class NpmPublisher implements Publisher {
+  private readonly target: NpmTarget;
+  private readonly runner: Runner;
+  private readonly log: Logger;
+  private readonly environ: NodeJS.ProcessEnv;
+  private readonly shasums = new Map<string, string>();
+
+  constructor(target: NpmTarget, runner: Runner, log: Logger, environ: NodeJS.ProcessEnv) {
+    this.target = { ...target, registry: target.registry.endsWith('/') ? target.registry : `${target.registry}/` };
+    this.runner = runner;
+    this.log = log;
+    this.environ = environ;
+  }
+
+  private token(): string | undefined {
+    const v = this.target.tokenVariable;
+    if (!v) return undefined;
+    const value = this.environ[v];
+    if (!value) throw new UserError(`publishing to ${this.target.registry} needs a token in ${v} (deploy.json npm.tokenVariable), which is not set`);
+    return value;
+  }
+
+  private async packument(name: string): Promise<Packument | undefined> {
+    const url = `${this.target.registry}${name.replace('/', '%2f')}`;
+    const token = this.token();
+    return withRetry(
+      async () => {
+        const res = await fetch(url, {
+          headers: { accept: 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          signal: AbortSignal.timeout(15_000),
+        });
+        if (res.status === 404) return undefined;
+        if (!res.ok) throw new Error(`GET ${url} answered ${res.status}`);
+        return (await res.json()) as Packument;
+      },
+      { attempts: 6, baseMs: 200, isTransient: (e) => /answered 5\d\d|fetch failed|timed? ?out|ECONN/i.test(String((e as Error).message) + String((e as Error).cause ?? '')) },
+    );
+  }
+
+  async isPublished(pkg: ReleasePackage): Promise<boolean> {
+    return Boolean((await this.packument(pkg.name))?.versions?.[pkg.version]);
+  }
+
+  async pack(pkg: ReleasePackage): Promise<string> {
+    const dest = mkdtempSync(join(tmpdir(), 'nx-deploy-pack-'));
+    const res = await this.runner.run(npmPack(pkg.publishDir ?? pkg.dir, dest), { quiet: true });
+    const [info] = JSON.parse(res.stdout) as [{ filename: string; shasum: string }];
+    this.shasums.set(`${pkg.name}@${pkg.version}`, info.shasum);
+    return join(dest, info.filename);
+  }
+
+  async publish(pkg: ReleasePackage, tarball: string): Promise<void> {
+    const dir = mkdtempSync(join(tmpdir(), 'nx-deploy-npmrc-'));
+    const userconfig = join(dir, 'npmrc');
+    // npm refuses to publish without a token line even where the registry allows anonymous
+    // publishes (a local Verdaccio); without a token variable, a placeholder token is given.
+    const tokenVariable = this.target.tokenVariable ?? 'NX_DEPLOY_ANONYMOUS_TOKEN';
+    writeFileSync(userconfig, `registry=${this.target.registry}\n${npmrcAuthLine(this.target.registry, tokenVariable)}\n`, { mode: 0o600 });
+    const env = { [tokenVariable]: this.token() ?? 'anonymous' };
+    const cmd = { ...npmPublish(tarball, { registry: this.target.registry, tag: this.target.distTag(pkg.version), userconfig, provenance: this.target.provenance }), env };
+    try {
+      await withRetry(
+        async () => {
+          try {
+            await this.runner.run(cmd, { quiet: true });
+          } catch (err) {
+            if (await this.storedThisArtifact(pkg)) return; // the registry kept it although the answer failed
+            throw err;
+          }
+        },
+        { onRetry: (err, n, ms) => this.log.warn(`${pkg.name}@${pkg.version}: publish attempt ${n} failed (${firstLine(err)}); retrying in ${ms} ms`) },
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      rmSync(join(tarball, '..'), { recursive: true, force: true });
+    }
+  }
+
+  /** True when the registry has this version with the shasum we packed; a different one is an error. */
+  private async storedThisArtifact(pkg: ReleasePackage): Promise<boolean> {
+    const stored = (await this.packument(pkg.name).catch(() => undefined))?.versions?.[pkg.version]?.dist?.shasum;
+    if (!stored) return false;
+    const ours = this.shasums.get(`${pkg.name}@${pkg.version}`);
+    if (ours && stored !== ours) {
+      throw new UserError(`${pkg.name}@${pkg.version} is already on ${this.target.registry} with different contents (shasum ${stored}, ours ${ours}); bump the version`);
+    }
+    return true;
+  }
+
+  async waitUntilVisible(pkg: ReleasePackage, timeoutMs = 60_000): Promise<void> {
+    const end = Date.now() + timeoutMs;
+    while (!(await this.isPublished(pkg))) {
+      if (Date.now() > end) throw new UserError(`${pkg.name}@${pkg.version} was published but is not visible on ${this.target.registry} after ${timeoutMs / 1000} s`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+function firstLine(err: unknown): string {
+  return String((err as Error)?.message ?? err).split('\n').find((l) => /E\d{3}|error/i.test(l))?.trim() ?? String(err).split('\n')[0]!;
+}

@@ -1,0 +1,186 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import semver from 'semver';
+import { gitPushTags, gitTag, gitTagExists } from '../commands/git.ts';
+import { environmentOf, loadDeployFile } from '../config/load.ts';
+import { secretVariables } from '../config/environments.ts';
+import { UserError } from '../core/errors.ts';
+import { resolveActor, resolveGitSha } from '../core/identity.ts';
+import { Ledger } from '../core/ledger.ts';
+import { EnvLock } from '../core/lock.ts';
+import { createLogger, type Logger } from '../core/log.ts';
+import { mapLimit } from '../core/pool.ts';
+import { Redactor } from '../core/redact.ts';
+import { Runner } from '../core/run.ts';
+import { deployLayers } from '../deploy/order.ts';
+import { newDeployId } from '../deploy/session.ts';
+import { releaseNotes } from './changelog.ts';
+import { CratePublisher } from './crate-publisher.ts';
+import { discoverReleasePackages } from './discover.ts';
+import { distTagFor } from './dist-tag.ts';
+import { ensureRelease, type GitHubTarget } from './github.ts';
+import { NpmPublisher } from './npm-publisher.ts';
+import type { Publisher, ReleasePackage } from './package.ts';
+import { renderReleaseSummary, type PackageOutcome } from './summary.ts';
+
+export interface ReleaseRequest {
+  workspaceRoot: string;
+  dryRun?: boolean;
+  environ?: NodeJS.ProcessEnv;
+  log?: Logger;
+}
+
+/** The tag of changesets' pre mode (`.changeset/pre.json`), when it is on. */
+function preModeTag(root: string): string | undefined {
+  const path = join(root, '.changeset', 'pre.json');
+  if (!existsSync(path)) return undefined;
+  const pre = JSON.parse(readFileSync(path, 'utf8')) as { mode?: string; tag?: string };
+  return pre.mode === 'pre' ? pre.tag : undefined;
+}
+
+/**
+ * The whole release: publish every package whose version is not out yet, in dependency order
+ * (a dependent waits until its dependency is visible; the dependents of a failure are skipped,
+ * the rest go out), then tag `<name>@<version>` and create one GitHub release per tag. Every
+ * publish is a ledger record. Re-running publishes exactly what is missing.
+ */
+export async function runRelease(req: ReleaseRequest): Promise<{ success: boolean; outcomes: PackageOutcome[] }> {
+  const root = req.workspaceRoot;
+  const environ = { ...(req.environ ?? process.env) };
+  const file = loadDeployFile(root);
+  const cfg = file.release;
+  const { name: envName, env } = environmentOf(file, cfg.environment);
+  const redactor = new Redactor();
+  redactor.addFromEnv([...secretVariables(env), ...(cfg.github ? [cfg.github.tokenVariable] : [])], environ);
+  const log = req.log ?? createLogger(redactor, 'release');
+  const runner = new Runner(root, redactor, log);
+  const packages = discoverReleasePackages(root);
+
+  const needs = (kind: ReleasePackage['kind']) => packages.filter((p) => p.kind === kind);
+  if (needs('npm').length && !env.npm) throw new UserError(`release: npm packages need environments.${envName}.npm (registry, distTag) in deploy.json`);
+  if (needs('crate').length && !env.crates) throw new UserError(`release: crates need environments.${envName}.crates (registry, index) in deploy.json`);
+  let github: GitHubTarget | undefined;
+  if (cfg.github) {
+    const token = environ[cfg.github.tokenVariable];
+    if (!token && !req.dryRun) throw new UserError(`release: GitHub releases need a token in ${cfg.github.tokenVariable} (deploy.json release.github.tokenVariable), which is not set; nothing was published`);
+    github = { repository: cfg.github.repository, apiUrl: cfg.github.apiUrl, token: token ?? '' };
+  }
+  const preTag = preModeTag(root);
+  const publishers: Record<ReleasePackage['kind'], Publisher | undefined> = {
+    npm: env.npm
+      ? new NpmPublisher(
+          {
+            registry: env.npm.registry,
+            distTag: (v) => distTagFor(v, env.npm!.distTag, preTag),
+            tokenVariable: env.npm.tokenVariable,
+            provenance: environ.GITHUB_ACTIONS === 'true' && Boolean(environ.ACTIONS_ID_TOKEN_REQUEST_URL),
+          },
+          runner,
+          log,
+          environ,
+        )
+      : undefined,
+    crate: env.crates ? new CratePublisher({ registry: env.crates.registry, index: env.crates.index, tokenVariable: env.crates.tokenVariable }, runner, log, environ) : undefined,
+  };
+  const publisher = (p: ReleasePackage) => publishers[p.kind]!;
+
+  const out = await mapLimit(packages, 8, (p) => publisher(p).isPublished(p));
+  const missing = packages.filter((_, i) => !out[i]);
+  if (req.dryRun || missing.length === 0) {
+    log.info(
+      missing.length === 0
+        ? `nothing to publish: all ${packages.length} packages are already on their registries`
+        : `would publish: ${missing.map((p) => `${p.name}@${p.version}`).join(', ')}`,
+    );
+    if (req.dryRun) return { success: true, outcomes: [] };
+  }
+
+  const actor = await resolveActor(runner, environ);
+  const gitSha = await resolveGitSha(runner);
+  const lease = new EnvLock(join(resolve(root, file.stateDir), 'locks'), 'release').acquire(actor, `release to ${envName}`);
+  const ledger = new Ledger(join(resolve(root, file.stateDir), 'ledger'), redactor);
+  const outcomes = new Map<string, PackageOutcome>();
+  try {
+    const byName = new Map(packages.map((p) => [p.name, p]));
+    for (const layer of deployLayers(Object.fromEntries(packages.map((p) => [p.name, p.dependencies])))) {
+      await mapLimit(layer, cfg.concurrency, async (name) => {
+        const pkg = byName.get(name)!;
+        outcomes.set(name, await publishOne(pkg, !missing.includes(pkg), outcomes, publisher(pkg), { ledger, envName, actor, gitSha, log }));
+      });
+    }
+    await tagAndRelease([...outcomes.values()], { runner, log, github, pushTags: cfg.pushTags });
+  } finally {
+    lease.release();
+  }
+  const list = packages.map((p) => outcomes.get(p.name)!);
+  log.info(renderReleaseSummary(list));
+  return { success: list.every((o) => o.result === 'published' || o.result === 'already published'), outcomes: list };
+}
+
+async function publishOne(
+  pkg: ReleasePackage,
+  alreadyOut: boolean,
+  done: Map<string, PackageOutcome>,
+  publisher: Publisher,
+  ctx: { ledger: Ledger; envName: string; actor: string; gitSha: string; log: Logger },
+): Promise<PackageOutcome> {
+  if (alreadyOut) return { pkg, result: 'already published', durationMs: 0 };
+  const blocked = pkg.dependencies.find((d) => ['failed', 'skipped'].includes(done.get(d)?.result ?? ''));
+  if (blocked) return { pkg, result: 'skipped', reason: `needs ${blocked}, which was not published`, durationMs: 0 };
+  const started = Date.now();
+  const record = {
+    id: newDeployId(pkg.project),
+    project: pkg.project,
+    env: ctx.envName,
+    kind: 'publish',
+    version: pkg.version,
+    gitSha: ctx.gitSha,
+    actor: ctx.actor,
+    artifact: `${pkg.kind}:${pkg.name}@${pkg.version}`,
+    startedAt: new Date().toISOString(),
+  };
+  ctx.ledger.append({ ...record, status: 'started' });
+  try {
+    const artifact = await publisher.pack(pkg);
+    await publisher.publish(pkg, artifact);
+    await publisher.waitUntilVisible(pkg);
+    ctx.ledger.append({ ...record, status: 'succeeded', finishedAt: new Date().toISOString() });
+    ctx.log.info(`published ${pkg.name}@${pkg.version}`);
+    return { pkg, result: 'published', durationMs: Date.now() - started };
+  } catch (err) {
+    const reason = (err as Error).message;
+    ctx.ledger.append({ ...record, status: 'failed', reason, finishedAt: new Date().toISOString() });
+    ctx.log.warn(`${pkg.name}@${pkg.version} was not published: ${reason}`);
+    return { pkg, result: 'failed', reason, durationMs: Date.now() - started };
+  }
+}
+
+/** Tags what is out, and gives each of those tags a GitHub release; existing ones are left alone. */
+async function tagAndRelease(
+  outcomes: PackageOutcome[],
+  ctx: { runner: Runner; log: Logger; github?: GitHubTarget; pushTags?: string },
+): Promise<void> {
+  const created: string[] = [];
+  for (const o of outcomes.filter((x) => x.result === 'published' || x.result === 'already published')) {
+    const tag = `${o.pkg.name}@${o.pkg.version}`;
+    o.tag = tag;
+    const exists = await ctx.runner.run(gitTagExists(tag), { quiet: true, allowFailure: true });
+    if (exists.exitCode !== 0) {
+      await ctx.runner.run(gitTag(tag, `${o.pkg.name} ${o.pkg.version}`), { quiet: true });
+      created.push(tag);
+    }
+  }
+  if (created.length) ctx.log.info(`tagged ${created.join(', ')}`);
+  if (ctx.pushTags && created.length) await ctx.runner.run(gitPushTags(ctx.pushTags, created));
+  if (!ctx.github) return;
+  const github = ctx.github;
+  await mapLimit(
+    outcomes.filter((o) => o.tag),
+    4,
+    async (o) => {
+      const r = await ensureRelease(github, o.tag!, releaseNotes(o.pkg.changelog, o.pkg.version), semver.prerelease(o.pkg.version) !== null);
+      o.release = r.url;
+      if (r.created) ctx.log.info(`GitHub release ${o.tag}: ${r.url}`);
+    },
+  );
+}
