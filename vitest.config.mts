@@ -9,7 +9,7 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['tools/deploy-plugin/test/**/*.test.ts', 'packages/*/test/**/*.test.ts'],
+          include: ['tools/deploy-plugin/test/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'test/unit/**/*.test.ts'],
           environment: 'node',
         },
       },
