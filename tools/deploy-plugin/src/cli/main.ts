@@ -6,13 +6,7 @@ import { isUserError } from '../core/errors.ts';
 import { Ledger } from '../core/ledger.ts';
 import { EnvLock } from '../core/lock.ts';
 import { Redactor } from '../core/redact.ts';
-import { createLogger } from '../core/log.ts';
-import { Runner } from '../core/run.ts';
-import { runRelease } from '../release/run.ts';
-import { syncCrates } from '../release/sync-crates.ts';
 import { renderHistory } from './history.ts';
-import { renderPlan } from './plan.ts';
-import { readWorkspace } from './workspace.ts';
 
 const USAGE = `Usage: nx-deploy <command> [options]
 
@@ -50,11 +44,18 @@ async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const workspaceRoot = resolve(process.env.NX_WORKSPACE_ROOT ?? process.cwd());
+  // Commands load what they need only: Nx's project graph is slow to load and only plan uses it.
   if (command === 'release') {
+    const { runRelease } = await import('../release/run.ts');
     const { success } = await runRelease({ workspaceRoot, dryRun: values['dry-run'] });
     return success ? 0 : 1;
   }
   if (command === 'sync-crates') {
+    const [{ syncCrates }, { Runner }, { createLogger }] = await Promise.all([
+      import('../release/sync-crates.ts'),
+      import('../core/run.ts'),
+      import('../core/log.ts'),
+    ]);
     const redactor = new Redactor();
     const changes = await syncCrates(workspaceRoot, new Runner(workspaceRoot, redactor, createLogger(redactor, 'sync-crates')));
     for (const c of changes) console.log(`${c.crate}: ${c.from} -> ${c.to}`);
@@ -68,6 +69,7 @@ async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case 'plan': {
+      const [{ readWorkspace }, { renderPlan }] = await Promise.all([import('./workspace.ts'), import('./plan.ts')]);
       const ws = await readWorkspace();
       console.log(renderPlan(ws, workspaceRoot, envName, values.projects?.split(',').map((p) => p.trim())));
       return 0;

@@ -13,3 +13,8 @@ export function gitTag(tag: string, message: string): Command {
 export function gitPushTags(remote: string, tags: string[]): Command {
   return { argv: ['git', 'push', remote, ...tags.map((t) => `refs/tags/${t}`)] };
 }
+
+/** A repository's tip (a crate registry's git index); `shallow` fetches nothing more. */
+export function gitShallowClone(url: string, dir: string, shallow: boolean): Command {
+  return { argv: ['git', 'clone', '--quiet', ...(shallow ? ['--depth', '1'] : []), url, dir] };
+}

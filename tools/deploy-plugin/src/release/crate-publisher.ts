@@ -1,3 +1,7 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gitShallowClone } from '../commands/git.ts';
 import { UserError } from '../core/errors.ts';
 import { withRetry } from '../core/retry.ts';
 import { CommandFailed, type Runner } from '../core/run.ts';
@@ -34,18 +38,18 @@ export class CratePublisher implements Publisher {
     this.environ = environ;
   }
 
-  private indexUrl(): string {
+  private index(): string {
     const index = this.target.index ?? (this.target.registry === 'crates-io' ? CRATES_IO_INDEX : undefined);
-    if (!index?.startsWith('sparse+')) {
-      throw new UserError(`crate registry '${this.target.registry}': set crates.index in deploy.json to its sparse index URL (sparse+http...)`);
-    }
-    return index.slice('sparse+'.length).replace(/\/?$/, '/');
+    if (!index) throw new UserError(`crate registry '${this.target.registry}': set crates.index in deploy.json (sparse+https://... or a git index URL)`);
+    return index;
   }
 
   private cargoEnv(): Record<string, string> {
     const env: Record<string, string> = {};
     const name = cargoRegistryEnvName(this.target.registry);
     if (this.target.registry !== 'crates-io' && this.target.index) env[`CARGO_REGISTRIES_${name}_INDEX`] = this.target.index;
+    // A git index may be served over git's "dumb" HTTP, which only the git CLI speaks.
+    if (!this.index().startsWith('sparse+')) env.CARGO_NET_GIT_FETCH_WITH_CLI = 'true';
     if (this.target.tokenVariable) {
       const token = this.environ[this.target.tokenVariable];
       if (!token) throw new UserError(`publishing to crate registry '${this.target.registry}' needs a token in ${this.target.tokenVariable} (deploy.json crates.tokenVariable), which is not set`);
@@ -55,17 +59,37 @@ export class CratePublisher implements Publisher {
   }
 
   async isPublished(pkg: ReleasePackage): Promise<boolean> {
-    const url = `${this.indexUrl()}${sparseIndexPath(pkg.name)}`;
+    const index = this.index();
+    const lines = index.startsWith('sparse+') ? await this.sparseEntry(index.slice('sparse+'.length), pkg.name) : await this.gitEntry(index, pkg.name);
+    return lines.some((line) => (JSON.parse(line) as { vers: string }).vers === pkg.version);
+  }
+
+  /** The crate's index lines over the sparse protocol (one HTTP request). */
+  private async sparseEntry(base: string, crate: string): Promise<string[]> {
+    const url = `${base.replace(/\/?$/, '/')}${sparseIndexPath(crate)}`;
     const token = this.target.tokenVariable ? this.environ[this.target.tokenVariable] : undefined;
     return withRetry(async () => {
       const res = await fetch(url, { headers: token ? { authorization: token } : {}, signal: AbortSignal.timeout(15_000) });
-      if (res.status === 404) return false;
+      if (res.status === 404 || res.status === 410) return [];
       if (!res.ok) throw new Error(`GET ${url} answered ${res.status}`);
-      return (await res.text())
-        .split('\n')
-        .filter(Boolean)
-        .some((line) => (JSON.parse(line) as { vers: string }).vers === pkg.version);
+      return (await res.text()).split('\n').filter(Boolean);
     });
+  }
+
+  /** The crate's index lines from a git index: a shallow clone of its tip, read and removed. */
+  private async gitEntry(url: string, crate: string): Promise<string[]> {
+    const dir = mkdtempSync(join(tmpdir(), 'nx-deploy-crate-index-'));
+    try {
+      await withRetry(async () => {
+        const shallow = await this.runner.run(gitShallowClone(url, dir, true), { quiet: true, allowFailure: true });
+        // git's "dumb" HTTP cannot serve a shallow clone; such an index is cloned whole.
+        if (shallow.exitCode !== 0) await this.runner.run(gitShallowClone(url, dir, false), { quiet: true });
+      });
+      const file = join(dir, sparseIndexPath(crate));
+      return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   /** cargo publish packages and verifies by building; nothing to prepare separately. */

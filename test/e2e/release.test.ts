@@ -1,0 +1,117 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cloneWorkspace, type Clone } from '../support/clone.ts';
+import { startCrateRegistry, type CrateRegistry } from '../support/crate-registry.ts';
+import { startGitHubDouble, type GitHubDouble } from '../support/github-double.ts';
+import { startVerdaccio, type Verdaccio } from '../support/verdaccio.ts';
+
+const NPM_TOKEN = 'npm-token-NEVER-SHOWN-91d2';
+const GITHUB_TOKEN = 'ghs_double_token_NEVER_SHOWN_7c1e';
+
+// The whole release on a clone of the workspace: a changeset bumping the SDK (minor) and the Rust
+// SDK (patch), `npm run version-packages`, then the release against a real Verdaccio, a real crate
+// registry (cargo-http-registry, driven by real cargo) and a double of GitHub's release API.
+describe('changeset -> version-packages -> release', () => {
+  let clone: Clone;
+  let verdaccio: Verdaccio;
+  let crates: CrateRegistry;
+  let github: GitHubDouble;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    [clone, verdaccio, crates, github] = await Promise.all([cloneWorkspace(), startVerdaccio(), startCrateRegistry(), startGitHubDouble({ token: GITHUB_TOKEN })]);
+    const deployFile = JSON.parse(readFileSync(join(clone.dir, 'deploy.json'), 'utf8'));
+    deployFile.release = { environment: 'staging', concurrency: 4, github: { repository: 'pod-protocol/pod-protocol', apiUrl: github.url, tokenVariable: 'GITHUB_TOKEN' } };
+    deployFile.environments.staging.npm = { registry: verdaccio.url, distTag: 'next', tokenVariable: 'NPM_TOKEN' };
+    deployFile.environments.staging.crates = { registry: crates.name, index: crates.indexUrl, tokenVariable: 'CRATE_TOKEN' };
+    writeFileSync(join(clone.dir, 'deploy.json'), JSON.stringify(deployFile, null, 2));
+    writeFileSync(
+      join(clone.dir, '.changeset', 'sdk-paging.md'),
+      '---\n"@pod-protocol/sdk": minor\n"@pod-protocol/sdk-rust": patch\n---\n\nAgents can be listed page by page; the Rust SDK follows.\n',
+    );
+    await clone.commit('Add a changeset (#42)');
+    // One target folder for cargo publish's verification build and the consumer build: the
+    // crate's dependencies compile once.
+    env = { ...crates.cargoEnv(), CARGO_TARGET_DIR: join(clone.dir, 'tmp', 'cargo-target'), NPM_TOKEN, GITHUB_TOKEN, CRATE_TOKEN: crates.token };
+  });
+  afterAll(async () => {
+    await Promise.all([verdaccio?.stop(), crates?.stop(), github?.stop()]);
+    clone?.remove();
+  });
+
+  const json = (path: string) => JSON.parse(readFileSync(join(clone.dir, path), 'utf8'));
+
+  it('version-packages bumps npm packages and the crate together', async () => {
+    const res = await clone.run('npm', ['run', 'version-packages'], env);
+    expect(res.exitCode, res.all as string).toBe(0);
+    expect(json('packages/sdk-typescript/package.json').version).toBe('0.2.0');
+    expect(json('packages/cli/package.json').dependencies['@pod-protocol/sdk']).toBe('^0.2.0');
+    expect(json('packages/sdk-rust/package.json').version).toBe('0.1.1');
+    expect(readFileSync(join(clone.dir, 'packages/sdk-rust/Cargo.toml'), 'utf8')).toMatch(/^version = "0\.1\.1"$/m);
+    expect(readFileSync(join(clone.dir, 'packages/sdk-rust/Cargo.lock'), 'utf8')).toMatch(/name = "pod-protocol-sdk"\nversion = "0\.1\.1"/);
+    const lock = json('package-lock.json');
+    expect(lock.packages['packages/sdk-typescript'].version).toBe('0.2.0');
+    const changelog = readFileSync(join(clone.dir, 'packages/sdk-typescript/CHANGELOG.md'), 'utf8');
+    expect(changelog).toMatch(/## 0\.2\.0\n\n### Minor Changes\n\n- \[#42\]\(https:\/\/github\.com\/pod-protocol\/pod-protocol\/pull\/42\) \[`[0-9a-f]{7}`\]/);
+    await clone.commit('Version packages');
+  });
+
+  it('publishes in dependency order, tags and creates GitHub releases', async () => {
+    const res = await clone.run('npx', ['nx-deploy', 'release'], env);
+    expect(res.exitCode, res.all as string).toBe(0);
+    const view = async (name: string) => JSON.parse((await execa('npm', ['view', name, '--json', '--registry', verdaccio.url])).stdout);
+    const sdk = await view('@pod-protocol/sdk');
+    expect(sdk.versions).toEqual(['0.2.0']);
+    expect(sdk['dist-tags'].next).toBe('0.2.0'); // (a registry also points latest at a first version)
+    const cli = await view('@pod-protocol/cli');
+    expect(cli.version).toBe('0.1.1');
+    expect(cli.dependencies['@pod-protocol/sdk']).toBe('^0.2.0');
+    expect((await view('@pod-protocol/nx-deploy')).versions).toEqual(['0.1.0']);
+
+    const index = readFileSync(join(crates.dataDir, 'po', 'd-', 'pod-protocol-sdk'), 'utf8');
+    expect(index.trim().split('\n').map((l) => JSON.parse(l).vers)).toEqual(['0.1.1']);
+
+    const tags = (await clone.git('tag', '--list')).split('\n').sort();
+    expect(tags).toEqual(['@pod-protocol/cli@0.1.1', '@pod-protocol/nx-deploy@0.1.0', '@pod-protocol/sdk@0.2.0', 'pod-protocol-sdk@0.1.1']);
+    const releases = github.releases();
+    expect(releases.map((r) => r.tag_name).sort()).toEqual(tags);
+    const sdkRelease = releases.find((r) => r.tag_name === '@pod-protocol/sdk@0.2.0')!;
+    expect(sdkRelease.body).toMatch(/^### Minor Changes\n\n- .*Agents can be listed page by page; the Rust SDK follows\.$/);
+    expect(releases.find((r) => r.tag_name === 'pod-protocol-sdk@0.1.1')!.body).toContain('the Rust SDK follows');
+
+    const ledger = readFileSync(join(clone.dir, '.nx-deploy/ledger/staging.jsonl'), 'utf8');
+    const published = ledger.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((r) => r.kind === 'publish' && r.status === 'succeeded');
+    expect(published.map((r) => r.artifact).sort()).toEqual(['crate:pod-protocol-sdk@0.1.1', 'npm:@pod-protocol/cli@0.1.1', 'npm:@pod-protocol/nx-deploy@0.1.0', 'npm:@pod-protocol/sdk@0.2.0']);
+
+    for (const secret of [NPM_TOKEN, GITHUB_TOKEN, crates.token]) {
+      expect(res.all).not.toContain(secret);
+      expect(ledger).not.toContain(secret);
+    }
+  });
+
+  it('a crate depending on the published one builds against the registry', async () => {
+    const app = join(clone.dir, 'tmp', 'consumer');
+    mkdirSync(join(app, 'src'), { recursive: true });
+    writeFileSync(
+      join(app, 'Cargo.toml'),
+      `[package]\nname = "consumer"\nversion = "0.0.0"\nedition = "2021"\npublish = false\n\n[dependencies]\npod-protocol-sdk = { version = "0.1.1", registry = "${crates.name}" }\n\n[workspace]\n`,
+    );
+    writeFileSync(join(app, 'src', 'main.rs'), 'fn main() { let c = pod_protocol_sdk::Client::new("http://127.0.0.1:9"); println!("{}", c.health().is_err()); }\n');
+    const res = await execa('cargo', ['run', '--quiet'], { cwd: app, env: { ...process.env, ...env }, reject: false, all: true });
+    expect(res.exitCode, res.all).toBe(0);
+    expect(res.stdout.trim()).toBe('true');
+  });
+
+  it('a second release publishes nothing, says so, and is quick', async () => {
+    const started = Date.now();
+    const res = await clone.run('npx', ['nx-deploy', 'release'], env);
+    const seconds = (Date.now() - started) / 1000;
+    expect(res.exitCode, res.all as string).toBe(0);
+    expect(res.all).toContain('nothing to publish: all 4 packages are already on their registries');
+    console.log(`re-run with nothing new: ${seconds.toFixed(2)} s`);
+    expect(github.releases()).toHaveLength(4);
+    expect(existsSync(join(clone.dir, '.nx-deploy', 'locks', 'release'))).toBe(false);
+  });
+});
