@@ -11,6 +11,9 @@ export default defineConfig({
           name: 'unit',
           include: ['tools/deploy-plugin/test/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'test/unit/**/*.test.ts'],
           environment: 'node',
+          // Some unit tests start the built servers as processes: give a loaded 2-core machine room.
+          testTimeout: 30_000,
+          hookTimeout: 30_000,
         },
       },
       {

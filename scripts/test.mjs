@@ -2,7 +2,7 @@
 // Vitest and the Rust crate's tests with cargo, then prints one countable line:
 // "N passed, N failed". Exits non-zero if anything failed or nothing ran.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
@@ -23,15 +23,20 @@ if (build.status !== 0) {
 }
 
 mkdirSync(join(root, 'tmp'), { recursive: true });
-const report = join(root, 'tmp', 'vitest-report.json');
-const vitest = run(['npx', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args]);
-if (existsSync(report)) {
-  const r = JSON.parse(readFileSync(report, 'utf8'));
-  passed += r.numPassedTests;
-  failed += r.numFailedTests;
-  // A file that fails to load has no failed tests in it but must still count.
-  failed += r.testResults.filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length;
-} else if (vitest.status !== 0) failed++;
+// The unit suite first, then the end-to-end suite: one at a time keeps the 2-core machine's load,
+// and so the e2e timings, sane. Arguments (e.g. a file filter) go to both.
+for (const project of ['unit', 'e2e']) {
+  const report = join(root, 'tmp', `vitest-${project}.json`);
+  rmSync(report, { force: true });
+  const vitest = run(['npx', 'vitest', 'run', '--project', project, '--passWithNoTests', '--reporter=default', '--reporter=json', `--outputFile.json=${report}`, ...args]);
+  if (existsSync(report)) {
+    const r = JSON.parse(readFileSync(report, 'utf8'));
+    passed += r.numPassedTests;
+    failed += r.numFailedTests;
+    // A file that fails to load has no failed tests in it but must still count.
+    failed += r.testResults.filter((f) => f.status === 'failed' && f.assertionResults.length === 0).length;
+  } else if (vitest.status !== 0) failed++;
+}
 
 // Rust crates: every package with a Cargo.toml runs cargo test.
 if (!args.length) {
