@@ -1,13 +1,15 @@
 import type { Command } from '../core/run.ts';
 
-/** Exits 0 when the tag exists. */
-export function gitTagExists(tag: string): Command {
-  return { argv: ['git', 'rev-parse', '--quiet', '--verify', `refs/tags/${tag}`] };
+export function gitListTags(): Command {
+  return { argv: ['git', 'tag', '--list'] };
 }
 
-/** An annotated tag on the released commit, so it carries who and when. */
-export function gitTag(tag: string, message: string): Command {
-  return { argv: ['git', 'tag', '--annotate', tag, '--message', message] };
+/**
+ * Tags HEAD with every name in one git process and one transaction: all or none. `create`
+ * refuses to move a tag that exists.
+ */
+export function gitCreateTags(tags: string[]): Command {
+  return { argv: ['git', 'update-ref', '--stdin'], input: `start\n${tags.map((t) => `create refs/tags/${t} HEAD\n`).join('')}commit\n` };
 }
 
 export function gitPushTags(remote: string, tags: string[]): Command {

@@ -1,8 +1,8 @@
 import type { Command } from '../core/run.ts';
 
-/** `npm pack` of a package folder into `dest`; prints JSON describing the tarball. */
-export function npmPack(packageDir: string, dest: string): Command {
-  return { argv: ['npm', 'pack', '--json', '--pack-destination', dest], cwd: packageDir };
+/** `npm pack` of package folders into `dest`, in one process; prints JSON describing each tarball. */
+export function npmPack(packageDirs: string[], dest: string): Command {
+  return { argv: ['npm', 'pack', '--json', '--pack-destination', dest, ...packageDirs] };
 }
 
 /**

@@ -1,6 +1,6 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { npmPack, npmPublish, npmrcAuthLine } from '../commands/npm.ts';
 import { UserError } from '../core/errors.ts';
 import { withRetry } from '../core/retry.ts';
@@ -32,6 +32,7 @@ export class NpmPublisher implements Publisher {
   private readonly log: Logger;
   private readonly environ: NodeJS.ProcessEnv;
   private readonly shasums = new Map<string, string>();
+  private readonly packed = new Map<string, string>();
 
   constructor(target: NpmTarget, runner: Runner, log: Logger, environ: NodeJS.ProcessEnv) {
     this.target = { ...target, registry: target.registry.endsWith('/') ? target.registry : `${target.registry}/` };
@@ -69,12 +70,25 @@ export class NpmPublisher implements Publisher {
     return Boolean((await this.packument(pkg.name))?.versions?.[pkg.version]);
   }
 
-  async pack(pkg: ReleasePackage): Promise<string> {
+  /** Packs many packages with one npm process (each tarball into a folder of its own). */
+  async prepare(pkgs: ReleasePackage[]): Promise<void> {
+    if (!pkgs.length) return;
     const dest = mkdtempSync(join(tmpdir(), 'nx-deploy-pack-'));
-    const res = await this.runner.run(npmPack(pkg.publishDir ?? pkg.dir, dest), { quiet: true });
-    const [info] = JSON.parse(res.stdout) as [{ filename: string; shasum: string }];
-    this.shasums.set(`${pkg.name}@${pkg.version}`, info.shasum);
-    return join(dest, info.filename);
+    const res = await this.runner.run(npmPack(pkgs.map((p) => p.publishDir ?? p.dir), dest), { quiet: true });
+    const infos = JSON.parse(res.stdout) as Array<{ name: string; version: string; filename: string; shasum: string }>;
+    for (const info of infos) {
+      const key = `${info.name}@${info.version}`;
+      this.shasums.set(key, info.shasum);
+      this.packed.set(key, join(dest, info.filename));
+    }
+  }
+
+  async pack(pkg: ReleasePackage): Promise<string> {
+    const key = `${pkg.name}@${pkg.version}`;
+    if (!this.packed.has(key)) await this.prepare([pkg]);
+    const tarball = this.packed.get(key);
+    if (!tarball) throw new UserError(`npm pack of ${pkg.publishDir ?? pkg.dir} gave no tarball for ${key}: does its package.json say that name and version?`);
+    return tarball;
   }
 
   async publish(pkg: ReleasePackage, tarball: string): Promise<void> {
@@ -100,7 +114,12 @@ export class NpmPublisher implements Publisher {
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
-      rmSync(join(tarball, '..'), { recursive: true, force: true });
+      rmSync(tarball, { force: true });
+      try {
+        rmdirSync(dirname(tarball)); // the pack folder, once its last tarball is gone
+      } catch {
+        // other tarballs are still waiting to be published
+      }
     }
   }
 

@@ -20,6 +20,8 @@ export interface ReleasePackage {
 export interface Publisher {
   /** Is this exact version already on the registry? */
   isPublished(pkg: ReleasePackage): Promise<boolean>;
+  /** Optionally builds the artifacts of many packages at once, ahead of `pack`. */
+  prepare?(pkgs: ReleasePackage[]): Promise<void>;
   /** Builds the artifact that will be published (npm tarball, verified crate). */
   pack(pkg: ReleasePackage): Promise<string>;
   /** Publishes the packed artifact; succeeding when the registry already has this very artifact. */

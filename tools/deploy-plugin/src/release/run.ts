@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import semver from 'semver';
-import { gitPushTags, gitTag, gitTagExists } from '../commands/git.ts';
+import { gitCreateTags, gitListTags, gitPushTags } from '../commands/git.ts';
 import { environmentOf, loadDeployFile } from '../config/load.ts';
 import { secretVariables } from '../config/environments.ts';
 import { UserError } from '../core/errors.ts';
@@ -9,7 +9,7 @@ import { resolveActor, resolveGitSha } from '../core/identity.ts';
 import { Ledger } from '../core/ledger.ts';
 import { EnvLock } from '../core/lock.ts';
 import { createLogger, type Logger } from '../core/log.ts';
-import { mapLimit } from '../core/pool.ts';
+import { createLimiter, mapLimit } from '../core/pool.ts';
 import { Redactor } from '../core/redact.ts';
 import { Runner } from '../core/run.ts';
 import { deployLayers } from '../deploy/order.ts';
@@ -99,34 +99,46 @@ export async function runRelease(req: ReleaseRequest): Promise<{ success: boolea
   const gitSha = await resolveGitSha(runner);
   const lease = new EnvLock(join(resolve(root, file.stateDir), 'locks'), 'release').acquire(actor, `release to ${envName}`);
   const ledger = new Ledger(join(resolve(root, file.stateDir), 'ledger'), redactor);
-  const outcomes = new Map<string, PackageOutcome>();
+  const outcomes = new Map<string, Promise<PackageOutcome>>();
   try {
+    // Pack everything that goes out first (npm packs many folders in one process), then start
+    // each package as soon as its own dependencies are visible, not a whole layer later.
+    await Promise.all(Object.values(publishers).map((p) => p?.prepare?.(missing.filter((m) => publisher(m) === p))));
+    const limit = createLimiter(cfg.concurrency);
     const byName = new Map(packages.map((p) => [p.name, p]));
-    for (const layer of deployLayers(Object.fromEntries(packages.map((p) => [p.name, p.dependencies])))) {
-      await mapLimit(layer, cfg.concurrency, async (name) => {
-        const pkg = byName.get(name)!;
-        outcomes.set(name, await publishOne(pkg, !missing.includes(pkg), outcomes, publisher(pkg), { ledger, envName, actor, gitSha, log }));
-      });
+    for (const name of deployLayers(Object.fromEntries(packages.map((p) => [p.name, p.dependencies]))).flat()) {
+      const pkg = byName.get(name)!;
+      outcomes.set(
+        name,
+        Promise.all(pkg.dependencies.map((d) => outcomes.get(d)!)).then((deps) =>
+          publishOne(pkg, !missing.includes(pkg), deps, () => limit(() => publishAndWait(pkg, publisher(pkg))), { ledger, envName, actor, gitSha, log }),
+        ),
+      );
     }
-    await tagAndRelease([...outcomes.values()], { runner, log, github, pushTags: cfg.pushTags });
+    await tagAndRelease(await Promise.all(outcomes.values()), { runner, log, github, pushTags: cfg.pushTags });
   } finally {
     lease.release();
   }
-  const list = packages.map((p) => outcomes.get(p.name)!);
+  const list = await Promise.all(packages.map((p) => outcomes.get(p.name)!));
   log.info(renderReleaseSummary(list));
   return { success: list.every((o) => o.result === 'published' || o.result === 'already published'), outcomes: list };
+}
+
+async function publishAndWait(pkg: ReleasePackage, publisher: Publisher): Promise<void> {
+  await publisher.publish(pkg, await publisher.pack(pkg));
+  await publisher.waitUntilVisible(pkg);
 }
 
 async function publishOne(
   pkg: ReleasePackage,
   alreadyOut: boolean,
-  done: Map<string, PackageOutcome>,
-  publisher: Publisher,
+  deps: PackageOutcome[],
+  publish: () => Promise<void>,
   ctx: { ledger: Ledger; envName: string; actor: string; gitSha: string; log: Logger },
 ): Promise<PackageOutcome> {
   if (alreadyOut) return { pkg, result: 'already published', durationMs: 0 };
-  const blocked = pkg.dependencies.find((d) => ['failed', 'skipped'].includes(done.get(d)?.result ?? ''));
-  if (blocked) return { pkg, result: 'skipped', reason: `needs ${blocked}, which was not published`, durationMs: 0 };
+  const blocked = deps.find((d) => d.result === 'failed' || d.result === 'skipped');
+  if (blocked) return { pkg, result: 'skipped', reason: `needs ${blocked.pkg.name}, which was not published`, durationMs: 0 };
   const started = Date.now();
   const record = {
     id: newDeployId(pkg.project),
@@ -141,9 +153,7 @@ async function publishOne(
   };
   ctx.ledger.append({ ...record, status: 'started' });
   try {
-    const artifact = await publisher.pack(pkg);
-    await publisher.publish(pkg, artifact);
-    await publisher.waitUntilVisible(pkg);
+    await publish();
     ctx.ledger.append({ ...record, status: 'succeeded', finishedAt: new Date().toISOString() });
     ctx.log.info(`published ${pkg.name}@${pkg.version}`);
     return { pkg, result: 'published', durationMs: Date.now() - started };
@@ -160,16 +170,13 @@ async function tagAndRelease(
   outcomes: PackageOutcome[],
   ctx: { runner: Runner; log: Logger; github?: GitHubTarget; pushTags?: string },
 ): Promise<void> {
+  const existing = new Set((await ctx.runner.run(gitListTags(), { quiet: true })).stdout.split('\n'));
   const created: string[] = [];
   for (const o of outcomes.filter((x) => x.result === 'published' || x.result === 'already published')) {
-    const tag = `${o.pkg.name}@${o.pkg.version}`;
-    o.tag = tag;
-    const exists = await ctx.runner.run(gitTagExists(tag), { quiet: true, allowFailure: true });
-    if (exists.exitCode !== 0) {
-      await ctx.runner.run(gitTag(tag, `${o.pkg.name} ${o.pkg.version}`), { quiet: true });
-      created.push(tag);
-    }
+    o.tag = `${o.pkg.name}@${o.pkg.version}`;
+    if (!existing.has(o.tag)) created.push(o.tag);
   }
+  if (created.length) await ctx.runner.run(gitCreateTags(created), { quiet: true });
   if (created.length) ctx.log.info(`tagged ${created.join(', ')}`);
   if (ctx.pushTags && created.length) await ctx.runner.run(gitPushTags(ctx.pushTags, created));
   if (!ctx.github) return;

@@ -5,6 +5,7 @@ import { CratePublisher } from '../release/crate-publisher.ts';
 import { describePackage } from '../release/discover.ts';
 import { distTagFor } from '../release/dist-tag.ts';
 import { NpmPublisher } from '../release/npm-publisher.ts';
+import { npmPack } from '../commands/npm.ts';
 import type { Publisher, ReleasePackage } from '../release/package.ts';
 import type { PlanContext, StepContext, StepDefinition, StepResult } from './step.ts';
 
@@ -44,7 +45,7 @@ export const publishNpmStep: StepDefinition<typeof npmOptions> = {
     if (!npm) return [{ title: `skipped: ${ctx.envName} has no npm registry` }];
     return [
       { title: `check ${npm.registry} for ${pkg.name}@${pkg.version}` },
-      { title: 'pack once', command: { argv: ['npm', 'pack', '--json'], cwd: pkg.publishDir } },
+      { title: 'pack once', command: npmPack([pkg.publishDir!], '<temporary folder>') },
       { title: `publish the tarball with dist-tag ${distTagFor(pkg.version, o.distTag ?? npm.distTag)}, then wait until it is visible` },
     ];
   },
