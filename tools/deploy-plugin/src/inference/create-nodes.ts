@@ -39,8 +39,11 @@ function workspaceMatcher(workspaceRoot: string): (root: string) => boolean {
   return (root) => patterns.some((p) => minimatch(root, p.replace(/\/$/, '')));
 }
 
+/** Bump when what detection records changes: entries of an older shape must not be reused. */
+const CACHE_FORMAT = 2;
+
 function cachePath(): string {
-  return join(workspaceDataDirectory, 'nx-deploy-inference.json');
+  return join(workspaceDataDirectory, `nx-deploy-inference-v${CACHE_FORMAT}.json`);
 }
 
 function readCache(): Record<string, Detected | null> {
