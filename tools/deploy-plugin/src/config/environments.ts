@@ -48,7 +48,10 @@ export const environmentSchema = z.strictObject({
       approverVariable: variableName.default('DEPLOY_APPROVER').describe('Set by CI to the approving reviewer'),
     })
     .default({ required: false, approverVariable: 'DEPLOY_APPROVER' }),
-  runtime: z.enum(['process']).default('process').describe('How backend services are rolled out'),
+  runtime: z
+    .enum(['process', 'container'])
+    .default('process')
+    .describe('How backend services are rolled out: local processes, or containers from the pushed image'),
   database: z
     .strictObject({
       urlVariable: variableName.optional().describe('Variable holding the database URL (a secret)'),
@@ -67,7 +70,14 @@ export const environmentSchema = z.strictObject({
     .strictObject({ registry: z.string().min(1), index: z.string().optional(), tokenVariable: variableName.optional() })
     .optional(),
   containers: z
-    .strictObject({ registry: z.string().min(1), usernameVariable: variableName.optional(), passwordVariable: variableName.optional() })
+    .strictObject({
+      registry: z.string().min(1).describe('host[:port] of the container registry'),
+      engine: z.enum(['docker', 'podman', 'buildah']).optional().describe('Detected (docker, podman, buildah) when unset'),
+      insecure: z.boolean().default(false).describe('Plain-HTTP registry (loopback registries always are)'),
+      usernameVariable: variableName.optional(),
+      passwordVariable: variableName.optional(),
+      promoteFrom: z.string().optional().describe('Do not build: promote the image that passed this environment, by digest'),
+    })
     .optional(),
   cdn: z.strictObject({ target: z.string().min(1), publicUrl: httpUrl }).optional(),
   rollback: z.strictObject({ triggers: z.array(triggerSchema).default([]) }).default({ triggers: [] }),

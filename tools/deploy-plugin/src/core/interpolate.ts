@@ -1,6 +1,6 @@
 import { UserError } from './errors.ts';
 
-const REF = /\$\{([A-Z_][A-Z0-9_]*)\}/g;
+const REF = /\$\{([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}/g;
 
 /** Names of the variables a template refers to with ${NAME}. */
 export function referencedVariables(template: string): string[] {
@@ -8,13 +8,14 @@ export function referencedVariables(template: string): string[] {
 }
 
 /**
- * Fills ${NAME} from the environment. An unset variable is an error naming it and where it was
- * used; in plan mode (`lenient`) the reference is kept as written.
+ * Fills ${NAME} (or ${NAME:-default}) from the environment. An unset variable without a default
+ * is an error naming it and where it was used; in plan mode (`lenient`) the reference is kept.
  */
 export function interpolate(template: string, environ: NodeJS.ProcessEnv, where: string, lenient = false): string {
-  return template.replace(REF, (ref, name: string) => {
+  return template.replace(REF, (ref, name: string, fallback: string | undefined) => {
     const value = environ[name];
     if (value !== undefined && value !== '') return value;
+    if (fallback !== undefined) return fallback;
     if (lenient) return ref;
     throw new UserError(`${where} uses \${${name}}, but the environment variable ${name} is not set. Set it and deploy again.`);
   });

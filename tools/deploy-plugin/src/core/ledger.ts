@@ -25,6 +25,8 @@ export interface LedgerRecord {
   startedAt: string;
   finishedAt?: string;
   artifact?: string;
+  /** The container image deployed, by digest. */
+  image?: string;
   backupRef?: string;
   url?: string;
   reason?: string;

@@ -93,6 +93,15 @@ export class Runner {
     }
   }
 
+  /** `from | to` without a shell: two processes, the first one's output fed to the second. */
+  async pipe(from: Command, to: Command): Promise<void> {
+    const shown = this.redactor.redact(`${renderCommand(from)} | ${renderCommand(to)}`);
+    const opts = (c: Command) => ({ cwd: c.cwd ?? this.workspaceRoot, env: c.env, preferLocal: true, localDir: this.workspaceRoot, timeout: c.timeoutMs ?? DEFAULT_TIMEOUT_MS, reject: false });
+    const result = await execa(from.argv[0]!, from.argv.slice(1), opts(from)).pipe(to.argv[0]!, to.argv.slice(1), opts(to));
+    const failed = [result, ...result.pipedFrom].find((r) => r.exitCode !== 0);
+    if (failed) throw new UserError(`command failed with exit code ${failed.exitCode}: ${shown}\n    ${this.redactor.redact(String(failed.stderr ?? '')).split('\n').slice(-3).join('\n    ')}`);
+  }
+
   /**
    * Starts a long-running program (a local service) detached from this process, its output going
    * to a log file, and returns its PID. Stopping it later is done by PID.

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { parseOrExplain } from '../config/validate.ts';
 import { decideApproval, obtainApproval } from '../core/approval.ts';
-import { describeError } from '../core/errors.ts';
+import { describeError, RolledBack, UserError } from '../core/errors.ts';
 import { resolveActor, resolveGitSha } from '../core/identity.ts';
 import { Ledger, type LedgerRecord, type StepRecord } from '../core/ledger.ts';
 import { EnvLock, type LockLease } from '../core/lock.ts';
@@ -42,6 +42,21 @@ function stepOptions(req: StepRequest, project: string) {
 }
 
 /**
+ * After a failed step: the steps that succeeded and know how to undo themselves (a roll-out)
+ * undo, newest first. Returns what was restored, or undefined when nothing was.
+ */
+async function undoSucceededSteps(steps: { step: StepDefinition; options: unknown }[], ctx: StepContext): Promise<string | undefined> {
+  const restored: string[] = [];
+  for (const { step, options } of [...steps].reverse()) {
+    const result = ctx.outputs[step.name];
+    if (!result || result.skipped || !step.rollback) continue;
+    ctx.log.warn(`rolling back ${step.name}`);
+    restored.push(await step.rollback(options as never, { ...ctx, log: ctx.log.child(step.name) }, result));
+  }
+  return restored.length ? restored.join('; ') : undefined;
+}
+
+/**
  * Runs a project's deploy steps for one environment: validate everything, get approval, take
  * the environment lock, record in the ledger, run the steps in order, print a summary. The lock
  * is released and the ledger updated on success, failure and interrupt alike.
@@ -69,7 +84,7 @@ export async function executeDeploy(req: DeployRequest): Promise<{ success: bool
     const approver = await obtainApproval(decision, s.plan.envName);
     const lease = new EnvLock(join(s.plan.stateDir, 'locks'), s.plan.envName).acquire(actor, `${req.kind} ${req.project.name}`);
     const gitSha = await resolveGitSha(runner);
-    const ctx: StepContext = { ...s.plan, gitSha, runner, log: s.log, redactor: s.redactor };
+    const ctx: StepContext = { ...s.plan, gitSha, runner, log: s.log, redactor: s.redactor, outputs: {} };
     return await runSteps(req, ctx, parsed, { actor, approver, lease });
   } catch (err) {
     const redact = session?.redactor.redact ?? ((t: string) => t);
@@ -112,6 +127,7 @@ async function runSteps(
   process.once('SIGTERM', onSignal);
 
   let failure: unknown;
+  let rolledBack: string | undefined;
   const last: StepResult = {};
   try {
     for (const { step, options } of steps) {
@@ -119,6 +135,7 @@ async function runSteps(
       ctx.log.info(`▶ ${step.name} (${ctx.envName})`);
       try {
         const result = await step.run(options as never, { ...ctx, log: ctx.log.child(step.name) });
+        ctx.outputs[step.name] = result;
         Object.assign(last, Object.fromEntries(Object.entries(result).filter(([, v]) => v !== undefined)));
         const detail = result.skipped ?? result.detail;
         if (result.skipped) ctx.log.info(`${step.name} skipped: ${result.skipped}`);
@@ -126,18 +143,21 @@ async function runSteps(
       } catch (err) {
         results.push({ name: step.name, status: 'failed', durationMs: Date.now() - started });
         failure = err;
+        ctx.log.warn(describeError(err, ctx.redactor.redact));
+        rolledBack = err instanceof RolledBack ? err.restored : await undoSucceededSteps(steps, ctx);
         break;
       }
     }
     for (const { step } of steps.slice(results.length)) results.push({ name: step.name, status: 'skipped', durationMs: 0 });
     const final: LedgerRecord = {
       ...record,
-      status: failure ? 'failed' : 'succeeded',
+      status: failure ? (rolledBack ? 'rolled_back' : 'failed') : 'succeeded',
       finishedAt: new Date().toISOString(),
       ...(last.artifact ? { artifact: last.artifact } : {}),
+      ...(last.image ? { image: last.image } : {}),
       ...(last.backupRef ? { backupRef: last.backupRef } : {}),
       ...(last.url ? { url: last.url } : {}),
-      ...(failure ? { reason: describeError(failure, ctx.redactor.redact) } : {}),
+      ...(failure ? { reason: describeError(failure, ctx.redactor.redact) + (rolledBack ? `; ${rolledBack}` : '') } : {}),
     };
     ledger.append(final);
     ctx.log.info(
@@ -146,7 +166,10 @@ async function runSteps(
         results.map((r) => ({ ...r, project: ctx.project.name, url: r.name === 'smoke' || r.name === 'rollout' ? last.url : undefined })),
       ),
     );
-    if (failure) throw failure;
+    if (failure) {
+      if (rolledBack && !(failure instanceof RolledBack)) throw new UserError(`${describeError(failure, (t) => t)}\n${rolledBack}`);
+      throw failure;
+    }
     return { success: true, record: final };
   } finally {
     process.removeListener('SIGINT', onSignal);

@@ -14,16 +14,19 @@ export interface DeployPluginOptions {
 const FALLBACK_ENVIRONMENTS = ['development', 'staging', 'production'];
 
 /** deploy.json read leniently: inference must not fail on a file the executors will explain. */
-function readDeployFile(workspaceRoot: string): { environments: string[]; roles: Record<string, Role> } {
+function readDeployFile(workspaceRoot: string): { environments: string[]; roles: Record<string, Role>; runtimes: Record<string, string> } {
   try {
     const file = JSON.parse(readFileSync(deployFilePath(workspaceRoot), 'utf8'));
     const roles = Object.fromEntries(
       Object.entries((file.projects ?? {}) as Record<string, { role?: Role }>).flatMap(([k, v]) => (v?.role ? [[k, v.role]] : [])),
     );
     const environments = Object.keys(file.environments ?? {});
-    return { environments: environments.length ? environments : FALLBACK_ENVIRONMENTS, roles };
+    const runtimes = Object.fromEntries(
+      Object.entries((file.environments ?? {}) as Record<string, { runtime?: string }>).flatMap(([k, v]) => (v?.runtime ? [[k, v.runtime]] : [])),
+    );
+    return { environments: environments.length ? environments : FALLBACK_ENVIRONMENTS, roles, runtimes };
   } catch {
-    return { environments: FALLBACK_ENVIRONMENTS, roles: {} };
+    return { environments: FALLBACK_ENVIRONMENTS, roles: {}, runtimes: {} };
   }
 }
 
@@ -91,6 +94,7 @@ export async function createDeployNodes(
     deployTargetName: options?.deployTargetName,
     environments: deployFile.environments,
     roleOverrides: deployFile.roles,
+    runtimes: deployFile.runtimes,
   };
   return detected.map((p) => {
     const file = existsSync(join(workspaceRoot, p.root, 'project.json')) ? join(p.root, 'project.json') : join(p.root, 'package.json');

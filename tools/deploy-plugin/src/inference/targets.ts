@@ -8,6 +8,8 @@ export interface InferenceOptions {
   deployTargetName?: string;
   /** Environment names become configurations of every inferred target. */
   environments: string[];
+  /** Runtime of each environment (deploy.json), when not the default `process`. */
+  runtimes?: Record<string, string>;
   /** Roles set in deploy.json `projects`, by project name. */
   roleOverrides: Record<string, Role>;
 }
@@ -21,11 +23,14 @@ function withConfigurations(target: TargetConfiguration, environments: string[])
   };
 }
 
-/** The steps a project's deploy runs, in order, by role and what was detected. */
-export function deploySteps(p: Detected): string[] {
+/**
+ * The steps a project's deploy runs, in order, by role, what was detected and the environment's
+ * runtime: where services run as containers, a backend's image is built (or promoted) first.
+ */
+export function deploySteps(p: Detected, runtime = 'process'): string[] {
   switch (p.role) {
     case 'backend':
-      return [...(p.migrations ? ['migrate'] : []), 'rollout', 'smoke'];
+      return [...(runtime === 'container' ? ['build-image'] : []), ...(p.migrations ? ['migrate'] : []), 'rollout', 'smoke'];
     case 'package':
       return p.publish ? [`publish-${p.publish}`] : [];
     default:
@@ -58,7 +63,18 @@ export function inferTargets(p: Detected, all: Detected[], opts: InferenceOption
   const afterBuild = p.hasBuild ? ['build'] : [];
   const targets: Record<string, TargetConfiguration> = {};
   const steps = deploySteps(project);
+  const runtimes = opts.runtimes ?? {};
+  const stepsByEnv = Object.fromEntries(opts.environments.map((env) => [env, deploySteps(project, runtimes[env])]));
+  const anyContainer = Object.values(stepsByEnv).some((s) => s.includes('build-image'));
 
+  if (anyContainer) {
+    targets['build-image'] = {
+      executor: `${PLUGIN}:build-image`,
+      options: { files: ['package.json', 'dist', ...(p.migrations === 'builtin' ? ['migrations'] : [])] },
+      dependsOn: afterBuild,
+      metadata: { description: 'Build the container image once, push it, record its digest' },
+    };
+  }
   if (steps.includes('migrate')) {
     targets.migrate = {
       executor: `${PLUGIN}:migrate`,
@@ -104,5 +120,9 @@ export function inferTargets(p: Detected, all: Detected[], opts: InferenceOption
     metadata: { description: `Deploy ${p.name} (${role}): ${steps.length ? steps.join(' -> ') : 'no deploy steps yet'}` },
   };
   for (const name of Object.keys(targets)) targets[name] = withConfigurations(targets[name]!, opts.environments);
+  // Each environment's deploy runs the steps of its runtime.
+  for (const [env, envSteps] of Object.entries(stepsByEnv)) {
+    if (envSteps.join() !== steps.join()) targets[deployTarget]!.configurations![env] = { environment: env, steps: envSteps };
+  }
   return targets;
 }

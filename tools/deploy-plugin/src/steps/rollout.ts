@@ -7,6 +7,7 @@ import { probe, waitUntil } from '../core/http-probe.ts';
 import { interpolateRecord } from '../core/interpolate.ts';
 import { healthPath, serviceUrl } from '../core/services.ts';
 import { isOurProcess, readService, serviceStatePath, stopService, writeService } from './rollout-process.ts';
+import { restorePrevious, rolloutContainer } from './rollout-container.ts';
 import type { StepDefinition, StepContext, PlanContext } from './step.ts';
 
 const options = z.strictObject({
@@ -73,11 +74,18 @@ async function runProcess(o: Options, ctx: StepContext) {
 
 export const rolloutStep: StepDefinition<typeof options> = {
   name: 'rollout',
-  description: "Replace the running version of a backend service with the new one (runtime 'process': a local process)",
+  description: "Replace the running version of a backend service: a local process (runtime 'process') or a container of the pushed image (runtime 'container', with rollback)",
   options,
 
   plan(o, ctx) {
     const env = serviceEnv(o, ctx, true);
+    if (ctx.env.runtime === 'container') {
+      return [
+        { title: 'stop the running container (kept as previous, for a rollback)' },
+        { title: `run the pushed image by digest on the host network, its environment (${Object.keys(env).join(', ')}) from a 0600 env file` },
+        { title: `wait until ${serviceUrl(ctx, undefined)}${healthPath(ctx)} answers 200; if not, or if a later step fails, start the previous container again` },
+      ];
+    }
     return [
       { title: `stop the running ${ctx.project.name} (recorded PID in ${serviceStatePath(ctx.stateDir, ctx.envName, ctx.project.name)})` },
       { title: 'start the new version', command: { argv: o.command, cwd: join(ctx.workspaceRoot, ctx.project.root), env } },
@@ -89,6 +97,17 @@ export const rolloutStep: StepDefinition<typeof options> = {
     switch (ctx.env.runtime) {
       case 'process':
         return runProcess(o, ctx);
+      case 'container': {
+        const env = serviceEnv(o, ctx, false);
+        for (const v of Object.values(env)) if (v.startsWith('postgres')) ctx.redactor.add(v);
+        return rolloutContainer(env, `${serviceUrl(ctx, undefined)}${healthPath(ctx)}`, o.startTimeoutMs, ctx);
+      }
     }
+  },
+
+  /** A later step failed (smoke): the previous container serves again. */
+  async rollback(o, ctx) {
+    if (ctx.env.runtime !== 'container') return 'local processes are not rolled back: fix and deploy again';
+    return restorePrevious(ctx, o.startTimeoutMs, `${serviceUrl(ctx, undefined)}${healthPath(ctx)}`);
   },
 };

@@ -19,6 +19,8 @@ export interface PlanContext {
 
 export interface StepContext extends PlanContext {
   gitSha: string;
+  /** Results of the steps that already ran in this deploy, by step name (e.g. the image digest). */
+  outputs: Record<string, StepResult>;
   runner: Runner;
   log: Logger;
   redactor: Redactor;
@@ -28,6 +30,8 @@ export interface StepResult {
   /** Set when the step had nothing to do here, saying why (shown as `skipped` in the summary). */
   skipped?: string;
   artifact?: string;
+  /** A container image by digest (registry/repository@sha256:...): what a roll-out runs, what production promotes. */
+  image?: string;
   backupRef?: string;
   url?: string;
   detail?: string;
@@ -45,4 +49,9 @@ export interface StepDefinition<S extends z.ZodType = z.ZodType> {
   options: S;
   plan(options: z.infer<S>, ctx: PlanContext): PlannedAction[];
   run(options: z.infer<S>, ctx: StepContext): Promise<StepResult>;
+  /**
+   * Undoes a successful run when a later step of the same deploy fails (a failed smoke test puts
+   * the previous version back). Returns what it restored, for people.
+   */
+  rollback?(options: z.infer<S>, ctx: StepContext, result: StepResult): Promise<string>;
 }

@@ -1,0 +1,100 @@
+import type { Command } from '../core/run.ts';
+
+export type Engine = 'docker' | 'podman' | 'buildah';
+
+export interface BuildSpec {
+  file: string;
+  context: string;
+  /** Full references to tag the image with (registry/repository:tag). */
+  tags: string[];
+  buildArgs: Record<string, string>;
+  labels: Record<string, string>;
+}
+
+/**
+ * The build, for each engine. podman and buildah write Docker-format images so HEALTHCHECK and
+ * friends survive (OCI drops them); the docker CLI always does.
+ */
+export function buildImage(engine: Engine, spec: BuildSpec): Command {
+  const args = [
+    '-f', spec.file,
+    ...spec.tags.flatMap((t) => ['-t', t]),
+    ...Object.entries(spec.buildArgs).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
+    ...Object.entries(spec.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+  ];
+  switch (engine) {
+    case 'docker':
+      return { argv: ['docker', 'build', ...args, spec.context], env: { DOCKER_BUILDKIT: '0' } };
+    case 'podman':
+      return { argv: ['podman', 'build', '--format', 'docker', ...args, spec.context] };
+    case 'buildah':
+      return { argv: ['buildah', 'bud', '--format', 'docker', ...args, spec.context] };
+  }
+}
+
+/** Push one reference; podman and buildah write the pushed digest to `digestFile`. */
+export function pushImage(engine: Engine, ref: string, opts: { digestFile: string; authFile?: string; dockerConfig?: string; insecure?: boolean }): Command {
+  const common = [...(opts.insecure ? ['--tls-verify=false'] : []), '--digestfile', opts.digestFile, ...(opts.authFile ? ['--authfile', opts.authFile] : [])];
+  switch (engine) {
+    case 'docker':
+      return { argv: ['docker', 'push', ref], env: opts.dockerConfig ? { DOCKER_CONFIG: opts.dockerConfig } : undefined };
+    case 'podman':
+      return { argv: ['podman', 'push', ...common, ref] };
+    case 'buildah':
+      return { argv: ['buildah', 'push', ...common, ref, `docker://${ref}`] };
+  }
+}
+
+/** Log in with the password on standard input, into a temporary auth file / docker config. */
+export function loginRegistry(
+  engine: Engine,
+  registry: string,
+  username: string,
+  password: string,
+  opts: { authFile: string; dockerConfig: string; insecure?: boolean },
+): Command {
+  if (engine === 'docker') {
+    return { argv: ['docker', 'login', '--username', username, '--password-stdin', registry], input: password, env: { DOCKER_CONFIG: opts.dockerConfig } };
+  }
+  return {
+    argv: [engine, 'login', ...(opts.insecure ? ['--tls-verify=false'] : []), '--authfile', opts.authFile, '--username', username, '--password-stdin', registry],
+    input: password,
+  };
+}
+
+/** Registry-to-registry copy by digest (promotion): no rebuild, the same bytes. */
+export function copyImage(from: string, to: string, opts: { authFile?: string; insecure: boolean }): Command {
+  return {
+    argv: [
+      'skopeo', 'copy', '--all',
+      ...(opts.insecure ? ['--src-tls-verify=false', '--dest-tls-verify=false'] : []),
+      ...(opts.authFile ? ['--authfile', opts.authFile] : []),
+      `docker://${from}`, `docker://${to}`,
+    ],
+  };
+}
+
+export type RunEngine = 'docker' | 'podman';
+
+/** Start a service container on the host network, its environment from a 0600 file (secrets stay out of argv). */
+export function runContainer(engine: RunEngine, name: string, image: string, envFile: string, labels: Record<string, string>): Command {
+  return {
+    argv: [engine, 'run', '--detach', '--name', name, '--network', 'host', '--env-file', envFile, ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), image],
+  };
+}
+
+export function stopContainer(engine: RunEngine, name: string): Command {
+  return { argv: [engine, 'stop', '--time', '10', name] };
+}
+
+export function startContainer(engine: RunEngine, name: string): Command {
+  return { argv: [engine, 'start', name] };
+}
+
+export function removeContainer(engine: RunEngine, name: string): Command {
+  return { argv: [engine, 'rm', '--force', name] };
+}
+
+export function containerLogs(engine: RunEngine, name: string): Command {
+  return { argv: [engine, 'logs', '--tail', '30', name] };
+}

@@ -1,0 +1,57 @@
+import { UserError } from '../core/errors.ts';
+import type { Runner } from '../core/run.ts';
+import type { Engine } from '../commands/image.ts';
+
+/** The configured engine, or the first that answers: docker (with a reachable daemon), podman, buildah. */
+export async function resolveEngine(runner: Runner, configured: Engine | undefined, canRun: boolean): Promise<Engine> {
+  if (configured) {
+    if (canRun && configured === 'buildah') throw new UserError(`buildah builds and pushes images but cannot run them: set containers.engine to docker or podman for roll-outs`);
+    return configured;
+  }
+  const probes: Array<[Engine, string[]]> = [
+    ['docker', ['docker', 'version', '--format', '{{.Server.Version}}']],
+    ['podman', ['podman', '--version']],
+    ...(canRun ? [] : [['buildah', ['buildah', '--version']] as [Engine, string[]]]),
+  ];
+  for (const [engine, argv] of probes) {
+    const res = await runner.run({ argv, timeoutMs: 15_000 }, { quiet: true, allowFailure: true }).catch(() => undefined);
+    if (res?.exitCode === 0) return engine;
+  }
+  throw new UserError(`no container engine found: tried ${probes.map(([e]) => e).join(', ')}. Install one, or set environments.<env>.containers.engine in deploy.json`);
+}
+
+/** Plain HTTP for loopback registries and those marked insecure; HTTPS otherwise. */
+export function registryScheme(registry: string, insecure: boolean): 'http' | 'https' {
+  return insecure || /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:\d+)?$/.test(registry) ? 'http' : 'https';
+}
+
+const ACCEPT = [
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+].join(', ');
+
+/**
+ * The digest a registry serves for repository:tag (HEAD of the manifest; OCI manifests are only
+ * found with their media type in Accept). Undefined when the tag is not there.
+ */
+export async function registryDigest(
+  registry: string,
+  repository: string,
+  tag: string,
+  opts: { insecure: boolean; username?: string; password?: string },
+): Promise<string | undefined> {
+  const url = `${registryScheme(registry, opts.insecure)}://${registry}/v2/${repository}/manifests/${tag}`;
+  const auth: Record<string, string> = opts.username ? { authorization: `Basic ${Buffer.from(`${opts.username}:${opts.password ?? ''}`).toString('base64')}` } : {};
+  let res: Response;
+  try {
+    res = await fetch(url, { method: 'HEAD', headers: { accept: ACCEPT, ...auth }, signal: AbortSignal.timeout(15_000) });
+  } catch (err) {
+    throw new UserError(`container registry ${registry} cannot be reached (${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message})`);
+  }
+  if (res.status === 404) return undefined;
+  if (res.status === 401 || res.status === 403) throw new UserError(`container registry ${registry} refused the credentials (HTTP ${res.status}); check containers.usernameVariable/passwordVariable`);
+  if (!res.ok) throw new UserError(`container registry ${registry} answered ${res.status} for ${repository}:${tag}`);
+  return res.headers.get('docker-content-digest') ?? undefined;
+}

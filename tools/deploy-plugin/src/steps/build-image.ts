@@ -1,0 +1,138 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { z } from 'zod';
+import { buildImage, copyImage, pushImage, type Engine } from '../commands/image.ts';
+import { UserError } from '../core/errors.ts';
+import { interpolateRecord } from '../core/interpolate.ts';
+import { Ledger } from '../core/ledger.ts';
+import { CommandFailed } from '../core/run.ts';
+import { registryLogin } from '../image/auth.ts';
+import { prepareContext } from '../image/context.ts';
+import { registryDigest, registryScheme, resolveEngine } from '../image/engine.ts';
+import type { PlanContext, StepContext, StepDefinition, StepResult } from './step.ts';
+
+const options = z.strictObject({
+  environment: z.string().optional(),
+  engine: z.enum(['docker', 'podman', 'buildah']).optional().describe("Overrides the environment's containers.engine"),
+  file: z.string().optional().describe('Dockerfile.prod, Dockerfile or Containerfile of the project when unset'),
+  repository: z.string().regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, { error: 'lowercase letters, digits and . _ / -' }).optional().describe('Image name in the registry (default: the project name)'),
+  files: z.array(z.string()).default(['package.json', 'dist']).describe('Files of the project copied into the build context, beside its production node_modules'),
+  buildArgs: z.record(z.string(), z.string()).default({}).describe('Build arguments; values may use ${VAR} or ${VAR:-default}'),
+  timeoutMs: z.int().positive().default(20 * 60_000),
+});
+type Options = z.infer<typeof options>;
+
+const CONTAINER_FILES = ['Dockerfile.prod', 'Dockerfile', 'Containerfile'];
+
+function containerFile(o: Options, ctx: PlanContext): string {
+  const dir = join(ctx.workspaceRoot, ctx.project.root);
+  const file = o.file ?? CONTAINER_FILES.find((f) => existsSync(join(dir, f)));
+  if (!file) throw new UserError(`${ctx.project.name}: no ${CONTAINER_FILES.join(', ')} in ${ctx.project.root}`);
+  return join(dir, file);
+}
+
+function target(o: Options, ctx: PlanContext) {
+  const c = ctx.env.containers;
+  if (!c) throw new UserError(`${ctx.project.name}: images need environments.${ctx.envName}.containers.registry in deploy.json`);
+  const repository = o.repository ?? ctx.project.name;
+  return { c, repository, image: `${c.registry}/${repository}`, insecure: registryScheme(c.registry, c.insecure) === 'http' };
+}
+
+/** Tags of one build: the version, the commit, the environment. */
+function tagsOf(ctx: PlanContext & { gitSha?: string }): string[] {
+  return [ctx.project.version, `sha-${(ctx.gitSha ?? 'unknown').slice(0, 12)}`, ctx.envName];
+}
+
+function labelsOf(ctx: StepContext): Record<string, string> {
+  let source = '';
+  try {
+    const repo = JSON.parse(readFileSync(join(ctx.workspaceRoot, ctx.project.root, 'package.json'), 'utf8')).repository;
+    source = String(typeof repo === 'string' ? repo : (repo?.url ?? '')).replace(/^git\+/, '').replace(/\.git$/, '');
+  } catch {
+    // no manifest: no source label
+  }
+  return {
+    'org.opencontainers.image.title': ctx.project.name,
+    'org.opencontainers.image.version': ctx.project.version,
+    'org.opencontainers.image.revision': ctx.gitSha,
+    ...(source ? { 'org.opencontainers.image.source': source } : {}),
+  };
+}
+
+/** The image that passed `from` for this very commit, from that environment's ledger. */
+function passedImage(ctx: StepContext, from: string): string {
+  const record = new Ledger(join(ctx.stateDir, 'ledger'), ctx.redactor)
+    .read(from)
+    .records.filter((r) => r.project === ctx.project.name && r.kind === 'deploy' && r.status === 'succeeded' && r.gitSha === ctx.gitSha && r.image)
+    .at(-1);
+  if (!record) {
+    throw new UserError(
+      `${ctx.project.name}: ${ctx.envName} promotes the image that passed ${from}, and no successful ${from} deploy of commit ${ctx.gitSha.slice(0, 12)} is recorded. Deploy it to ${from} first.`,
+    );
+  }
+  return record.image!;
+}
+
+async function push(engine: Engine, ref: string, o: { insecure: boolean; authFile?: string; dockerConfig?: string }, ctx: StepContext, registry: string): Promise<string | undefined> {
+  const dir = mkdtempSync(join(tmpdir(), 'nx-deploy-digest-'));
+  try {
+    const res = await ctx.runner.run({ ...pushImage(engine, ref, { digestFile: join(dir, 'digest'), ...o }), timeoutMs: 10 * 60_000 });
+    return existsSync(join(dir, 'digest')) ? readFileSync(join(dir, 'digest'), 'utf8').trim() : /digest: (sha256:[0-9a-f]{64})/.exec(res.stdout)?.[1];
+  } catch (err) {
+    if (err instanceof CommandFailed) throw new UserError(`${ctx.project.name}: pushing to the container registry ${registry} failed; nothing was rolled out. ${err.message}`);
+    throw err;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export const buildImageStep: StepDefinition<typeof options> = {
+  name: 'build-image',
+  description: "Build the project's container image once, push it with version, commit and environment tags, and record its digest; or promote the digest that passed an earlier environment",
+  options,
+
+  plan(o, ctx) {
+    const { c, image } = target(o, ctx);
+    const tags = tagsOf(ctx).map((t) => `${image}:${t}`);
+    if (c.promoteFrom) return [{ title: `promote the image that passed ${c.promoteFrom} for this commit, by digest (no build)`, command: copyImage(`${image}@<digest>`, tags[0]!, { insecure: false }) }];
+    const engine = (o.engine ?? c.engine ?? 'docker') as Engine;
+    return [
+      { title: `context: ${o.files.join(', ')} + production node_modules` },
+      { title: `build${o.engine ?? c.engine ? '' : ' (engine detected at run time)'}`, command: buildImage(engine, { file: containerFile(o, ctx), context: '<context>', tags, buildArgs: interpolateRecord(o.buildArgs, ctx.environ, 'buildArgs', true), labels: {} }) },
+      ...tags.map((t) => ({ title: `push ${t}`, command: pushImage(engine, t, { digestFile: '<digest file>' }) })),
+      { title: 'check the registry serves the pushed digest' },
+    ];
+  },
+
+  async run(o, ctx): Promise<StepResult> {
+    const { c, repository, image, insecure } = target(o, ctx);
+    const tags = tagsOf(ctx);
+    const engine = await resolveEngine(ctx.runner, o.engine ?? c.engine, false);
+    const auth = await registryLogin(engine, ctx.env, ctx.environ, ctx.runner);
+    try {
+      let digest: string | undefined;
+      if (c.promoteFrom) {
+        const passed = passedImage(ctx, c.promoteFrom);
+        ctx.log.info(`promoting ${passed} (passed ${c.promoteFrom}); not rebuilding`);
+        for (const t of tags) await ctx.runner.run(copyImage(passed, `${image}:${t}`, { insecure, authFile: auth.authFile }));
+        digest = passed.split('@')[1];
+      } else {
+        const context = join(ctx.stateDir, 'images', ctx.envName, ctx.project.name);
+        const count = await prepareContext(ctx.workspaceRoot, join(ctx.workspaceRoot, ctx.project.root), context, o.files, ctx.runner);
+        ctx.log.info(`context ready: ${o.files.join(', ')} and ${count} production packages`);
+        const buildArgs = interpolateRecord(o.buildArgs, ctx.environ, `${ctx.project.name} buildArgs`);
+        await ctx.runner.run({ ...buildImage(engine, { file: containerFile(o, ctx), context, tags: tags.map((t) => `${image}:${t}`), buildArgs, labels: labelsOf(ctx) }), timeoutMs: o.timeoutMs });
+        for (const t of tags) digest = (await push(engine, `${image}:${t}`, { insecure, authFile: auth.authFile, dockerConfig: auth.dockerConfig }, ctx, c.registry)) ?? digest;
+      }
+      const served = await registryDigest(c.registry, repository, tags[0]!, { insecure, username: auth.username, password: auth.password });
+      if (!served || (digest && served !== digest)) {
+        throw new UserError(`${ctx.project.name}: the registry ${c.registry} serves ${served ?? 'nothing'} for ${image}:${tags[0]}, not the pushed ${digest}`);
+      }
+      ctx.log.info(`image ${image}@${served}`);
+      return { artifact: `${image}@${served}`, image: `${image}@${served}`, detail: served };
+    } finally {
+      auth.done();
+    }
+  },
+};
