@@ -79,7 +79,7 @@ export class Runner {
         durationMs: Date.now() - started,
       };
       if (result.timedOut) {
-        throw new UserError(`command timed out after ${Math.round(timeoutMs / 1000)} s and was stopped: ${shown}`);
+        throw new UserError(`command timed out after ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`} and was stopped: ${shown}`);
       }
       if (result.failed && result.exitCode === undefined) {
         const code = (result.cause as NodeJS.ErrnoException | undefined)?.code;
