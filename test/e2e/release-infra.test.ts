@@ -1,0 +1,234 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCrateRegistry, type CrateRegistry } from '../support/crate-registry.ts';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+import { startGitHubDouble, type GitHubDouble } from '../support/github-double.ts';
+
+// The servers the release flow's tests stand on, proven on their own: a real crate registry driven
+// by real cargo, the GitHub releases double, and the fault-injecting proxy.
+
+function run(cmd: string, args: string[], cwd: string, env: Record<string, string>) {
+  return new Promise<{ code: number; stdout: string; out: string }>((resolve) => {
+    execFile(cmd, args, { cwd, env: { ...process.env, ...env }, timeout: 120_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+      resolve({ code, stdout, out: `${stdout}${stderr}` });
+    });
+  });
+}
+
+describe('crate registry (cargo-http-registry) with real cargo', () => {
+  let registry: CrateRegistry;
+  let work: string;
+  let lib: string;
+  let app: string;
+
+  beforeAll(async () => {
+    registry = await startCrateRegistry();
+    work = mkdtempSync(join(tmpdir(), 'pod-crates-work-'));
+    lib = join(work, 'pod-release-probe');
+    app = join(work, 'probe-app');
+    // Dependency-free crates: nothing is fetched from crates.io.
+    mkdirSync(join(lib, 'src'), { recursive: true });
+    writeFileSync(
+      join(lib, 'Cargo.toml'),
+      `[package]\nname = "pod-release-probe"\nversion = "0.1.0"\nedition = "2021"\ndescription = "probe crate for the release tests"\nlicense = "MIT"\npublish = ["${registry.name}"]\n`,
+    );
+    writeFileSync(join(lib, 'src/lib.rs'), 'pub fn greeting() -> &\'static str {\n    "hello from the local registry"\n}\n');
+    mkdirSync(join(app, 'src'), { recursive: true });
+    writeFileSync(
+      join(app, 'Cargo.toml'),
+      `[package]\nname = "probe-app"\nversion = "0.1.0"\nedition = "2021"\npublish = false\n\n[dependencies]\npod-release-probe = { version = "0.1", registry = "${registry.name}" }\n`,
+    );
+    writeFileSync(join(app, 'src/main.rs'), 'fn main() {\n    println!("{}", pod_release_probe::greeting());\n}\n');
+  });
+  afterAll(async () => {
+    await registry?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  const cargo = (args: string[], cwd: string, env = registry.cargoEnv()) => run('cargo', args, cwd, env);
+
+  it('refuses to publish without a token (cargo asks for one)', async () => {
+    const { CARGO_REGISTRIES_LOCAL_TOKEN: _token, ...noToken } = registry.cargoEnv();
+    const res = await cargo(['publish', '--registry', registry.name, '--allow-dirty'], lib, noToken);
+    expect(res.code, res.out).not.toBe(0);
+    expect(res.out).toMatch(/no token found for `local`/);
+  });
+
+  it('publishes a crate with cargo publish and records it in the index', async () => {
+    const res = await cargo(['publish', '--registry', registry.name, '--allow-dirty'], lib);
+    expect(res.code, res.out).toBe(0);
+    expect(res.out).toMatch(/Published pod-release-probe v0\.1\.0/);
+
+    const entry = JSON.parse(readFileSync(join(registry.dataDir, 'po/d-/pod-release-probe'), 'utf8').trim());
+    expect(entry).toMatchObject({ name: 'pod-release-probe', vers: '0.1.0', yanked: false });
+    const download = await fetch(`${registry.apiUrl}/api/v1/crates/pod-release-probe/0.1.0/download`);
+    expect(download.status).toBe(200);
+    const sha256 = createHash('sha256').update(Buffer.from(await download.arrayBuffer())).digest('hex');
+    expect(sha256).toBe(entry.cksum);
+  });
+
+  it('builds a crate that depends on the published one', async () => {
+    const res = await cargo(['run', '--quiet'], app);
+    expect(res.code, res.out).toBe(0);
+    expect(res.stdout.trim()).toBe('hello from the local registry');
+    const lock = readFileSync(join(app, 'Cargo.lock'), 'utf8');
+    expect(lock).toContain(`source = "registry+${registry.indexUrl}"`);
+  });
+
+  it('refuses to publish the same version again', async () => {
+    const res = await cargo(['publish', '--registry', registry.name, '--allow-dirty'], lib);
+    expect(res.code).not.toBe(0);
+    expect(res.out).toMatch(/crate pod-release-probe@0\.1\.0 already exists on `local` index/);
+  });
+});
+
+describe('GitHub releases double', () => {
+  let gh: GitHubDouble;
+  const token = 'ghs_double-token';
+  const api = (path: string, init: RequestInit & { auth?: string } = {}) =>
+    fetch(`${gh.url}${path}`, {
+      ...init,
+      headers: { authorization: init.auth ?? `token ${token}`, 'content-type': 'application/json', ...init.headers },
+    });
+
+  beforeAll(async () => {
+    gh = await startGitHubDouble({ token });
+  });
+  afterAll(() => gh?.stop());
+
+  it('answers 404 in GitHub’s shape for a tag without a release', async () => {
+    const res = await api('/repos/pod/protocol/releases/tags/v1.0.0');
+    expect(res.status).toBe(404);
+    expect(await res.json()).toMatchObject({ message: 'Not Found', status: '404' });
+  });
+
+  it('creates a release (201) and finds it by tag', async () => {
+    const created = await api('/repos/pod/protocol/releases', { method: 'POST', body: JSON.stringify({ tag_name: 'v1.0.0', name: 'v1.0.0', body: 'notes' }) });
+    expect(created.status).toBe(201);
+    const release = await created.json();
+    expect(release).toMatchObject({ tag_name: 'v1.0.0', name: 'v1.0.0', body: 'notes', draft: false });
+
+    const found = await api('/repos/pod/protocol/releases/tags/v1.0.0', { auth: `Bearer ${token}` });
+    expect(found.status).toBe(200);
+    expect((await found.json()).id).toBe(release.id);
+    expect(gh.releases('pod/protocol').map((r) => r.tag_name)).toEqual(['v1.0.0']);
+    expect(gh.tags('pod/protocol')).toHaveProperty(['refs/tags/v1.0.0']);
+  });
+
+  it('refuses a second release for the same tag with 422 already_exists', async () => {
+    const res = await api('/repos/pod/protocol/releases', { method: 'POST', body: JSON.stringify({ tag_name: 'v1.0.0' }) });
+    expect(res.status).toBe(422);
+    expect(await res.json()).toMatchObject({ message: 'Validation Failed', errors: [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }] });
+    expect(gh.releases()).toHaveLength(1);
+  });
+
+  it('answers 401 to a wrong or missing token and records it', async () => {
+    const wrong = await api('/repos/pod/protocol/releases', { auth: 'token nope' });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.json()).toMatchObject({ message: 'Bad credentials' });
+    const none = await fetch(`${gh.url}/repos/pod/protocol/releases`);
+    expect(none.status).toBe(401);
+    expect(gh.requests.at(-2)).toMatchObject({ method: 'GET', authorized: false, status: 401 });
+  });
+
+  it('lists releases newest first, one page at a time, with a Link header', async () => {
+    for (const tag of ['v1.1.0', 'v1.2.0']) await api('/repos/pod/protocol/releases', { method: 'POST', body: JSON.stringify({ tag_name: tag }) });
+    const first = await api('/repos/pod/protocol/releases?per_page=2');
+    expect((await first.json()).map((r: { tag_name: string }) => r.tag_name)).toEqual(['v1.2.0', 'v1.1.0']);
+    expect(first.headers.get('link')).toMatch(/page=2>; rel="next"/);
+    const second = await api('/repos/pod/protocol/releases?per_page=2&page=2');
+    expect((await second.json()).map((r: { tag_name: string }) => r.tag_name)).toEqual(['v1.0.0']);
+  });
+
+  it('injects faults for the next n requests, then answers normally', async () => {
+    gh.failNext(2, 503);
+    expect((await api('/repos/pod/protocol/releases')).status).toBe(503);
+    expect((await api('/repos/pod/protocol/releases')).status).toBe(503);
+    expect((await api('/repos/pod/protocol/releases')).status).toBe(200);
+    expect(gh.requests.slice(-3).map((r) => r.status)).toEqual([503, 503, 200]);
+    expect(gh.requests.find((r) => r.method === 'POST')?.body).toMatchObject({ tag_name: 'v1.0.0' });
+  });
+});
+
+describe('fault proxy', () => {
+  let target: Server;
+  let targetUrl: string;
+  const proxies: FaultProxy[] = [];
+
+  beforeAll(async () => {
+    // Echoes what reached it, so the test sees exactly what the proxy forwarded.
+    target = createServer(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      res.setHeader('set-cookie', ['a=1', 'b=2']);
+      res.writeHead(req.method === 'PUT' ? 201 : 200, { 'content-type': 'application/json', 'x-target': 'yes' });
+      res.end(JSON.stringify({ method: req.method, url: req.url, host: req.headers.host, custom: req.headers['x-custom'], body: Buffer.concat(chunks).toString() }));
+    });
+    await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
+    targetUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;
+  });
+  afterAll(async () => {
+    await Promise.all(proxies.map((p) => p.stop()));
+    target.closeAllConnections();
+    await new Promise((r) => target.close(r));
+  });
+
+  const start = async (failureRate: number, seed: number) => {
+    const proxy = await startFaultProxy({ target: targetUrl, failureRate, seed });
+    proxies.push(proxy);
+    return proxy;
+  };
+  const statuses = async (proxy: FaultProxy, n: number) => {
+    const out: number[] = [];
+    for (let i = 0; i < n; i++) {
+      const res = await fetch(`${proxy.url}/pkg/${i}`);
+      await res.arrayBuffer();
+      out.push(res.status);
+    }
+    return out;
+  };
+
+  it('fails about 30% of 200 requests at rate 0.3, the same ones for the same seed', async () => {
+    const a = await statuses(await start(0.3, 42), 200);
+    const failed = a.filter((s) => s === 503).length;
+    expect(failed).toBeGreaterThan(40);
+    expect(failed).toBeLessThan(80);
+    expect(a.filter((s) => s === 200).length).toBe(200 - failed);
+
+    const again = await start(0.3, 42);
+    expect(await statuses(again, 200)).toEqual(a);
+    expect(again.stats).toEqual({ forwarded: 200 - failed, failed, upstreamErrors: 0 });
+    expect(await statuses(await start(0.3, 7), 50)).not.toEqual(a.slice(0, 50));
+  });
+
+  it('passes requests through unchanged: method, path, streamed body, headers, Host rewritten', async () => {
+    const proxy = await start(0, 1);
+    const body = 'x'.repeat(256 * 1024);
+    const res = await fetch(`${proxy.url}/-/pkg/%40pod%2fsdk?write=true`, {
+      method: 'PUT',
+      headers: { 'x-custom': 'kept', 'content-type': 'text/plain' },
+      body: new Blob([body]).stream(),
+      duplex: 'half',
+    } as RequestInit);
+    expect(res.status).toBe(201);
+    expect(res.headers.get('x-target')).toBe('yes');
+    expect(res.headers.getSetCookie()).toEqual(['a=1', 'b=2']);
+    const echoed = await res.json();
+    expect(echoed).toEqual({ method: 'PUT', url: '/-/pkg/%40pod%2fsdk?write=true', host: new URL(targetUrl).host, custom: 'kept', body });
+  });
+
+  it('answers 503 to every request at rate 1, without reaching the target', async () => {
+    const proxy = await start(1, 3);
+    const res = await fetch(`${proxy.url}/x`, { method: 'POST', body: 'payload' });
+    expect(res.status).toBe(503);
+    expect(await res.text()).toContain('fault-proxy: injected 503');
+    expect(proxy.stats).toEqual({ forwarded: 0, failed: 1, upstreamErrors: 0 });
+  });
+});
