@@ -19,8 +19,9 @@ command -v cargo >/dev/null || { echo "crate-registry.sh: cargo is not on PATH; 
 start=$(date +%s)
 # --locked: build with the Cargo.lock shipped in the crate, so CI gets the same dependency versions.
 # --debug without debug info: the crate's release profile (fat LTO, one codegen unit) costs ~50% more
-# CPU on 2 cores (about 5.5 against 3.7 CPU-minutes, most of it compiling the vendored libgit2) for a
-# server that only answers a few test requests.
+# CPU on 2 cores (about 5.5 against 3.7 CPU-minutes; the vendored libgit2 C build is the largest part)
+# for a server that only answers a few test requests. Needs a C compiler, pkg-config and libssl-dev
+# (openssl-sys); at run time the server and cargo both use the git CLI.
 CARGO_PROFILE_DEV_DEBUG=0 CARGO_PROFILE_DEV_INCREMENTAL=false \
   cargo install --locked --quiet --debug --root "$ROOT" "$NAME@$VERSION"
 echo "installed $NAME $VERSION at $BIN in $(( $(date +%s) - start )) s"
