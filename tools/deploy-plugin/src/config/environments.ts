@@ -10,8 +10,13 @@ const projectName = z.string().min(1);
 
 export const roleSchema = z.enum(['backend', 'frontend', 'package', 'none']);
 
+export const runtimeSchema = z
+  .enum(['process', 'container', 'kubernetes'])
+  .describe('How backend services are rolled out: local processes, containers from the pushed image, or Kubernetes manifests pinned to it');
+
 const serviceSchema = z.strictObject({
   url: httpUrl.describe('Where the service answers in this environment (smoke tests and roll-out health use it)'),
+  runtime: runtimeSchema.optional().describe("This service's runtime, when not the environment's"),
   healthPath: z.string().startsWith('/').default('/health'),
   metricsPath: z.string().startsWith('/').optional(),
 });
@@ -48,10 +53,11 @@ export const environmentSchema = z.strictObject({
       approverVariable: variableName.default('DEPLOY_APPROVER').describe('Set by CI to the approving reviewer'),
     })
     .default({ required: false, approverVariable: 'DEPLOY_APPROVER' }),
-  runtime: z
-    .enum(['process', 'container'])
-    .default('process')
-    .describe('How backend services are rolled out: local processes, or containers from the pushed image'),
+  runtime: runtimeSchema.default('process'),
+  kubernetes: z
+    .strictObject({ validate: z.boolean().default(true).describe("kubectl apply's schema validation (needs the cluster's OpenAPI)") })
+    .optional()
+    .describe('kubectl uses KUBECONFIG from the environment'),
   database: z
     .strictObject({
       urlVariable: variableName.optional().describe('Variable holding the database URL (a secret)'),
@@ -130,6 +136,11 @@ export type DeployFile = z.infer<typeof deployFileSchema>;
 export type Environment = z.infer<typeof environmentSchema>;
 export type Role = z.infer<typeof roleSchema>;
 export type ReleaseConfig = z.infer<typeof releaseSchema>;
+
+/** The runtime of a service in an environment: its own, else the environment's. */
+export function runtimeOf(env: Environment, project: string): z.infer<typeof runtimeSchema> {
+  return env.services[project]?.runtime ?? env.runtime;
+}
 
 /** Every variable an environment names as holding a secret: all of them are redacted. */
 export function secretVariables(env: Environment): string[] {

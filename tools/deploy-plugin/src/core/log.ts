@@ -7,7 +7,7 @@ export interface Logger {
   child(prefix: string): Logger;
 }
 
-export function createLogger(redactor: Redactor, prefix = '', write = (s: string) => process.stdout.write(s)): Logger {
+export function createLogger(redactor: Redactor, prefix = '', write: (s: string) => unknown = (s) => process.stdout.write(s)): Logger {
   const emit = (line: string) => {
     for (const part of redactor.redact(line).split('\n')) write(`${prefix ? `[${prefix}] ` : ''}${part}\n`);
   };

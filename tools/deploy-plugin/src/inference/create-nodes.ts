@@ -1,10 +1,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { CreateNodesContextV2, CreateNodesResult } from '@nx/devkit';
-import { calculateHashesForCreateNodes, workspaceDataDirectory } from '@nx/devkit/internal';
 import { minimatch } from 'minimatch';
 import { deployFilePath } from '../config/deploy-file-path.ts';
-import { detectProject, type Detected, type Role } from './detect.ts';
+import { detectProject, projectFilesHash, readProjectFiles, type Detected, type Role } from './detect.ts';
 import { inferTargets, type InferenceOptions } from './targets.ts';
 
 export interface DeployPluginOptions {
@@ -14,19 +13,23 @@ export interface DeployPluginOptions {
 const FALLBACK_ENVIRONMENTS = ['development', 'staging', 'production'];
 
 /** deploy.json read leniently: inference must not fail on a file the executors will explain. */
-function readDeployFile(workspaceRoot: string): { environments: string[]; roles: Record<string, Role>; runtimes: Record<string, string> } {
+interface LenientEnvironment {
+  runtime?: string;
+  services?: Record<string, { runtime?: string }>;
+}
+
+function readDeployFile(workspaceRoot: string): { environments: string[]; roles: Record<string, Role>; runtimeOf: (env: string, project: string) => string } {
   try {
     const file = JSON.parse(readFileSync(deployFilePath(workspaceRoot), 'utf8'));
     const roles = Object.fromEntries(
       Object.entries((file.projects ?? {}) as Record<string, { role?: Role }>).flatMap(([k, v]) => (v?.role ? [[k, v.role]] : [])),
     );
     const environments = Object.keys(file.environments ?? {});
-    const runtimes = Object.fromEntries(
-      Object.entries((file.environments ?? {}) as Record<string, { runtime?: string }>).flatMap(([k, v]) => (v?.runtime ? [[k, v.runtime]] : [])),
-    );
-    return { environments: environments.length ? environments : FALLBACK_ENVIRONMENTS, roles, runtimes };
+    const envs = (file.environments ?? {}) as Record<string, LenientEnvironment>;
+    const runtimeOf = (env: string, project: string) => envs[env]?.services?.[project]?.runtime ?? envs[env]?.runtime ?? 'process';
+    return { environments: environments.length ? environments : FALLBACK_ENVIRONMENTS, roles, runtimeOf };
   } catch {
-    return { environments: FALLBACK_ENVIRONMENTS, roles: {}, runtimes: {} };
+    return { environments: FALLBACK_ENVIRONMENTS, roles: {}, runtimeOf: () => 'process' };
   }
 }
 
@@ -43,50 +46,63 @@ function workspaceMatcher(workspaceRoot: string): (root: string) => boolean {
 }
 
 /** Bump when what detection records changes: entries of an older shape must not be reused. */
-const CACHE_FORMAT = 2;
+const CACHE_FORMAT = 3;
 
-function cachePath(): string {
-  return join(workspaceDataDirectory, `nx-deploy-inference-v${CACHE_FORMAT}.json`);
+/**
+ * Nx's workspace data folder (NX_WORKSPACE_DATA_DIRECTORY, else .nx/workspace-data). Resolved
+ * here rather than through @nx/devkit: loading devkit costs a plugin worker more than inference.
+ */
+function dataDirectory(workspaceRoot: string): string {
+  return resolve(workspaceRoot, process.env.NX_WORKSPACE_DATA_DIRECTORY ?? join('.nx', 'workspace-data'));
 }
 
-function readCache(): Record<string, Detected | null> {
+function cachePath(workspaceRoot: string): string {
+  return join(dataDirectory(workspaceRoot), `nx-deploy-inference-v${CACHE_FORMAT}.json`);
+}
+
+function readCache(workspaceRoot: string): Record<string, Detected | null> {
   try {
-    return JSON.parse(readFileSync(cachePath(), 'utf8'));
+    return JSON.parse(readFileSync(cachePath(workspaceRoot), 'utf8'));
   } catch {
     return {};
   }
 }
 
 /**
- * Infers deploy targets for every project at once: detection per project is cached by the hash
- * of the project's files (Nx's own file hashes, so nothing is re-read when nothing changed); the
- * deploy graph, which spans projects, is assembled from the cached detections.
+ * Infers deploy targets for every project at once. Detection per project is cached by a hash of
+ * exactly what it reads (the folder's file names and its manifests: one readdir and one or two
+ * reads, no process, no Nx workspace context); the deploy graph, which spans projects, is
+ * assembled from the detections.
  */
-export async function createDeployNodes(
+export function createDeployNodes(
   configFiles: readonly string[],
   options: DeployPluginOptions | undefined,
   context: CreateNodesContextV2,
-): Promise<Array<readonly [string, CreateNodesResult]>> {
+): Array<readonly [string, CreateNodesResult]> {
   const { workspaceRoot } = context;
   const inWorkspaces = workspaceMatcher(workspaceRoot);
   const roots = [...new Set(configFiles.map((f) => dirname(f)))].filter(
     (root) => root !== '.' && (existsSync(join(workspaceRoot, root, 'project.json')) || inWorkspaces(root)),
   );
-  const hashes = await calculateHashesForCreateNodes(roots, options ?? {}, context);
-  const cache = readCache();
+  const cache = readCache(workspaceRoot);
   const next: Record<string, Detected | null> = {};
   const detected: Detected[] = [];
-  roots.forEach((root, i) => {
-    const key = `${root}:${hashes[i]}`;
-    const hit = key in cache ? cache[key]! : (detectProject(workspaceRoot, root) ?? null);
+  let changed = false;
+  for (const root of roots) {
+    const files = readProjectFiles(workspaceRoot, root);
+    const key = `${root}:${projectFilesHash(files)}`;
+    const hit = key in cache ? cache[key]! : (detectProject(workspaceRoot, root, files) ?? null);
+    changed ||= !(key in cache);
     next[key] = hit;
     if (hit) detected.push(hit);
-  });
-  try {
-    mkdirSync(workspaceDataDirectory, { recursive: true });
-    writeFileSync(cachePath(), JSON.stringify(next));
-  } catch {
-    // a read-only cache folder only costs speed
+  }
+  if (changed || Object.keys(cache).length !== roots.length) {
+    try {
+      mkdirSync(dataDirectory(workspaceRoot), { recursive: true });
+      writeFileSync(cachePath(workspaceRoot), JSON.stringify(next));
+    } catch {
+      // a read-only cache folder only costs speed
+    }
   }
 
   const deployFile = readDeployFile(workspaceRoot);
@@ -94,7 +110,7 @@ export async function createDeployNodes(
     deployTargetName: options?.deployTargetName,
     environments: deployFile.environments,
     roleOverrides: deployFile.roles,
-    runtimes: deployFile.runtimes,
+    runtimeOf: deployFile.runtimeOf,
   };
   return detected.map((p) => {
     const file = existsSync(join(workspaceRoot, p.root, 'project.json')) ? join(p.root, 'project.json') : join(p.root, 'package.json');

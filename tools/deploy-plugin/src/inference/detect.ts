@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export type Role = 'backend' | 'frontend' | 'package' | 'none';
@@ -30,9 +31,40 @@ interface Manifest {
   nx?: { name?: string; tags?: string[]; targets?: Record<string, unknown> };
 }
 
-function readJson<T>(path: string): T | undefined {
+/** What detection reads of a project: its file names (one readdir, no stat per candidate) and manifests. */
+export interface ProjectFiles {
+  names: Set<string>;
+  packageJson?: string;
+  projectJson?: string;
+}
+
+export function readProjectFiles(workspaceRoot: string, root: string): ProjectFiles {
+  const dir = join(workspaceRoot, root);
+  let names: Set<string>;
   try {
-    return JSON.parse(readFileSync(path, 'utf8')) as T;
+    names = new Set(readdirSync(dir));
+  } catch {
+    names = new Set();
+  }
+  const read = (f: string) => (names.has(f) ? readFileSync(join(dir, f), 'utf8') : undefined);
+  return { names, packageJson: read('package.json'), projectJson: read('project.json') };
+}
+
+/** The cache key of a project's detection: a hash of exactly what detection reads. */
+export function projectFilesHash(files: ProjectFiles): string {
+  return createHash('sha1')
+    .update([...files.names].sort().join('\0'))
+    .update('\0package.json\0')
+    .update(files.packageJson ?? '')
+    .update('\0project.json\0')
+    .update(files.projectJson ?? '')
+    .digest('hex');
+}
+
+function parseJson<T>(text: string | undefined): T | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text) as T;
   } catch {
     return undefined;
   }
@@ -52,11 +84,11 @@ const ROLE_TAG = /^deploy:(backend|frontend|package|none)$/;
  * file makes a backend, a Vite config or index.html a static frontend, a publishable manifest
  * (non-private package.json, Cargo.toml) a package. A `deploy:<role>` tag overrides.
  */
-export function detectProject(workspaceRoot: string, root: string): Detected | undefined {
+export function detectProject(workspaceRoot: string, root: string, input: ProjectFiles = readProjectFiles(workspaceRoot, root)): Detected | undefined {
   const dir = join(workspaceRoot, root);
-  const has = (f: string) => existsSync(join(dir, f));
-  const pkg = readJson<Manifest>(join(dir, 'package.json'));
-  const projectJson = readJson<{ name?: string; tags?: string[] }>(join(dir, 'project.json'));
+  const has = (f: string) => (f.includes('/') ? existsSync(join(dir, f)) : input.names.has(f));
+  const pkg = parseJson<Manifest>(input.packageJson);
+  const projectJson = parseJson<{ name?: string; tags?: string[] }>(input.projectJson);
   const name = projectJson?.name ?? pkg?.nx?.name ?? pkg?.name;
   if (!name) return undefined;
 
@@ -72,7 +104,7 @@ export function detectProject(workspaceRoot: string, root: string): Detected | u
     name,
     root,
     role,
-    migrations: has('prisma/schema.prisma') ? 'prisma' : has('migrations') ? 'builtin' : undefined,
+    migrations: has('prisma') && has('prisma/schema.prisma') ? 'prisma' : has('migrations') ? 'builtin' : undefined,
     start: role === 'backend' ? startCommand(pkg) : undefined,
     publish,
     hasBuild: Boolean(pkg?.scripts?.build) || Boolean(pkg?.nx?.targets?.build),

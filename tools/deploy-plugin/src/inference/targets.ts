@@ -8,8 +8,8 @@ export interface InferenceOptions {
   deployTargetName?: string;
   /** Environment names become configurations of every inferred target. */
   environments: string[];
-  /** Runtime of each environment (deploy.json), when not the default `process`. */
-  runtimes?: Record<string, string>;
+  /** Runtime of a project in an environment (deploy.json), `process` when unset. */
+  runtimeOf?: (env: string, project: string) => string;
   /** Roles set in deploy.json `projects`, by project name. */
   roleOverrides: Record<string, Role>;
 }
@@ -30,7 +30,7 @@ function withConfigurations(target: TargetConfiguration, environments: string[])
 export function deploySteps(p: Detected, runtime = 'process'): string[] {
   switch (p.role) {
     case 'backend':
-      return [...(runtime === 'container' ? ['build-image'] : []), ...(p.migrations ? ['migrate'] : []), 'rollout', 'smoke'];
+      return [...(runtime === 'process' ? [] : ['build-image']), ...(p.migrations ? ['migrate'] : []), 'rollout', 'smoke'];
     case 'package':
       return p.publish ? [`publish-${p.publish}`] : [];
     default:
@@ -63,8 +63,7 @@ export function inferTargets(p: Detected, all: Detected[], opts: InferenceOption
   const afterBuild = p.hasBuild ? ['build'] : [];
   const targets: Record<string, TargetConfiguration> = {};
   const steps = deploySteps(project);
-  const runtimes = opts.runtimes ?? {};
-  const stepsByEnv = Object.fromEntries(opts.environments.map((env) => [env, deploySteps(project, runtimes[env])]));
+  const stepsByEnv = Object.fromEntries(opts.environments.map((env) => [env, deploySteps(project, opts.runtimeOf?.(env, p.name))]));
   const anyContainer = Object.values(stepsByEnv).some((s) => s.includes('build-image'));
 
   if (anyContainer) {

@@ -8,6 +8,8 @@ import { interpolateRecord } from '../core/interpolate.ts';
 import { healthPath, serviceUrl } from '../core/services.ts';
 import { isOurProcess, readService, serviceStatePath, stopService, writeService } from './rollout-process.ts';
 import { restorePrevious, rolloutContainer } from './rollout-container.ts';
+import { restorePreviousManifests, rolloutKubernetes } from './rollout-kubernetes.ts';
+import { runtimeOf } from '../config/environments.ts';
 import type { StepDefinition, StepContext, PlanContext } from './step.ts';
 
 const options = z.strictObject({
@@ -16,6 +18,9 @@ const options = z.strictObject({
   env: z.record(z.string(), z.string()).default({}).describe('Environment of the service; values may use ${VAR}'),
   database: z.boolean().default(false).describe("Pass the environment's database URL as DATABASE_URL"),
   startTimeoutMs: z.int().positive().default(30_000).describe('How long the new version has to answer its health check'),
+  manifests: z.string().default('k8s/overlays/{environment}').describe('runtime kubernetes: the kustomize overlay of the environment'),
+  manifestImage: z.string().optional().describe('runtime kubernetes: the image name the manifests use (default: the project name)'),
+  rolloutTimeoutMs: z.int().positive().default(300_000).describe('runtime kubernetes: kubectl rollout status timeout'),
 });
 type Options = z.infer<typeof options>;
 
@@ -79,7 +84,15 @@ export const rolloutStep: StepDefinition<typeof options> = {
 
   plan(o, ctx) {
     const env = serviceEnv(o, ctx, true);
-    if (ctx.env.runtime === 'container') {
+    if (runtimeOf(ctx.env, ctx.project.name) === 'kubernetes') {
+      return [
+        { title: `render ${o.manifests.replaceAll('{environment}', ctx.envName)} with the image pinned to the pushed digest`, command: { argv: ['kubectl', 'kustomize', '<pinned kustomization>'] } },
+        { title: 'apply', command: { argv: ['kubectl', 'apply', '-f', '<rendered manifests>'] } },
+        { title: 'wait for each Deployment', command: { argv: ['kubectl', 'rollout', 'status', 'deployment/<name>', '--namespace', '<namespace>', `--timeout=${o.rolloutTimeoutMs / 1000}s`] } },
+        { title: 'if it does not complete, or a later step fails: apply the previous manifests again' },
+      ];
+    }
+    if (runtimeOf(ctx.env, ctx.project.name) === 'container') {
       return [
         { title: 'stop the running container (kept as previous, for a rollback)' },
         { title: `run the pushed image by digest on the host network, its environment (${Object.keys(env).join(', ')}) from a 0600 env file` },
@@ -94,7 +107,9 @@ export const rolloutStep: StepDefinition<typeof options> = {
   },
 
   async run(o, ctx) {
-    switch (ctx.env.runtime) {
+    switch (runtimeOf(ctx.env, ctx.project.name)) {
+      case 'kubernetes':
+        return rolloutKubernetes(o, ctx);
       case 'process':
         return runProcess(o, ctx);
       case 'container': {
@@ -107,7 +122,13 @@ export const rolloutStep: StepDefinition<typeof options> = {
 
   /** A later step failed (smoke): the previous container serves again. */
   async rollback(o, ctx) {
-    if (ctx.env.runtime !== 'container') return 'local processes are not rolled back: fix and deploy again';
-    return restorePrevious(ctx, o.startTimeoutMs, `${serviceUrl(ctx, undefined)}${healthPath(ctx)}`);
+    switch (runtimeOf(ctx.env, ctx.project.name)) {
+      case 'container':
+        return restorePrevious(ctx, o.startTimeoutMs, `${serviceUrl(ctx, undefined)}${healthPath(ctx)}`);
+      case 'kubernetes':
+        return restorePreviousManifests(o, ctx);
+      case 'process':
+        return 'local processes are not rolled back: fix and deploy again';
+    }
   },
 };
