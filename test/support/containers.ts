@@ -8,14 +8,18 @@
 // networking creates cni-podman0, /var/lib/cni and iptables chains (CNI-FORWARD, CNI-ADMIN) that
 // outlive the test. containers.conf covers podman run/build and buildah bud, but NOT the docker
 // CLI through the podman service: `docker run` there needs an explicit --network host.
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, cpSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { dirname, join, relative } from 'node:path';
+import { join } from 'node:path';
 import { execa, type Options } from 'execa';
 import { freePort } from './ports.ts';
 import { stopPid, waitFor } from './processes.ts';
 import { workspaceRoot } from './workspace.ts';
+import { prepareContext } from '../../tools/deploy-plugin/src/image/context.ts';
+import { createLogger } from '../../tools/deploy-plugin/src/core/log.ts';
+import { Redactor } from '../../tools/deploy-plugin/src/core/redact.ts';
+import { Runner } from '../../tools/deploy-plugin/src/core/run.ts';
 
 export const DEFAULT_BASE_IMAGE_TAG = 'localhost/pod-node-base:22';
 
@@ -299,101 +303,14 @@ export function buildBaseImage(env: ContainerEnv, tag = DEFAULT_BASE_IMAGE_TAG):
 // Build contexts
 
 /**
- * A Docker build context for a workspace package: `files` copied from the package folder, plus a
- * production node_modules copied from the workspace's root node_modules. The dependency closure is
- * read from the installed tree's lockfile (node_modules/.package-lock.json, else package-lock.json)
- * and resolved like Node does, so versions are exactly the workspace's and nothing is downloaded
- * (0.7-4 s depending on disk load, against ~25 s for `npm install --omit=dev` in a staging folder).
- * Returns the number of packages copied.
+ * A Docker build context for a workspace package, made by the deploy plugin's own context
+ * builder: `files` from the package folder plus its production node_modules copied from the
+ * workspace's installed tree. Returns the number of packages copied.
  */
-export function prepareImageContext(packageDir: string, contextDir: string, files: string[]): { packages: number } {
-  mkdirSync(contextDir, { recursive: true });
-  for (const f of files) cpSync(join(packageDir, f), join(contextDir, f), { recursive: true });
-  const lockPath = [join(workspaceRoot, 'node_modules', '.package-lock.json'), join(workspaceRoot, 'package-lock.json')].find(existsSync);
-  if (!lockPath) throw new Error(`no lockfile in ${workspaceRoot}: run npm install in the workspace first`);
-  const lock = JSON.parse(readFileSync(lockPath, 'utf8')) as { packages: Record<string, LockEntry> };
-  const pkgLoc = relative(workspaceRoot, packageDir);
-  const manifest = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as LockEntry;
-  const closure = productionClosure(lock.packages, pkgLoc, manifest);
-
-  const targets = new Map<string, string>();
-  const members: string[] = [];
-  for (const loc of closure) {
-    // Deps installed under the package itself (packages/x/node_modules/y) become node_modules/y.
-    const rel = loc.startsWith(`${pkgLoc}/node_modules/`) ? loc.slice(pkgLoc.length + 1) : loc;
-    const previous = targets.get(rel);
-    if (previous && previous !== loc) {
-      throw new Error(`${rel} would come from both ${previous} and ${loc}; prepare this context with npm install --omit=dev instead`);
-    }
-    targets.set(rel, loc);
-    members.push(loc);
-    // Nested node_modules are closure entries of their own (only the needed ones are copied).
-    for (const entry of readdirSync(join(workspaceRoot, loc), { recursive: true }) as string[]) {
-      if (!/(^|\/)node_modules(\/|$)/.test(entry)) members.push(`${loc}/${entry}`);
-    }
-  }
-  // One tar pipe instead of a copy per file: for these ~5000 files cpSync took 2.5-6 s, cp/tar 0.7 s.
-  const list = join(contextDir, '.node_modules.list');
-  writeFileSync(list, members.join('\0') + '\0');
-  try {
-    execFileSync('bash', [
-      '-o', 'pipefail', '-c',
-      'tar -C "$1" --no-recursion --null -T "$2" --transform "s,^$3/node_modules/,node_modules/," -cf - | tar -C "$4" -xf -',
-      'copy-node-modules', workspaceRoot, list, pkgLoc, contextDir,
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
-  } finally {
-    rmSync(list, { force: true });
-  }
-  return { packages: closure.size };
-}
-
-interface LockEntry {
-  version?: string;
-  link?: boolean;
-  resolved?: string;
-  dependencies?: Record<string, string>;
-  optionalDependencies?: Record<string, string>;
-  peerDependencies?: Record<string, string>;
-  peerDependenciesMeta?: Record<string, { optional?: boolean }>;
-}
-
-function productionClosure(packages: Record<string, LockEntry>, rootLoc: string, rootManifest: LockEntry): Set<string> {
-  const found = new Set<string>();
-  const visit = (fromLoc: string, entry: LockEntry, who: string) => {
-    const wanted: Array<[string, boolean]> = [
-      ...Object.keys(entry.dependencies ?? {}).map((n): [string, boolean] => [n, true]),
-      ...Object.keys(entry.optionalDependencies ?? {}).map((n): [string, boolean] => [n, false]),
-      ...Object.keys(entry.peerDependencies ?? {}).map((n): [string, boolean] => [n, !entry.peerDependenciesMeta?.[n]?.optional]),
-    ];
-    for (const [name, required] of wanted) {
-      const loc = resolveFrom(packages, fromLoc, name);
-      if (!loc) {
-        if (required) throw new Error(`${who} needs ${name}, which is not installed in ${workspaceRoot}/node_modules: run npm install`);
-        continue;
-      }
-      if (found.has(loc)) continue;
-      const dep = packages[loc]!;
-      if (dep.link) {
-        throw new Error(`${who} depends on the workspace package ${name} (${dep.resolved}); copy-based contexts do not support that, use npm install --omit=dev`);
-      }
-      found.add(loc);
-      visit(loc, dep, name);
-    }
-  };
-  visit(rootLoc, rootManifest, rootLoc);
-  return found;
-}
-
-/** Node's lookup: <dir>/node_modules/<name> from the requiring package up to the workspace root. */
-function resolveFrom(packages: Record<string, LockEntry>, fromLoc: string, name: string): string | undefined {
-  let dir = fromLoc;
-  for (;;) {
-    const candidate = dir ? `${dir}/node_modules/${name}` : `node_modules/${name}`;
-    if (packages[candidate]) return candidate;
-    if (!dir) return undefined;
-    const parent = dirname(dir);
-    dir = parent === '.' ? '' : parent;
-  }
+export async function prepareImageContext(packageDir: string, contextDir: string, files: string[]): Promise<{ packages: number }> {
+  const redactor = new Redactor();
+  const runner = new Runner(workspaceRoot, redactor, createLogger(redactor, 'context', () => undefined));
+  return { packages: await prepareContext(workspaceRoot, packageDir, contextDir, files, runner) };
 }
 
 // ---------------------------------------------------------------------------------------------

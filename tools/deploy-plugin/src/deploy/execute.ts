@@ -88,7 +88,8 @@ export async function executeDeploy(req: DeployRequest): Promise<{ success: bool
     return await runSteps(req, ctx, parsed, { actor, approver, lease });
   } catch (err) {
     const redact = session?.redactor.redact ?? ((t: string) => t);
-    process.stderr.write(`\n${req.project.name}: ${describeError(err, redact)}\n`);
+    const message = describeError(err, redact);
+    process.stderr.write(`\n${message.startsWith(`${req.project.name}:`) ? message : `${req.project.name}: ${message}`}\n`);
     return { success: false };
   }
 }
