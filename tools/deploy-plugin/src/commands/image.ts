@@ -98,3 +98,18 @@ export function removeContainer(engine: RunEngine, name: string): Command {
 export function containerLogs(engine: RunEngine, name: string): Command {
   return { argv: [engine, 'logs', '--tail', '30', name] };
 }
+
+/** How compose is invoked for an engine: podman-compose, or docker's compose. */
+export function composeTool(engine: RunEngine, dockerComposePlugin: boolean): string[] {
+  if (engine === 'podman') return ['podman-compose'];
+  return dockerComposePlugin ? ['docker', 'compose'] : ['docker-compose'];
+}
+
+/** Recreate the project's services from the compose file (values come from the environment, not argv). */
+export function composeDown(tool: string[], file: string, project: string): Command {
+  return { argv: [...tool, '--project-name', project, '--file', file, 'down'] };
+}
+
+export function composeUp(tool: string[], file: string, project: string): Command {
+  return { argv: [...tool, '--project-name', project, '--file', file, 'up', '--detach'] };
+}

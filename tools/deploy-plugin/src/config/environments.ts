@@ -11,8 +11,8 @@ const projectName = z.string().min(1);
 export const roleSchema = z.enum(['backend', 'frontend', 'package', 'none']);
 
 export const runtimeSchema = z
-  .enum(['process', 'container', 'kubernetes'])
-  .describe('How backend services are rolled out: local processes, containers from the pushed image, or Kubernetes manifests pinned to it');
+  .enum(['process', 'container', 'compose', 'kubernetes'])
+  .describe('How backend services are rolled out: local processes, one container of the pushed image, a compose file, or Kubernetes manifests pinned to it');
 
 const serviceSchema = z.strictObject({
   url: httpUrl.describe('Where the service answers in this environment (smoke tests and roll-out health use it)'),

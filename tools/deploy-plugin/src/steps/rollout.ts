@@ -9,6 +9,7 @@ import { healthPath, serviceUrl } from '../core/services.ts';
 import { isOurProcess, readService, serviceStatePath, stopService, writeService } from './rollout-process.ts';
 import { restorePrevious, rolloutContainer } from './rollout-container.ts';
 import { restorePreviousManifests, rolloutKubernetes } from './rollout-kubernetes.ts';
+import { restoreCompose, rolloutCompose } from './rollout-compose.ts';
 import { runtimeOf } from '../config/environments.ts';
 import type { StepDefinition, StepContext, PlanContext } from './step.ts';
 
@@ -18,6 +19,7 @@ const options = z.strictObject({
   env: z.record(z.string(), z.string()).default({}).describe('Environment of the service; values may use ${VAR}'),
   database: z.boolean().default(false).describe("Pass the environment's database URL as DATABASE_URL"),
   startTimeoutMs: z.int().positive().default(30_000).describe('How long the new version has to answer its health check'),
+  composeFile: z.string().default('docker-compose.{environment}.yml').describe('runtime compose: the compose file (docker-compose.prod.yml is found for production)'),
   manifests: z.string().default('k8s/overlays/{environment}').describe('runtime kubernetes: the kustomize overlay of the environment'),
   manifestImage: z.string().optional().describe('runtime kubernetes: the image name the manifests use (default: the project name)'),
   rolloutTimeoutMs: z.int().positive().default(300_000).describe('runtime kubernetes: kubectl rollout status timeout'),
@@ -92,6 +94,12 @@ export const rolloutStep: StepDefinition<typeof options> = {
         { title: 'if it does not complete, or a later step fails: apply the previous manifests again' },
       ];
     }
+    if (runtimeOf(ctx.env, ctx.project.name) === 'compose') {
+      return [
+        { title: `bring ${o.composeFile.replaceAll('{environment}', ctx.envName)} up with POD_IMAGE = the pushed image by digest; service settings (${Object.keys(env).join(', ')}) as environment variables` },
+        { title: `wait until ${serviceUrl(ctx, undefined)}${healthPath(ctx)} answers 200; if not, or if a later step fails, bring it up again with the previous image` },
+      ];
+    }
     if (runtimeOf(ctx.env, ctx.project.name) === 'container') {
       return [
         { title: 'stop the running container (kept as previous, for a rollback)' },
@@ -110,6 +118,10 @@ export const rolloutStep: StepDefinition<typeof options> = {
     switch (runtimeOf(ctx.env, ctx.project.name)) {
       case 'kubernetes':
         return rolloutKubernetes(o, ctx);
+      case 'compose': {
+        const env = serviceEnv(o, ctx, false);
+        return rolloutCompose(env, o.composeFile, `${serviceUrl(ctx, undefined)}${healthPath(ctx)}`, o.startTimeoutMs, ctx);
+      }
       case 'process':
         return runProcess(o, ctx);
       case 'container': {
@@ -127,6 +139,8 @@ export const rolloutStep: StepDefinition<typeof options> = {
         return restorePrevious(ctx, o.startTimeoutMs, `${serviceUrl(ctx, undefined)}${healthPath(ctx)}`);
       case 'kubernetes':
         return restorePreviousManifests(o, ctx);
+      case 'compose':
+        return restoreCompose(serviceEnv(o, ctx, false), o.composeFile, `${serviceUrl(ctx, undefined)}${healthPath(ctx)}`, o.startTimeoutMs, ctx);
       case 'process':
         return 'local processes are not rolled back: fix and deploy again';
     }
