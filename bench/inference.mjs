@@ -8,11 +8,11 @@
 // Prints a table and the goals (PASS/MISS) but exits 0 whenever the measurements completed: wall
 // clock is never a gate. Exits 1 when something failed to run, 2 on bad arguments.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { npmCommand, run } from './lib/exec.mjs';
+import { npmCommand, run as runChild, stopChildren } from './lib/exec.mjs';
 import { summarize } from './lib/report.mjs';
 import { generateWorkspace, kindOf, NOOP_PLUGIN, nxJson, projectName, writeNoopPlugin } from './lib/workspace.mjs';
 
@@ -61,6 +61,8 @@ function cleanEnv(extra = {}) {
   const leaks = /^(NX_|GIT_|npm_package_|npm_lifecycle_|npm_config_(local_)?prefix$|INIT_CWD$)/i;
   return { ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !leaks.test(k))), ...extra };
 }
+/** Every child in its own process group: Ctrl-C (see main) stops nx and its plugin workers, npm and git. */
+const run = (argv, options) => runChild(argv, { ...options, group: true });
 const NX_ENV = cleanEnv({ NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' });
 const NPM = npmCommand();
 
@@ -87,6 +89,7 @@ async function main({ runs, projects, keep }) {
   }
   const root = mkdtempSync(join(tmpdir(), 'nx-deploy-bench-'));
   const onSignal = () => {
+    stopChildren();
     if (!keep) rmSync(root, { recursive: true, force: true });
     process.exit(130);
   };
@@ -130,7 +133,7 @@ async function main({ runs, projects, keep }) {
     t = performance.now();
     const nxPkg = JSON.parse(readFileSync(join(ws, 'node_modules', 'nx', 'package.json'), 'utf8'));
     const nxBin = join(ws, 'node_modules', 'nx', typeof nxPkg.bin === 'string' ? nxPkg.bin : nxPkg.bin.nx);
-    const nx = (...args) => run([process.execPath, nxBin, ...args], { cwd: ws, env: NX_ENV, timeoutMs: 5 * 60_000 });
+    const nx = (...args) => run([process.execPath, nxBin, ...args], { cwd: ws, env: NX_ENV, timeoutMs: 5 * 60_000, captureDir: root });
     const setPlugins = (plugins) => writeFileSync(join(ws, 'nx.json'), nxJson(plugins));
     const clean = () => {
       rmSync(join(ws, '.nx', 'workspace-data'), { recursive: true, force: true });
@@ -143,8 +146,8 @@ async function main({ runs, projects, keep }) {
       return r.ms;
     };
 
-    await assertInference({ nx, setPlugins, clean, projects });
-    log(`${PLUGIN} infers deploy targets (checked p0000, p0001 and the count of projects with a deploy target)`);
+    await assertInference({ nx, setPlugins, clean, projects, dir: root });
+    log(`${PLUGIN} infers deploy targets (checked p0000, p0001 and how many projects have a deploy target)`);
 
     const variants = [
       { name: 'none', plugins: [] },
@@ -153,7 +156,8 @@ async function main({ runs, projects, keep }) {
       { name: 'nx-deploy', plugins: [PLUGIN] },
     ].map((v) => ({ ...v, cold: [], warm: [] }));
 
-    // Variants interleave round by round, so drift on a shared machine hits them all alike.
+    const loadBefore = loadavg()[0];
+    // Runs interleave the variants round by round, so drift on a shared machine hits them all alike.
     for (let r = 1; r <= runs; r++) {
       for (const v of variants) {
         setPlugins(v.plugins);
@@ -162,20 +166,23 @@ async function main({ runs, projects, keep }) {
       }
       log(`cold ${r}/${runs}: ${variants.map((v) => `${v.name} ${Math.round(v.cold.at(-1))}ms`).join(', ')}`);
     }
+    // Warm runs interleave too: each measured run follows a warm-up run with the same nx.json.
     for (let r = 1; r <= runs; r++) {
       for (const v of variants) {
         setPlugins(v.plugins);
-        await showProjects(); // warms .nx/workspace-data for this nx.json
+        await showProjects();
         v.warm.push(await showProjects());
       }
       log(`warm ${r}/${runs}: ${variants.map((v) => `${v.name} ${Math.round(v.warm.at(-1))}ms`).join(', ')}`);
     }
+    const loadAfter = loadavg()[0];
     phases.measurements = seconds(t);
 
     // 5. Report.
     const { text } = summarize(variants, { baseline: 'none', anchor: 'do-nothing', subject: 'nx-deploy', goals: GOALS });
     console.log(`\nnx show projects, ${projects} projects, median of ${runs} runs, Node ${process.version}, nx ${nxPkg.version}, NX_DAEMON=false`);
-    console.log('cold: .nx/workspace-data and .nx/cache removed before each run; warm: measured right after a run with the same nx.json');
+    console.log('cold: .nx/workspace-data and .nx/cache removed before each run; warm: measured after a warm-up run with the same nx.json');
+    console.log(`1-minute load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after, on ${availableParallelism()} cores (other work on the machine skews wall times)`);
     if (!docker) console.log(`@nx/docker: skipped, no release of major ${NX_VERSION.split('.')[0]} on the registry`);
     console.log(`\n${text}\n`);
     console.log('(goals are reported, never enforced: the exit code only says whether the measurements ran)');
@@ -188,21 +195,24 @@ async function main({ runs, projects, keep }) {
   console.log(`bench took ${seconds(started)} (${Object.entries(phases).map(([k, v]) => `${k} ${v}`).join(', ')})`);
 }
 
-/** The nx-deploy variant must infer real targets, or its timing would mean nothing. */
-async function assertInference({ nx, setPlugins, clean, projects }) {
+/** The nx-deploy variant must infer real targets, or its timing would mean nothing (one `nx graph --file` run). */
+async function assertInference({ nx, setPlugins, clean, projects, dir }) {
   setPlugins([PLUGIN]);
   clean();
+  const file = join(dir, 'graph.json');
+  await nx('graph', `--file=${file}`);
+  const { nodes } = JSON.parse(readFileSync(file, 'utf8')).graph;
   const fail = (what) => {
     throw new Error(`${PLUGIN} did not infer what it should in the generated workspace: ${what}`);
   };
-  const backend = JSON.parse((await nx('show', 'project', projectName(0), '--json')).stdout);
+  const targetsOf = (i) => nodes[projectName(i)]?.data?.targets ?? {};
   for (const target of ['migrate', 'rollout', 'smoke', 'deploy']) {
-    if (!backend.targets?.[target]) fail(`backend ${projectName(0)} has no ${target} target (targets: ${Object.keys(backend.targets ?? {}).join(', ')})`);
+    if (!targetsOf(0)[target]) fail(`backend ${projectName(0)} has no ${target} target (targets: ${Object.keys(targetsOf(0)).join(', ')})`);
   }
-  const frontend = JSON.parse((await nx('show', 'project', projectName(1), '--json')).stdout);
-  const afterBackends = frontend.targets?.deploy?.dependsOn?.some((d) => d?.projects?.includes?.(projectName(0)));
-  if (!afterBackends) fail(`frontend ${projectName(1)}'s deploy does not depend on backend ${projectName(0)}'s deploy`);
-  const withDeploy = (await nx('show', 'projects', '--with-target', 'deploy')).stdout.split('\n').filter((l) => l.trim()).length;
+  // a list of backends or a pattern (e.g. a tag) both count: the plugin may change how it names them
+  const afterBackends = targetsOf(1).deploy?.dependsOn?.some((d) => d?.projects?.length && d.target === 'deploy');
+  if (!afterBackends) fail(`frontend ${projectName(1)}'s deploy does not depend on the backends' deploy`);
+  const withDeploy = Object.values(nodes).filter((n) => n.data?.targets?.deploy).length;
   const expected = Array.from({ length: projects }, (_, i) => kindOf(i)).filter((k) => k !== 'private-lib').length;
   if (withDeploy !== expected) fail(`${withDeploy} projects have a deploy target, expected ${expected} (all but the private libraries)`);
 }

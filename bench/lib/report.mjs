@@ -16,8 +16,8 @@ function table(rows) {
 }
 
 /**
- * results: [{ name, cold: number[], warm: number[] }]; `baseline` and `anchor` name two of them.
- * Returns the text to print and whether each goal was met.
+ * results: [{ name, cold: ms[], warm: ms[] }]; `baseline` and `anchor` name two of them, `subject`
+ * the one the goals are about. Returns the text to print and whether each goal was met.
  */
 export function summarize(results, { baseline, anchor, subject, goals }) {
   const med = Object.fromEntries(results.map((r) => [r.name, { cold: median(r.cold), warm: median(r.warm) }]));
@@ -36,8 +36,8 @@ export function summarize(results, { baseline, anchor, subject, goals }) {
   const coldOk = coldRatio <= goals.cold;
   const warmOk = warmRatio <= goals.warm;
   const goalLines = [
-    `goal: ${subject} cold <= ${goals.cold.toFixed(2)}x no plugin: ${coldRatio.toFixed(2)}x ${coldOk ? 'PASS' : 'MISS'}`,
-    `goal: ${subject} warm <= ${goals.warm.toFixed(2)}x no plugin: ${warmRatio.toFixed(2)}x ${warmOk ? 'PASS' : 'MISS'}`,
+    `goal: ${subject} cold <= ${goals.cold.toFixed(2)}x no plugin: ${coldRatio.toFixed(3)}x ${coldOk ? 'PASS' : 'MISS'}`,
+    `goal: ${subject} warm <= ${goals.warm.toFixed(2)}x no plugin: ${warmRatio.toFixed(3)}x ${warmOk ? 'PASS' : 'MISS'}`,
   ];
   return { text: [table(rows), '', 'all runs (ms):', ...runs, '', ...goalLines].join('\n'), coldOk, warmOk };
 }

@@ -29,10 +29,26 @@ describe('inferred deploy graph', () => {
     const res = await execa('npx', ['nx', 'show', 'project', 'frontend', '--json'], { cwd: workspaceRoot, env });
     const project = JSON.parse(res.stdout);
     expect(project.targets.deploy.executor).toBe('@pod-protocol/nx-deploy:deploy');
-    expect(project.targets.deploy.dependsOn).toContainEqual({ projects: ['api-server', 'mcp-server'], target: 'deploy', params: 'forward' });
+    expect(project.targets.deploy.dependsOn).toContainEqual({ projects: ['tag:deploy:backend'], target: 'deploy', params: 'forward' });
+    expect(project.tags).toContain('deploy:frontend');
     expect(Object.keys(project.targets.deploy.configurations)).toEqual(['development', 'staging', 'production']);
     const api = JSON.parse((await execa('npx', ['nx', 'show', 'project', 'api-server', '--json'], { cwd: workspaceRoot, env })).stdout);
     expect(api.targets.deploy.options.steps).toEqual(['migrate', 'rollout', 'smoke']);
     expect(api.targets.migrate.executor).toBe('@pod-protocol/nx-deploy:migrate');
+  });
+});
+
+describe('nx-deploy plan', () => {
+  it('prints the layers, each step and the argv of its commands, secrets redacted, running nothing', async () => {
+    const secret = 'postgres://pod:plan-secret-pw-31@db.internal:5432/pod';
+    const res = await execa('npx', ['nx-deploy', 'plan', '--env', 'staging'], { cwd: workspaceRoot, env: { ...env, STAGING_DATABASE_URL: secret }, reject: false, all: true });
+    expect(res.exitCode, res.all).toBe(0);
+    const out = res.stdout;
+    expect(out).toMatch(/Layer 1 \(in parallel\): api-server, mcp-server, .*\n/);
+    expect(out.indexOf('frontend 0.1.0')).toBeGreaterThan(out.indexOf('Layer 2'));
+    expect(out).toContain('1. build-image');
+    expect(out).toMatch(/\$ PGHOST=db\.internal PGPORT=5432 PGDATABASE=pod PGUSER=pod PGPASSWORD=\*\*\* pg_dump --format=custom --no-owner --file /);
+    expect(out).toContain('$ DATABASE_URL=*** node dist/migrate.js up');
+    expect(out).not.toContain('plan-secret-pw-31');
   });
 });

@@ -30,7 +30,7 @@ const cli = project('packages/cli', { 'package.json': JSON.stringify({ name: '@x
 const crate = project('packages/crate', { 'project.json': JSON.stringify({ name: 'crate' }), 'Cargo.toml': '[package]' });
 const tagged = project('packages/tools', { 'package.json': JSON.stringify({ name: 'tools', nx: { tags: ['deploy:none'] } }) });
 const all: Detected[] = [api, web, sdk, cli, crate, tagged];
-const opts = { environments: ['development', 'staging', 'production'], roleOverrides: {} };
+const opts = { environments: ['development', 'staging', 'production'] };
 
 describe('detectors', () => {
   it('find roles by artifact kind, a tag overriding', () => {
@@ -52,7 +52,7 @@ describe('detectors', () => {
 
 describe('inferred targets and deploy graph', () => {
   it('gives a backend migrate -> rollout -> smoke, every configuration naming its environment', () => {
-    const t = inferTargets(api, all, opts);
+    const t = inferTargets(api, 'backend', true, opts);
     expect(Object.keys(t)).toEqual(['migrate', 'rollout', 'smoke', 'deploy']);
     expect(t.deploy!.options).toEqual({ steps: ['migrate', 'rollout', 'smoke'] });
     expect(t.deploy!.configurations!.staging).toEqual({ environment: 'staging' });
@@ -60,19 +60,25 @@ describe('inferred targets and deploy graph', () => {
     expect(t.migrate!.dependsOn).toEqual(['build']);
   });
 
-  it('makes a frontend deploy wait for every backend deploy, forwarding parameters', () => {
-    expect(inferTargets(web, all, opts).deploy!.dependsOn).toEqual(['build', { projects: ['api'], target: 'deploy', params: 'forward' }]);
+  it('builds the image first where an environment runs containers', () => {
+    const t = inferTargets(api, 'backend', true, { ...opts, runtimeOf: (env) => (env === 'development' ? 'process' : 'container') });
+    expect(t.deploy!.configurations!.staging).toEqual({ environment: 'staging', steps: ['build-image', 'migrate', 'rollout', 'smoke'] });
+    expect(t['build-image']!.options).toEqual({ files: ['package.json', 'dist', 'migrations'] });
   });
 
-  it('makes a package deploy after the packages it depends on', () => {
-    expect(inferTargets(cli, all, opts).deploy!.dependsOn).toEqual([{ dependencies: true, target: 'deploy', params: 'forward' }]);
+  it("makes a frontend deploy wait for every backend's deploy, by their role tag, forwarding parameters", () => {
+    expect(inferTargets(web, 'frontend', true, opts).deploy!.dependsOn).toEqual(['build', { projects: ['tag:deploy:backend'], target: 'deploy', params: 'forward' }]);
+    expect(inferTargets(web, 'frontend', false, opts).deploy!.dependsOn).toEqual(['build']);
   });
 
-  it('lets deploy.json override a role, and infers nothing for role none', () => {
-    expect(inferTargets(tagged, all, opts)).toEqual({});
-    const asBackend = inferTargets(web, all, { ...opts, roleOverrides: { web: 'none' } });
-    expect(asBackend).toEqual({});
-    const frontendDeps = inferTargets(web, all, { ...opts, roleOverrides: { api: 'none' } }).deploy!.dependsOn;
-    expect(frontendDeps).toEqual(['build']);
+  it('makes a package deploy after the packages it depends on, through its publish step', () => {
+    const t = inferTargets(cli, 'package', true, opts);
+    expect(t.deploy!.dependsOn).toEqual([{ dependencies: true, target: 'deploy', params: 'forward' }]);
+    expect(t.deploy!.options).toEqual({ steps: ['publish-npm'] });
+    expect(inferTargets(crate, 'package', true, opts).deploy!.options).toEqual({ steps: ['publish-crate'] });
+  });
+
+  it('infers nothing for role none', () => {
+    expect(inferTargets(tagged, 'none', true, opts)).toEqual({});
   });
 });

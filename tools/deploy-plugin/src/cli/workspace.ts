@@ -2,14 +2,14 @@ import { createProjectGraphAsync, type ProjectGraph, type TargetConfiguration } 
 
 /** What the CLI needs of the Nx workspace: each project's root, targets and dependencies. */
 export interface WorkspaceView {
-  projects: Record<string, { root: string; targets: Record<string, TargetConfiguration> }>;
+  projects: Record<string, { root: string; tags: string[]; targets: Record<string, TargetConfiguration> }>;
   dependencies: Record<string, string[]>;
 }
 
 export async function readWorkspace(): Promise<WorkspaceView> {
   const graph: ProjectGraph = await createProjectGraphAsync({ exitOnError: true });
   const projects = Object.fromEntries(
-    Object.values(graph.nodes).map((n) => [n.name, { root: n.data.root, targets: n.data.targets ?? {} }]),
+    Object.values(graph.nodes).map((n) => [n.name, { root: n.data.root, tags: n.data.tags ?? [], targets: n.data.targets ?? {} }]),
   );
   const dependencies = Object.fromEntries(Object.entries(graph.dependencies).map(([p, ds]) => [p, ds.map((d) => d.target).filter((t) => t in projects)]));
   return { projects, dependencies };
@@ -21,7 +21,10 @@ export function deployDependencies(ws: WorkspaceView, project: string, deployTar
   const out = new Set<string>();
   for (const dep of target?.dependsOn ?? []) {
     if (typeof dep === 'string' || dep.target !== deployTarget) continue;
-    if (dep.projects) for (const p of Array.isArray(dep.projects) ? dep.projects : [dep.projects]) out.add(p);
+    for (const pattern of dep.projects ? (Array.isArray(dep.projects) ? dep.projects : [dep.projects]) : []) {
+      if (!pattern.startsWith('tag:')) out.add(pattern);
+      else for (const [name, p] of Object.entries(ws.projects)) if (p.tags.includes(pattern.slice(4))) out.add(name);
+    }
     if (dep.dependencies) for (const p of ws.dependencies[project] ?? []) out.add(p);
   }
   return [...out].filter((p) => ws.projects[p]?.targets[deployTarget]);

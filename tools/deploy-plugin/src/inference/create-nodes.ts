@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import type { CreateNodesContextV2, CreateNodesResult } from '@nx/devkit';
-import { minimatch } from 'minimatch';
+import { Minimatch } from 'minimatch';
 import { deployFilePath } from '../config/deploy-file-path.ts';
 import { detectProject, projectFilesHash, readProjectFiles, type Detected, type Role } from './detect.ts';
-import { inferTargets, type InferenceOptions } from './targets.ts';
+import { inferTargets, roleTag, type InferenceOptions } from './targets.ts';
 
 export interface DeployPluginOptions {
   deployTargetName?: string;
@@ -42,7 +42,8 @@ function workspaceMatcher(workspaceRoot: string): (root: string) => boolean {
   } catch {
     // no root package.json: only project.json projects
   }
-  return (root) => patterns.some((p) => minimatch(root, p.replace(/\/$/, '')));
+  const compiled = patterns.map((p) => new Minimatch(p.replace(/\/$/, '')));
+  return (root) => compiled.some((m) => m.match(root));
 }
 
 /** Bump when what detection records changes: entries of an older shape must not be reused. */
@@ -81,9 +82,8 @@ export function createDeployNodes(
 ): Array<readonly [string, CreateNodesResult]> {
   const { workspaceRoot } = context;
   const inWorkspaces = workspaceMatcher(workspaceRoot);
-  const roots = [...new Set(configFiles.map((f) => dirname(f)))].filter(
-    (root) => root !== '.' && (existsSync(join(workspaceRoot, root, 'project.json')) || inWorkspaces(root)),
-  );
+  const withProjectJson = new Set(configFiles.filter((f) => f.endsWith('project.json')).map((f) => dirname(f)));
+  const roots = [...new Set(configFiles.map((f) => dirname(f)))].filter((root) => root !== '.' && (withProjectJson.has(root) || inWorkspaces(root)));
   const cache = readCache(workspaceRoot);
   const next: Record<string, Detected | null> = {};
   const detected: Detected[] = [];
@@ -109,11 +109,14 @@ export function createDeployNodes(
   const inference: InferenceOptions = {
     deployTargetName: options?.deployTargetName,
     environments: deployFile.environments,
-    roleOverrides: deployFile.roles,
     runtimeOf: deployFile.runtimeOf,
   };
+  const roleOf = (p: Detected) => deployFile.roles[p.name] ?? p.role;
+  const backendsExist = detected.some((p) => roleOf(p) === 'backend');
   return detected.map((p) => {
-    const file = existsSync(join(workspaceRoot, p.root, 'project.json')) ? join(p.root, 'project.json') : join(p.root, 'package.json');
-    return [file, { projects: { [p.root]: { targets: inferTargets(p, detected, inference) } } }] as const;
+    const role = roleOf(p);
+    const file = withProjectJson.has(p.root) ? join(p.root, 'project.json') : join(p.root, 'package.json');
+    const project = { tags: role === 'none' ? [] : [roleTag(role)], targets: inferTargets(p, role, backendsExist, inference) };
+    return [file, { projects: { [p.root]: project } }] as const;
   });
 }

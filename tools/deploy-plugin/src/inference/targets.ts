@@ -10,8 +10,6 @@ export interface InferenceOptions {
   environments: string[];
   /** Runtime of a project in an environment (deploy.json), `process` when unset. */
   runtimeOf?: (env: string, project: string) => string;
-  /** Roles set in deploy.json `projects`, by project name. */
-  roleOverrides: Record<string, Role>;
 }
 
 function withConfigurations(target: TargetConfiguration, environments: string[]): TargetConfiguration {
@@ -38,25 +36,27 @@ export function deploySteps(p: Detected, runtime = 'process'): string[] {
   }
 }
 
+/** The tag inference gives each project for its role: `deploy:backend`, `deploy:frontend`, ... */
+export function roleTag(role: Role): string {
+  return `deploy:${role}`;
+}
+
 /**
  * The deploy graph, as Nx dependsOn: a frontend deploys after every backend of the workspace
- * (although it imports none of them), a package after the packages it depends on; everything
- * after its own build. `params: 'forward'` passes CLI overrides (--approve) along; the
- * configuration (environment) is forwarded by Nx itself.
+ * (although it imports none of them), by the backends' role tag, so the list stays one entry
+ * however many projects there are; a package after the packages it depends on; everything after
+ * its own build. `params: 'forward'` passes CLI overrides (--approve) along; the configuration
+ * (environment) is forwarded by Nx itself.
  */
-export function deployDependsOn(p: Detected, all: Detected[], deployTarget: string): (string | TargetDependencyConfig)[] {
-  const deps: (string | TargetDependencyConfig)[] = p.hasBuild ? ['build'] : [];
-  if (p.role === 'frontend') {
-    const backends = all.filter((o) => o.role === 'backend').map((o) => o.name);
-    if (backends.length) deps.push({ projects: backends, target: deployTarget, params: 'forward' });
-  }
-  if (p.role === 'package') deps.push({ dependencies: true, target: deployTarget, params: 'forward' });
+export function deployDependsOn(role: Role, hasBuild: boolean, backendsExist: boolean, deployTarget: string): (string | TargetDependencyConfig)[] {
+  const deps: (string | TargetDependencyConfig)[] = hasBuild ? ['build'] : [];
+  if (role === 'frontend' && backendsExist) deps.push({ projects: [`tag:${roleTag('backend')}`], target: deployTarget, params: 'forward' });
+  if (role === 'package') deps.push({ dependencies: true, target: deployTarget, params: 'forward' });
   return deps;
 }
 
 /** All targets inferred for one project. Only targets whose executors exist are inferred. */
-export function inferTargets(p: Detected, all: Detected[], opts: InferenceOptions): Record<string, TargetConfiguration> {
-  const role = opts.roleOverrides[p.name] ?? p.role;
+export function inferTargets(p: Detected, role: Role, backendsExist: boolean, opts: InferenceOptions): Record<string, TargetConfiguration> {
   const project = { ...p, role };
   if (role === 'none') return {};
   const deployTarget = opts.deployTargetName ?? 'deploy';
@@ -115,7 +115,7 @@ export function inferTargets(p: Detected, all: Detected[], opts: InferenceOption
   targets[deployTarget] = {
     executor: `${PLUGIN}:deploy`,
     options: { steps },
-    dependsOn: deployDependsOn(project, all.map((o) => ({ ...o, role: opts.roleOverrides[o.name] ?? o.role })), deployTarget),
+    dependsOn: deployDependsOn(role, p.hasBuild, backendsExist, deployTarget),
     metadata: { description: `Deploy ${p.name} (${role}): ${steps.length ? steps.join(' -> ') : 'no deploy steps yet'}` },
   };
   for (const name of Object.keys(targets)) targets[name] = withConfigurations(targets[name]!, opts.environments);

@@ -41,7 +41,7 @@ function target(o: Options, ctx: PlanContext) {
 
 /** Tags of one build: the version, the commit, the environment. */
 function tagsOf(ctx: PlanContext & { gitSha?: string }): string[] {
-  return [ctx.project.version, `sha-${(ctx.gitSha ?? 'unknown').slice(0, 12)}`, ctx.envName];
+  return [ctx.project.version, `sha-${ctx.gitSha ? ctx.gitSha.slice(0, 12) : '<commit>'}`, ctx.envName];
 }
 
 function labelsOf(ctx: StepContext): Record<string, string> {

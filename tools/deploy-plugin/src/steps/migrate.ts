@@ -99,9 +99,11 @@ export const migrateStep: StepDefinition<typeof options> = {
     if (pending) actions.push({ title: 'list pending migrations', command: pending });
     if (o.backup) {
       actions.push(
-        db.kind === 'postgres'
-          ? { title: 'back up the database', command: pgDump(db.url, backupPath(ctx.stateDir, ctx.envName, ctx.project.name, ctx.deployId, 'dump')) }
-          : { title: `back up the SQLite file ${db.file} (VACUUM INTO)` },
+        db.kind === 'sqlite'
+          ? { title: `back up the SQLite file ${db.file} (VACUUM INTO)` }
+          : db.url.startsWith('${')
+            ? { title: `back up the database (pg_dump -Fc, connection from ${db.url}, which is not set now)` }
+            : { title: 'back up the database', command: pgDump(db.url, backupPath(ctx.stateDir, ctx.envName, ctx.project.name, ctx.deployId, 'dump')) },
       );
     }
     actions.push({ title: 'apply migrations', command: migrateUp(toolOf(o), dir, db.url, o.timeoutMs) });
