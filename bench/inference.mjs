@@ -19,7 +19,11 @@ import { generateWorkspace, kindOf, NOOP_PLUGIN, nxJson, projectName, writeNoopP
 const REPO = join(import.meta.dirname, '..');
 const PLUGIN_DIR = join(REPO, 'tools', 'deploy-plugin');
 const PLUGIN = '@pod-protocol/nx-deploy';
-const NX_VERSION = '24.0.0';
+// The versions this workspace pins (nx 24.0.0's platform packages are not all published, so nx is
+// pinned to 24.0.6 while @nx/devkit's newest is 24.0.0).
+const ROOT_DEPS = JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')).devDependencies;
+const NX_VERSION = ROOT_DEPS.nx;
+const DEVKIT_VERSION = ROOT_DEPS['@nx/devkit'];
 const GOALS = { cold: 1.2, warm: 1.1 };
 
 const USAGE = 'usage: npm run bench:inference -- [--runs N (default 5)] [--projects N (default 1000)] [--keep]';
@@ -124,7 +128,7 @@ async function main({ runs, projects, keep }) {
     t = performance.now();
     const docker = await dockerVersion(ws);
     log(docker ? `@nx/docker ${docker} will be measured` : `no @nx/docker release of major ${NX_VERSION.split('.')[0]}: the @nx/docker anchor is skipped`);
-    const specs = [`nx@${NX_VERSION}`, `@nx/devkit@${NX_VERSION}`, ...(docker ? [`@nx/docker@${docker}`] : []), pluginTgz, noopTgz];
+    const specs = [`nx@${NX_VERSION}`, `@nx/devkit@${DEVKIT_VERSION}`, ...(docker ? [`@nx/docker@${docker}`] : []), pluginTgz, noopTgz];
     log(`npm install ${specs.join(' ')}`);
     await run([...NPM, 'install', '--save-dev', '--save-exact', '--prefer-offline', '--no-audit', '--no-fund', ...specs], { cwd: ws, env: cleanEnv() });
     phases['npm install'] = seconds(t);
