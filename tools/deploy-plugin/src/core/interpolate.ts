@@ -2,11 +2,6 @@ import { UserError } from './errors.ts';
 
 const REF = /\$\{([A-Z_][A-Z0-9_]*)(?::-([^}]*))?\}/g;
 
-/** Names of the variables a template refers to with ${NAME}. */
-export function referencedVariables(template: string): string[] {
-  return [...template.matchAll(REF)].map((m) => m[1]!);
-}
-
 /**
  * Fills ${NAME} (or ${NAME:-default}) from the environment. An unset variable without a default
  * is an error naming it and where it was used; in plan mode (`lenient`) the reference is kept.

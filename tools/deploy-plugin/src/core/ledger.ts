@@ -83,10 +83,10 @@ export class Ledger {
     return { records: [...latest.values()], damagedLines };
   }
 
-  /** The last deploy of a project that succeeded: the base for rollbacks and "affected since". */
-  lastGood(env: string, project: string): LedgerRecord | undefined {
+  /** The last deploy of a project that succeeded (and matches `where`): what promotion and rollbacks build on. */
+  lastGood(env: string, project: string, where: (r: LedgerRecord) => boolean = () => true): LedgerRecord | undefined {
     return this.read(env)
-      .records.filter((r) => r.project === project && r.kind === 'deploy' && r.status === 'succeeded')
+      .records.filter((r) => r.project === project && r.kind === 'deploy' && r.status === 'succeeded' && where(r))
       .at(-1);
   }
 }

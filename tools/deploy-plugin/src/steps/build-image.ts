@@ -62,10 +62,7 @@ function labelsOf(ctx: StepContext): Record<string, string> {
 
 /** The image that passed `from` for this very commit, from that environment's ledger. */
 function passedImage(ctx: StepContext, from: string): string {
-  const record = new Ledger(join(ctx.stateDir, 'ledger'), ctx.redactor)
-    .read(from)
-    .records.filter((r) => r.project === ctx.project.name && r.kind === 'deploy' && r.status === 'succeeded' && r.gitSha === ctx.gitSha && r.image)
-    .at(-1);
+  const record = new Ledger(join(ctx.stateDir, 'ledger'), ctx.redactor).lastGood(from, ctx.project.name, (r) => r.gitSha === ctx.gitSha && Boolean(r.image));
   if (!record) {
     throw new UserError(
       `${ctx.project.name}: ${ctx.envName} promotes the image that passed ${from}, and no successful ${from} deploy of commit ${ctx.gitSha.slice(0, 12)} is recorded. Deploy it to ${from} first.`,
