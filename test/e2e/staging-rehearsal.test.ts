@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -104,6 +104,27 @@ describe('staging rehearsal with containers', () => {
     const rl = await fetch(`http://127.0.0.1:${ports.staging}/v1/agents`, { headers: { authorization: `Bearer ${SMOKE_TOKEN}` } });
     expect(rl.status).toBe(200);
     expect(good.image).toBeDefined();
+  });
+
+  it('rolls back a deliberately broken image (no node in it) to the previous container', async () => {
+    const good = deployment.ledger('staging').filter((r) => r.project === 'api-server' && r.status === 'succeeded').at(-1)!;
+    const broken = join(dir, 'broken-base');
+    mkdirSync(broken, { recursive: true });
+    writeFileSync(join(broken, 'Containerfile'), 'FROM localhost/pod-node-base:22\nRUN rm /usr/local/bin/node && ln -s /bin/false /usr/local/bin/node\n');
+    await podman('build', '--pull=never', '-t', 'localhost/pod-broken-base:22', broken);
+    const res = await deployment.run(['nx', 'run', 'api-server:deploy:staging', '--output-style=static', '--excludeTaskDependencies'], {
+      ...vars,
+      POD_BASE_IMAGE: 'localhost/pod-broken-base:22',
+    });
+    expect(res.exitCode).not.toBe(0);
+    expect(res.all).toMatch(/the new version did not become healthy at http:\/\/127\.0\.0\.1:\d+\/health/);
+    expect(res.all).toContain(`rolled back to the previous version ${good.image}`);
+    const bad = record('staging', 'api-server');
+    expect(bad.status).toBe('rolled_back');
+    expect(bad.image).not.toBe(good.image);
+    const running = (await podman('ps', '--format', '{{.Image}}')).stdout;
+    expect(running).toContain(String(good.image));
+    expect((await fetch(`http://127.0.0.1:${ports.staging}/ready`)).status).toBe(200);
   });
 
   it('promotes the staging digest to production without rebuilding', async () => {
