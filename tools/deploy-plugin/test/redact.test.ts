@@ -18,6 +18,12 @@ describe('Redactor', () => {
     expect(r.redact('ab cd')).toBe('ab cd');
   });
 
+  it('redacts a secret with quotes and backslashes inside records (JSON would escape it)', () => {
+    const r = new Redactor();
+    r.add('pa"ss\\word');
+    expect(r.redactDeep({ reason: 'login with pa"ss\\word failed', n: 3 })).toEqual({ reason: 'login with *** failed', n: 3 });
+  });
+
   it('redacts inside nested records', () => {
     const r = new Redactor();
     r.addFromEnv(['TOKEN'], { TOKEN: 'tok-12345' });

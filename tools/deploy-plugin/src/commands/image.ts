@@ -95,6 +95,11 @@ export function removeContainer(engine: RunEngine, name: string): Command {
   return { argv: [engine, 'rm', '--force', name] };
 }
 
+/** `running`, `exited`, ... of a container. */
+export function containerState(engine: RunEngine, name: string): Command {
+  return { argv: [engine, 'inspect', '--format', '{{.State.Status}}', name] };
+}
+
 export function containerLogs(engine: RunEngine, name: string): Command {
   return { argv: [engine, 'logs', '--tail', '30', name] };
 }

@@ -64,7 +64,15 @@ export class EnvLock {
       throw new UserError(`the ${this.env} lock changed hands while being taken; run the deploy again`);
     }
     const { holder } = status;
-    if (holder.host === this.me.host && holder.runPid === this.me.runPid) return this.join(holder);
+    if (holder.host === this.me.host && holder.runPid === this.me.runPid) {
+      try {
+        return this.join(holder);
+      } catch (err) {
+        // The run's last other task released the lock between our read and our join: take it anew.
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT' && this.tryCreate(fresh)) return this.join(fresh);
+        throw err;
+      }
+    }
     throw new UserError(
       `${this.env} is locked by ${holder.actor} on ${holder.host} since ${holder.since} (${holder.what}; process ${holder.runPid})` +
         (status.stale

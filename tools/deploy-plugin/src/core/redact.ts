@@ -12,7 +12,14 @@ export class Redactor {
     this.values.add(value);
     // A URL's password also travels on its own (PGPASSWORD, basic auth): redact it too.
     const password = /^[a-z][a-z0-9+.-]*:\/\/[^/@:]*:([^/@]+)@/i.exec(value)?.[1];
-    if (password) this.add(decodeURIComponent(password));
+    if (password) {
+      this.values.add(password);
+      try {
+        this.add(decodeURIComponent(password));
+      } catch {
+        // a malformed %-escape: the raw form is redacted already
+      }
+    }
   }
 
   addFromEnv(names: Iterable<string>, env: NodeJS.ProcessEnv = process.env): void {
@@ -30,8 +37,11 @@ export class Redactor {
     return out;
   };
 
-  /** Redacts every string inside a JSON-like value (for ledger records). */
+  /** Redacts every string inside a JSON-like value (for ledger records), string by string. */
   redactDeep<T>(value: T): T {
-    return JSON.parse(this.redact(JSON.stringify(value))) as T;
+    if (typeof value === 'string') return this.redact(value) as T;
+    if (Array.isArray(value)) return value.map((v) => this.redactDeep(v)) as T;
+    if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, this.redactDeep(v)])) as T;
+    return value;
   }
 }

@@ -119,7 +119,7 @@ export class Runner {
         stdio: ['ignore', fd, fd],
       });
       child.on('error', () => undefined);
-      if (child.pid === undefined) throw new UserError(`could not start ${renderCommand(cmd)}: '${cmd.argv[0]}' was not found on PATH`);
+      if (child.pid === undefined) throw new UserError(`could not start ${this.redactor.redact(renderCommand(cmd))}: '${cmd.argv[0]}' was not found on PATH`);
       child.unref();
       return child.pid;
     } finally {

@@ -114,7 +114,12 @@ async function runSteps(
     startedAt: new Date().toISOString(),
     steps: [],
   };
-  ledger.append(record);
+  try {
+    ledger.append(record);
+  } catch (err) {
+    who.lease.release(); // nothing ran: do not leave the environment locked
+    throw err;
+  }
   const results: StepRecord[] = record.steps!;
 
   const onSignal = (signal: NodeJS.Signals) => {

@@ -32,5 +32,6 @@ export async function registryLogin(engine: Engine, env: Environment, environ: N
     done();
     throw err;
   }
-  return { authFile, dockerConfig: dir, username, password, done };
+  // docker login writes config.json in DOCKER_CONFIG; skopeo reads the same format from there.
+  return { authFile: engine === 'docker' ? join(dir, 'config.json') : authFile, dockerConfig: dir, username, password, done };
 }

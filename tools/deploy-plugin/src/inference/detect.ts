@@ -34,6 +34,8 @@ interface Manifest {
 /** What detection reads of a project: its file names (one readdir, no stat per candidate) and manifests. */
 export interface ProjectFiles {
   names: Set<string>;
+  /** prisma/schema.prisma exists (the one nested path detection looks at). */
+  prismaSchema: boolean;
   packageJson?: string;
   projectJson?: string;
 }
@@ -47,13 +49,15 @@ export function readProjectFiles(workspaceRoot: string, root: string): ProjectFi
     names = new Set();
   }
   const read = (f: string) => (names.has(f) ? readFileSync(join(dir, f), 'utf8') : undefined);
-  return { names, packageJson: read('package.json'), projectJson: read('project.json') };
+  const prismaSchema = names.has('prisma') && existsSync(join(dir, 'prisma', 'schema.prisma'));
+  return { names, prismaSchema, packageJson: read('package.json'), projectJson: read('project.json') };
 }
 
 /** The cache key of a project's detection: a hash of exactly what detection reads. */
 export function projectFilesHash(files: ProjectFiles): string {
   return createHash('sha1')
     .update([...files.names].sort().join('\0'))
+    .update(files.prismaSchema ? '\0prisma/schema.prisma' : '')
     .update('\0package.json\0')
     .update(files.packageJson ?? '')
     .update('\0project.json\0')
@@ -85,8 +89,7 @@ const ROLE_TAG = /^deploy:(backend|frontend|package|none)$/;
  * (non-private package.json, Cargo.toml) a package. A `deploy:<role>` tag overrides.
  */
 export function detectProject(workspaceRoot: string, root: string, input: ProjectFiles = readProjectFiles(workspaceRoot, root)): Detected | undefined {
-  const dir = join(workspaceRoot, root);
-  const has = (f: string) => (f.includes('/') ? existsSync(join(dir, f)) : input.names.has(f));
+  const has = (f: string) => input.names.has(f);
   const pkg = parseJson<Manifest>(input.packageJson);
   const projectJson = parseJson<{ name?: string; tags?: string[] }>(input.projectJson);
   const name = projectJson?.name ?? pkg?.nx?.name ?? pkg?.name;
@@ -104,7 +107,7 @@ export function detectProject(workspaceRoot: string, root: string, input: Projec
     name,
     root,
     role,
-    migrations: has('prisma') && has('prisma/schema.prisma') ? 'prisma' : has('migrations') ? 'builtin' : undefined,
+    migrations: input.prismaSchema ? 'prisma' : has('migrations') ? 'builtin' : undefined,
     start: role === 'backend' ? startCommand(pkg) : undefined,
     publish,
     hasBuild: Boolean(pkg?.scripts?.build) || Boolean(pkg?.nx?.targets?.build),

@@ -34,7 +34,12 @@ export interface ReleaseRequest {
 function preModeTag(root: string): string | undefined {
   const path = join(root, '.changeset', 'pre.json');
   if (!existsSync(path)) return undefined;
-  const pre = JSON.parse(readFileSync(path, 'utf8')) as { mode?: string; tag?: string };
+  let pre: { mode?: string; tag?: string };
+  try {
+    pre = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (err) {
+    throw new UserError(`${path} is not valid JSON (${(err as Error).message}); fix it or leave pre mode with \`npx changeset pre exit\``);
+  }
   return pre.mode === 'pre' ? pre.tag : undefined;
 }
 

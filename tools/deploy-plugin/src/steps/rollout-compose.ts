@@ -61,8 +61,8 @@ export async function rolloutCompose(env: Record<string, string>, pattern: strin
   if (!image) throw new UserError(`${ctx.project.name}: a compose roll-out runs the image build-image pushed; run the whole deploy (nx run ${ctx.project.name}:deploy -c ${ctx.envName})`);
   const file = composeFile(ctx, pattern);
   const before = readState(ctx);
+  const failure = await up(image, env, file, ctx, healthUrl, startTimeoutMs).catch((err: Error) => err.message.split('\n')[0]);
   writeState(ctx, { current: image, previous: before.current });
-  const failure = await up(image, env, file, ctx, healthUrl, startTimeoutMs);
   if (failure) {
     const restored = await restoreCompose(env, pattern, healthUrl, startTimeoutMs, ctx);
     throw new RolledBack(`${ctx.project.name}: the new version did not become healthy at ${healthUrl} (${failure})`, restored);

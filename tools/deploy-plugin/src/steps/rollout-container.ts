@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { containerLogs, removeContainer, runContainer, startContainer, stopContainer, type RunEngine } from '../commands/image.ts';
+import { containerLogs, containerState, removeContainer, runContainer, startContainer, stopContainer, type RunEngine } from '../commands/image.ts';
 import { RolledBack, UserError } from '../core/errors.ts';
 import { probe, waitUntil } from '../core/http-probe.ts';
 import { resolveEngine } from '../image/engine.ts';
@@ -28,13 +28,22 @@ function writeState(ctx: StepContext, state: ContainerState): void {
   writeFileSync(statePath(ctx), JSON.stringify(state, null, 2));
 }
 
-async function healthy(url: string, deadlineMs: number): Promise<string | undefined> {
+/** Waits for the health URL; stops waiting as soon as the container is no longer running. */
+async function healthy(url: string, deadlineMs: number, container: { engine: RunEngine; name: string; ctx: StepContext }): Promise<string | undefined> {
   return waitUntil(
     async () => {
       const res = await probe(url, { timeoutMs: 2_000 });
       return res.status === 200 ? undefined : `health answered ${res.status}`;
     },
-    { deadlineMs, intervalMs: 250 },
+    {
+      deadlineMs,
+      intervalMs: 250,
+      giveUp: async () => {
+        const res = await container.ctx.runner.run(containerState(container.engine, container.name), { quiet: true, allowFailure: true });
+        const state = res.stdout.trim();
+        return res.exitCode === 0 && state !== 'running' && state !== 'created' ? `the container is ${state}` : undefined;
+      },
+    },
   );
 }
 
@@ -55,10 +64,16 @@ export async function rolloutContainer(env: Record<string, string>, healthUrl: s
   try {
     if (before?.current) await ctx.runner.run(stopContainer(engine, before.current.name), { allowFailure: true });
     await ctx.runner.run(runContainer(engine, name, image, envFile, { 'pod-protocol.deploy-id': ctx.deployId }));
+  } catch (err) {
+    // The new container could not even start: the old one serves again.
+    if (!before?.current) throw err;
+    await ctx.runner.run(removeContainer(engine, name), { quiet: true, allowFailure: true });
+    await ctx.runner.run(startContainer(engine, before.current.name));
+    throw new RolledBack(`${ctx.project.name}: the new container did not start (${(err as Error).message.split('\n')[0]})`, `the previous container ${before.current.name} was started again`);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  const failure = await healthy(healthUrl, startTimeoutMs);
+  const failure = await healthy(healthUrl, startTimeoutMs, { engine, name, ctx });
   const next: ContainerState = { engine, current: { name, image, deployId: ctx.deployId }, previous: before?.current };
   if (failure) {
     const logs = await ctx.runner.run(containerLogs(engine, name), { quiet: true, allowFailure: true });
@@ -83,7 +98,7 @@ export async function restorePrevious(ctx: StepContext, startTimeoutMs: number, 
     return 'it was the first version here, so it was removed and nothing runs now';
   }
   await ctx.runner.run(startContainer(state.engine, state.previous.name));
-  const failure = await healthy(healthUrl, startTimeoutMs);
+  const failure = await healthy(healthUrl, startTimeoutMs, { engine: state.engine, name: state.previous.name, ctx });
   writeState(ctx, { engine: state.engine, current: state.previous });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   if (failure) return `rolled back to ${state.previous.image}, which is NOT healthy either (${failure}); look at it now`;

@@ -47,12 +47,23 @@ export function isOurProcess(service: LocalService): boolean {
 /** Stops a local service by PID: SIGTERM, then SIGKILL after the grace period. */
 export async function stopService(service: LocalService, graceMs = 10_000): Promise<'stopped' | 'not-running'> {
   if (!isOurProcess(service)) return 'not-running';
-  process.kill(service.pid, 'SIGTERM');
+  if (!signal(service.pid, 'SIGTERM')) return 'not-running';
   const end = Date.now() + graceMs;
   while (Date.now() < end) {
     if (!isAlive(service.pid)) return 'stopped';
     await new Promise((r) => setTimeout(r, 100));
   }
-  process.kill(service.pid, 'SIGKILL');
+  signal(service.pid, 'SIGKILL');
   return 'stopped';
+}
+
+/** Sends a signal; false when the process is already gone. */
+function signal(pid: number, sig: NodeJS.Signals): boolean {
+  try {
+    process.kill(pid, sig);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw err;
+  }
 }
