@@ -5,15 +5,19 @@
  */
 export class Redactor {
   private readonly values = new Set<string>();
+  /** Longest first, so a secret that contains another is replaced whole; kept sorted as values come. */
+  private ordered: string[] = [];
 
   /** Values shorter than 4 characters are refused: replacing them would shred ordinary output. */
   add(value: string | undefined): void {
-    if (!value || value.length < 4) return;
+    if (!value || value.length < 4 || this.values.has(value)) return;
     this.values.add(value);
+    this.ordered = [...this.values].sort((a, b) => b.length - a.length);
     // A URL's password also travels on its own (PGPASSWORD, basic auth): redact it too.
     const password = /^[a-z][a-z0-9+.-]*:\/\/[^/@:]*:([^/@]+)@/i.exec(value)?.[1];
-    if (password) {
+    if (password && password.length >= 4) {
       this.values.add(password);
+      this.ordered = [...this.values].sort((a, b) => b.length - a.length);
       try {
         this.add(decodeURIComponent(password));
       } catch {
@@ -28,8 +32,7 @@ export class Redactor {
 
   redact = (text: string): string => {
     let out = text;
-    // Longest first, so a secret that contains another is replaced whole.
-    for (const value of [...this.values].sort((a, b) => b.length - a.length)) {
+    for (const value of this.ordered) {
       out = out.split(value).join('***');
       const encoded = encodeURIComponent(value);
       if (encoded !== value) out = out.split(encoded).join('***');

@@ -97,7 +97,15 @@ export class Runner {
   async pipe(from: Command, to: Command): Promise<void> {
     const shown = this.redactor.redact(`${renderCommand(from)} | ${renderCommand(to)}`);
     const opts = (c: Command) => ({ cwd: c.cwd ?? this.workspaceRoot, env: c.env, preferLocal: true, localDir: this.workspaceRoot, timeout: c.timeoutMs ?? DEFAULT_TIMEOUT_MS, reject: false });
-    const result = await execa(from.argv[0]!, from.argv.slice(1), opts(from)).pipe(to.argv[0]!, to.argv.slice(1), opts(to));
+    const source = execa(from.argv[0]!, from.argv.slice(1), opts(from));
+    const sink = source.pipe(to.argv[0]!, to.argv.slice(1), opts(to));
+    this.running.add(source);
+    let result;
+    try {
+      result = await sink;
+    } finally {
+      this.running.delete(source);
+    }
     const failed = [result, ...result.pipedFrom].find((r) => r.exitCode !== 0);
     if (failed) throw new UserError(`command failed with exit code ${failed.exitCode}: ${shown}\n    ${this.redactor.redact(String(failed.stderr ?? '')).split('\n').slice(-3).join('\n    ')}`);
   }
