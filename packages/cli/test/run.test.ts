@@ -2,16 +2,16 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { run } from '../src/run.js';
-import { startFakeApi, type FakeApi } from './fake-api.js';
+import { startFakePodApi, type FakePodApi } from '../../../test/support/fake-pod-api.js';
 
-let api: FakeApi;
+let api: FakePodApi;
 
 beforeEach(async () => {
-  api = await startFakeApi();
+  api = await startFakePodApi();
 });
 
 afterEach(async () => {
-  await api.close();
+  await api.stop();
 });
 
 interface Outcome {
@@ -24,7 +24,7 @@ interface Outcome {
 async function pod(argv: string[], env: Record<string, string | undefined> = {}): Promise<Outcome> {
   let stdout = '';
   let stderr = '';
-  const code = await run(argv, { POD_API_URL: api.baseUrl, ...env }, {
+  const code = await run(argv, { POD_API_URL: api.url, ...env }, {
     stdout: (text) => (stdout += text),
     stderr: (text) => (stderr += text),
   });
@@ -60,7 +60,7 @@ describe('pod health / ready', () => {
   });
 
   it('prefers --api-url over POD_API_URL', async () => {
-    const outcome = await pod(['--api-url', api.baseUrl, 'health'], { POD_API_URL: await deadUrl() });
+    const outcome = await pod(['--api-url', api.url, 'health'], { POD_API_URL: await deadUrl() });
     expect(outcome.code).toBe(0);
     expect(api.requests.map((r) => r.url)).toEqual(['/health']);
   });
@@ -69,7 +69,7 @@ describe('pod health / ready', () => {
     await expect(pod(['ready'])).resolves.toEqual({ code: 0, stdout: 'ready (database up)\n', stderr: '' });
 
     api.setReady(false);
-    expectOneLineError(await pod(['ready']), 1, `pod: the API at ${api.baseUrl} is not ready: not_ready (database down)`);
+    expectOneLineError(await pod(['ready']), 1, `pod: the API at ${api.url} is not ready: not_ready (database down)`);
 
     const json = await pod(['ready', '--json']);
     expect(json.code).toBe(1);

@@ -8,19 +8,20 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startFakeApi, TOKENS, type FakeApi } from './fake-api.js';
+import { startFakePodApi, type FakePodApi } from '../../../test/support/fake-pod-api.js';
 
 const dist = (file: string) => fileURLToPath(new URL(`../dist/${file}`, import.meta.url));
 
-let api: FakeApi;
+let api: FakePodApi;
 beforeAll(async () => {
   for (const file of ['main.js', 'stdio.js']) {
     if (!existsSync(dist(file))) throw new Error(`${dist(file)} is missing: run \`npx nx run mcp-server:build\` first`);
   }
-  api = await startFakeApi();
+  api = await startFakePodApi();
+  api.seed({ id: 'agt_1', name: 'scout', description: 'finds things', createdAt: '2026-01-02T03:04:05.000Z' });
 });
 afterAll(async () => {
-  await api?.close();
+  await api?.stop();
 });
 
 describe('dist/stdio.js', () => {
@@ -28,7 +29,7 @@ describe('dist/stdio.js', () => {
     const transport = new StdioClientTransport({
       command: process.execPath,
       args: [dist('stdio.js')],
-      env: { POD_API_URL: api.url, POD_API_TOKEN: TOKENS.full, PATH: process.env.PATH ?? '' },
+      env: { POD_API_URL: api.url, POD_API_TOKEN: 'writer', PATH: process.env.PATH ?? '' },
       stderr: 'pipe',
     });
     const client = new Client({ name: 'vitest-stdio', version: '1.0.0' });
@@ -48,7 +49,7 @@ describe('dist/stdio.js', () => {
 describe('dist/main.js', () => {
   it('listens on PORT, answers /health and exits 0 on SIGTERM', async () => {
     const child = spawn(process.execPath, [dist('main.js')], {
-      env: { ...process.env, HOST: '127.0.0.1', PORT: '0', POD_API_URL: api.url, POD_API_TOKEN: TOKENS.full },
+      env: { ...process.env, HOST: '127.0.0.1', PORT: '0', POD_API_URL: api.url, POD_API_TOKEN: 'writer' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));

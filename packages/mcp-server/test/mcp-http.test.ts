@@ -6,21 +6,21 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { PodApiClient } from '../src/api-client.js';
 import { startHttpServer, type RunningServer } from '../src/http-server.js';
-import { startFakeApi, TOKENS, type FakeApi } from './fake-api.js';
+import { startFakePodApi, type FakePodApi } from '../../../test/support/fake-pod-api.js';
 
-let api: FakeApi;
+let api: FakePodApi;
 const servers: RunningServer[] = [];
 const clients: Client[] = [];
 
 beforeAll(async () => {
-  api = await startFakeApi();
+  api = await startFakePodApi();
 });
 afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
   await Promise.all(servers.splice(0).map((s) => s.close(1000)));
 });
 afterAll(async () => {
-  await api.close();
+  await api.stop();
 });
 
 /** `null` = no POD_API_TOKEN at all. */
@@ -35,7 +35,7 @@ async function serve(token: string | null, apiUrl = api.url) {
   return server;
 }
 
-async function connect(token: string | null = TOKENS.full, apiUrl?: string) {
+async function connect(token: string | null = 'writer', apiUrl?: string) {
   const server = await serve(token, apiUrl);
   const client = new Client({ name: 'vitest', version: '1.0.0' });
   await client.connect(new StreamableHTTPClientTransport(new URL(`${server.url}/mcp`)));
@@ -74,14 +74,14 @@ describe('MCP over Streamable HTTP', () => {
   });
 
   it('create_agent, list_agents and get_agent go through the API with the token', async () => {
-    const client = await connect(TOKENS.full);
+    const client = await connect('writer');
     const created = await call(client, 'create_agent', { name: 'builder', description: 'builds things' });
     expect(created.isError).toBe(false);
     const agent = JSON.parse(created.text) as { id: string; name: string };
     expect(agent).toMatchObject({ name: 'builder', description: 'builds things' });
 
     const post = api.requests.findLast((r) => r.method === 'POST')!;
-    expect(post.authorization).toBe(`Bearer ${TOKENS.full}`);
+    expect(post.headers.authorization).toBe('Bearer writer');
     expect(JSON.parse(post.body)).toEqual({ name: 'builder', description: 'builds things' });
 
     const listed = await call(client, 'list_agents');
@@ -100,14 +100,17 @@ describe('MCP over Streamable HTTP', () => {
     const badToken = await connect('wrong');
     expect((await call(badToken, 'list_agents')).text).toMatch(/rejected the token \(401 unauthorized\).*POD_API_TOKEN/);
 
-    const readOnly = await connect(TOKENS.readOnly);
+    const readOnly = await connect('reader');
     const forbidden = await call(readOnly, 'create_agent', { name: 'x' });
     expect(forbidden).toEqual({ isError: true, text: expect.stringContaining('403 forbidden): it needs agents:write') });
 
-    const busy = await connect(TOKENS.limited);
-    expect((await call(busy, 'list_agents')).text).toContain('rate limiting this server (429) on GET /v1/agents; retry after 42 s');
+    const busy = await connect('reader');
+    api.limitRate({ max: 0, windowSeconds: 42 });
+    const limited = await call(busy, 'list_agents');
+    api.limitRate(undefined);
+    expect(limited.text).toContain('rate limiting this server (429) on GET /v1/agents; retry after 42 s');
 
-    const full = await connect(TOKENS.full);
+    const full = await connect('writer');
     expect(await call(full, 'get_agent', { id: 'agt_nope' })).toEqual({
       isError: true,
       text: 'No agent with id "agt_nope". Use list_agents to see the existing ids.',
@@ -124,9 +127,9 @@ describe('MCP over Streamable HTTP', () => {
   });
 
   it('reports an unreachable API with the URL to check', async () => {
-    const dead = await startFakeApi();
-    await dead.close();
-    const client = await connect(TOKENS.full, dead.url);
+    const dead = await startFakePodApi();
+    await dead.stop();
+    const client = await connect('writer', dead.url);
     const result = await call(client, 'api_health');
     expect(result.isError).toBe(true);
     expect(result.text).toContain(`Could not reach the POD API at ${dead.url}/health`);

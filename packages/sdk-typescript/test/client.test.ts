@@ -2,16 +2,16 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { PodApiError, PodClient } from '../src/index.js';
-import { startFakeApi, type FakeApi } from './fake-api.js';
+import { startFakePodApi, type FakePodApi } from '../../../test/support/fake-pod-api.js';
 
-let api: FakeApi;
+let api: FakePodApi;
 
 beforeEach(async () => {
-  api = await startFakeApi();
+  api = await startFakePodApi();
 });
 
 afterEach(async () => {
-  await api.close();
+  await api.stop();
 });
 
 /** Runs `call` and returns the PodApiError it must reject with. */
@@ -26,21 +26,21 @@ async function apiError(call: Promise<unknown>): Promise<PodApiError> {
 
 describe('PodClient against a live HTTP server', () => {
   it('reads health without sending credentials it was not given', async () => {
-    const client = new PodClient({ baseUrl: api.baseUrl });
+    const client = new PodClient({ baseUrl: api.url });
     await expect(client.health()).resolves.toEqual({ status: 'ok', version: '0.1.0', gitSha: 'abc1234' });
     expect(api.requests[0]?.headers.authorization).toBeUndefined();
     expect(api.requests[0]?.headers.accept).toBe('application/json');
   });
 
   it('reports readiness, including 503 as ready: false rather than an error', async () => {
-    const client = new PodClient({ baseUrl: api.baseUrl });
+    const client = new PodClient({ baseUrl: api.url });
     await expect(client.ready()).resolves.toEqual({ ready: true, status: 'ready', database: 'up' });
     api.setReady(false);
     await expect(client.ready()).resolves.toEqual({ ready: false, status: 'not_ready', database: 'down' });
   });
 
   it('creates, lists and gets agents with a bearer token', async () => {
-    const client = new PodClient({ baseUrl: api.baseUrl, token: 'writer' });
+    const client = new PodClient({ baseUrl: api.url, token: 'writer' });
     await expect(client.listAgents()).resolves.toEqual([]);
 
     const created = await client.createAgent({ name: 'scout', description: 'finds things' });
@@ -64,7 +64,7 @@ describe('PodClient against a live HTTP server', () => {
   });
 
   it('escapes the agent id into one path segment', async () => {
-    const client = new PodClient({ baseUrl: api.baseUrl, token: 'reader' });
+    const client = new PodClient({ baseUrl: api.url, token: 'reader' });
     const error = await apiError(client.getAgent('../health?x=1'));
     expect(api.requests.at(-1)?.url).toBe('/v1/agents/..%2Fhealth%3Fx%3D1');
     expect(error.status).toBe(404);
@@ -75,18 +75,18 @@ describe('PodClient against a live HTTP server', () => {
   });
 
   it('explains 401 depending on whether a token was given', async () => {
-    const wrong = await apiError(new PodClient({ baseUrl: api.baseUrl, token: 'nope' }).listAgents());
+    const wrong = await apiError(new PodClient({ baseUrl: api.url, token: 'nope' }).listAgents());
     expect(wrong.status).toBe(401);
     expect(wrong.code).toBe('unauthorized');
     expect(wrong.message).toBe('GET /v1/agents failed: 401 unauthorized (check your API token)');
 
-    const missing = await apiError(new PodClient({ baseUrl: api.baseUrl, token: '' }).listAgents());
+    const missing = await apiError(new PodClient({ baseUrl: api.url, token: '' }).listAgents());
     expect(api.requests.at(-1)?.headers.authorization).toBeUndefined();
     expect(missing.message).toBe('GET /v1/agents failed: 401 unauthorized (no API token was given)');
   });
 
   it('names the missing scope on 403', async () => {
-    const error = await apiError(new PodClient({ baseUrl: api.baseUrl, token: 'reader' }).createAgent({ name: 'x' }));
+    const error = await apiError(new PodClient({ baseUrl: api.url, token: 'reader' }).createAgent({ name: 'x' }));
     expect(error.status).toBe(403);
     expect(error.code).toBe('forbidden');
     expect(error.requiredScope).toBe('agents:write');
@@ -94,7 +94,8 @@ describe('PodClient against a live HTTP server', () => {
   });
 
   it('passes on Retry-After for 429', async () => {
-    const error = await apiError(new PodClient({ baseUrl: api.baseUrl, token: 'limited' }).listAgents());
+    api.limitRate({ max: 0, windowSeconds: 7 });
+    const error = await apiError(new PodClient({ baseUrl: api.url, token: 'reader' }).listAgents());
     expect(error.status).toBe(429);
     expect(error.code).toBe('rate_limited');
     expect(error.retryAfterSeconds).toBe(7);
@@ -102,7 +103,9 @@ describe('PodClient against a live HTTP server', () => {
   });
 
   it("includes the server's validation message on 400", async () => {
-    const error = await apiError(new PodClient({ baseUrl: api.baseUrl, token: 'writer' }).createAgent({ name: '' }));
+    // Any code and message the server gives are passed on, not only the real API's bad_request.
+    api.override('POST /v1/agents', { status: 400, body: { error: 'validation', message: 'name is required' } });
+    const error = await apiError(new PodClient({ baseUrl: api.url, token: 'writer' }).createAgent({ name: '' }));
     expect(error.status).toBe(400);
     expect(error.code).toBe('validation');
     expect(error.body).toEqual({ error: 'validation', message: 'name is required' });
@@ -110,11 +113,8 @@ describe('PodClient against a live HTTP server', () => {
   });
 
   it('derives a code when the error body is not the API\'s JSON (a proxy page)', async () => {
-    api.override('GET /health', (res) => {
-      res.writeHead(502, { 'content-type': 'text/html' });
-      res.end('<html>Bad Gateway</html>');
-    });
-    const error = await apiError(new PodClient({ baseUrl: api.baseUrl }).health());
+    api.override('GET /health', { status: 502, headers: { 'content-type': 'text/html' }, body: '<html>Bad Gateway</html>' });
+    const error = await apiError(new PodClient({ baseUrl: api.url }).health());
     expect(error.status).toBe(502);
     expect(error.code).toBe('bad_gateway');
     expect(error.body).toBe('<html>Bad Gateway</html>');
@@ -122,33 +122,26 @@ describe('PodClient against a live HTTP server', () => {
   });
 
   it('rejects a success answer that is not JSON or has the wrong shape', async () => {
-    api.override('GET /health', (res) => {
-      res.writeHead(200, { 'content-type': 'text/html' });
-      res.end('<!doctype html><title>some other site</title>');
-    });
-    const notJson = await apiError(new PodClient({ baseUrl: api.baseUrl }).health());
+    api.override('GET /health', { status: 200, headers: { 'content-type': 'text/html' }, body: '<!doctype html><title>some other site</title>' });
+    const notJson = await apiError(new PodClient({ baseUrl: api.url }).health());
     expect(notJson.code).toBe('invalid_response');
-    expect(notJson.message).toContain(`is ${api.baseUrl} the POD API?`);
+    expect(notJson.message).toContain(`is ${api.url} the POD API?`);
 
-    api.override('GET /v1/agents', (res) => {
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ agents: [{ id: 1 }] }));
-    });
-    const wrongShape = await apiError(new PodClient({ baseUrl: api.baseUrl, token: 'reader' }).listAgents());
+    api.override('GET /v1/agents', { status: 200, body: { agents: [{ id: 1 }] } });
+    const wrongShape = await apiError(new PodClient({ baseUrl: api.url, token: 'reader' }).listAgents());
     expect(wrongShape.code).toBe('invalid_response');
     expect(wrongShape.message).toContain('agents[0]: expected an agent');
   });
 
   it('gives up after timeoutMs', async () => {
-    api.override('GET /health', () => {
-      // Never answer: the client must abort on its own.
-    });
+    // Never answer: the client must abort on its own.
+    api.override('GET /health', 'never answer');
     const started = Date.now();
-    const error = await apiError(new PodClient({ baseUrl: api.baseUrl, timeoutMs: 150 }).health());
+    const error = await apiError(new PodClient({ baseUrl: api.url, timeoutMs: 150 }).health());
     expect(Date.now() - started).toBeLessThan(5_000);
     expect(error.status).toBe(0);
     expect(error.code).toBe('timeout');
-    expect(error.message).toBe(`GET /health failed: no answer from ${api.baseUrl} within 150 ms`);
+    expect(error.message).toBe(`GET /health failed: no answer from ${api.url} within 150 ms`);
   });
 
   it('says which address could not be reached', async () => {
@@ -189,7 +182,7 @@ describe('PodClient options', () => {
   });
 
   it('rejects an empty agent id before sending anything', async () => {
-    const client = new PodClient({ baseUrl: api.baseUrl, token: 'reader' });
+    const client = new PodClient({ baseUrl: api.url, token: 'reader' });
     await expect(client.getAgent('')).rejects.toThrow(/id must be a non-empty string/);
     expect(api.requests).toEqual([]);
   });
