@@ -1,8 +1,12 @@
 import { defineConfig } from 'vitest/config';
 
-// One run, two suites: fast unit tests (no network, no clock) and end-to-end tests that start
-// real programs on loopback. The e2e suite runs its files one at a time: they share ports ranges,
-// podman storage and the 2-core machine, and their timings are easier to read in sequence.
+// One run, three suites: fast unit tests (no network, no clock); harness tests, which check the
+// test infrastructure itself (the container tooling, the registries and doubles the e2e tests use)
+// and are counted apart from the product's tests; and end-to-end tests that start real programs on
+// loopback. Harness and e2e files run one at a time: they share port ranges, podman storage and the
+// 2-core machine, and their timings are easier to read in sequence.
+const slowSuite = { environment: 'node', fileParallelism: false, testTimeout: 180_000, hookTimeout: 180_000 } as const;
+
 export default defineConfig({
   test: {
     projects: [
@@ -16,16 +20,8 @@ export default defineConfig({
           hookTimeout: 30_000,
         },
       },
-      {
-        test: {
-          name: 'e2e',
-          include: ['test/e2e/**/*.test.ts'],
-          environment: 'node',
-          fileParallelism: false,
-          testTimeout: 180_000,
-          hookTimeout: 180_000,
-        },
-      },
+      { test: { name: 'harness', include: ['test/harness/**/*.test.ts'], ...slowSuite } },
+      { test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], ...slowSuite } },
     ],
   },
 });

@@ -2,7 +2,8 @@
 # Installs the real crate registry server that the release e2e tests publish to with `cargo publish`:
 # cargo-http-registry, built from crates.io into a fixed root outside CARGO_HOME so CI and every
 # developer find it at the same path. Idempotent: skips the build when that version is already there.
-#   POD_TEST_TOOLS  install root (default /opt/pod-test-tools); the binary lands in $POD_TEST_TOOLS/bin
+#   POD_TEST_TOOLS  install root (default /opt/pod-test-tools); the binary lands in $POD_TEST_TOOLS/bin.
+#                   npm test (scripts/provision.mjs) sets it to scripts/provision/tools-dir.mjs's choice.
 set -euo pipefail
 
 NAME=cargo-http-registry

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { freePort } from './ports.ts';
 import { stopPid, waitFor } from './processes.ts';
+// @ts-expect-error: a plain ESM module of the provisioning script, without types
+import { testToolsDir } from '../../scripts/provision/tools-dir.mjs';
 
 /**
  * A REAL crate registry for `cargo publish` and `cargo build`: cargo-http-registry (crates.io), one
@@ -42,7 +44,7 @@ export interface CrateRegistry {
 const VERSION = '0.1.8';
 
 export function crateRegistryBinary(): string {
-  const bin = process.env.CARGO_HTTP_REGISTRY_BIN ?? join(process.env.POD_TEST_TOOLS ?? '/opt/pod-test-tools', 'bin', 'cargo-http-registry');
+  const bin = process.env.CARGO_HTTP_REGISTRY_BIN ?? join(testToolsDir(), 'bin', 'cargo-http-registry');
   if (!existsSync(bin))
     throw new Error(`cargo-http-registry ${VERSION} is not installed at ${bin}: run scripts/ci/crate-registry.sh (or set CARGO_HTTP_REGISTRY_BIN)`);
   return bin;
