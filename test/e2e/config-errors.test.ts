@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { TestDeployment } from '../support/workspace.ts';
 
@@ -47,6 +48,21 @@ describe('errors for people', () => {
     const res = await smoke(['--environment=qa']);
     expect(res.exitCode).not.toBe(0);
     expectOneParagraph(res.all, "unknown environment 'qa': deploy.json declares development, staging");
+  });
+
+  it('never deploys to an environment nobody named: a misspelt -c prod, or none, is refused before any side effect', async () => {
+    deployment.write({ development: { ephemeralSecrets: ['POD_SMOKE_TOKEN'] }, staging: {}, production: { approval: { required: true } } });
+    for (const argv of [
+      ['nx', 'run-many', '-t', 'deploy', '-c', 'prod', '--output-style=static'],
+      ['nx', 'run', 'api-server:deploy', '--output-style=static'],
+      ['nx', 'run', 'api-server:rollout:prod', '--output-style=static'],
+    ]) {
+      const res = await deployment.run(argv);
+      expect(res.exitCode, argv.join(' ')).not.toBe(0);
+      expectOneParagraph(res.all, 'was given no environment, so nothing was run', 'development, staging, production');
+    }
+    expect(deployment.ledger('development')).toEqual([]);
+    expect(existsSync(deployment.stateDir)).toBe(false); // no ledger, lock, service or backup was made
   });
 
   it('names a bad executor option by its path', async () => {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cloneWorkspace, type Clone } from '../support/clone.ts';
-import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
+import { startFaultProxy, type FaultProxy, type FaultProxyOptions } from '../support/fault-proxy.ts';
 import { startVerdaccio, type PublishRules, type Verdaccio } from '../support/verdaccio.ts';
 
 // Releases under registry faults, npm packages only (the crate is removed from these clones:
@@ -14,7 +14,7 @@ describe('release under registry faults', () => {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
-  async function setup(rules: PublishRules = {}, faults?: { failureRate: number; seed: number }) {
+  async function setup(rules: PublishRules = {}, faults?: Omit<FaultProxyOptions, 'target'>) {
     const clone = await cloneWorkspace();
     cleanups.push(() => clone.remove());
     const verdaccio = await startVerdaccio(rules);
@@ -48,6 +48,18 @@ describe('release under registry faults', () => {
     for (const name of ['@pod-protocol/sdk', '@pod-protocol/cli', '@pod-protocol/nx-deploy']) expect(await versions(verdaccio, name)).toEqual(['0.1.0']);
     expect(await tags(clone)).toEqual(['@pod-protocol/cli@0.1.0', '@pod-protocol/nx-deploy@0.1.0', '@pod-protocol/sdk@0.1.0']);
     console.log(`fault proxy: ${proxy!.stats.failed} of ${proxy!.stats.failed + proxy!.stats.forwarded} requests answered 503`);
+  });
+
+  it('recognises a publish whose reply was lost (stored, then the connection reset) and publishes and tags each package once', async () => {
+    const { clone, verdaccio, proxy } = await setup({}, { failureRate: 0, seed: 1, dropReplyTo: (req) => req.method === 'PUT' });
+    const res = await release(clone);
+    expect(res.exitCode, res.all as string).toBe(0);
+    expect(proxy!.stats.dropped).toBeGreaterThanOrEqual(3);
+    for (const name of ['@pod-protocol/sdk', '@pod-protocol/cli', '@pod-protocol/nx-deploy']) expect(await versions(verdaccio, name)).toEqual(['0.1.0']);
+    expect(await tags(clone)).toEqual(['@pod-protocol/cli@0.1.0', '@pod-protocol/nx-deploy@0.1.0', '@pod-protocol/sdk@0.1.0']);
+    const ledger = readFileSync(join(clone.dir, '.nx-deploy', 'ledger', 'staging.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const published = ledger.filter((r) => r.kind === 'publish' && r.status === 'succeeded').map((r) => r.artifact).sort();
+    expect(published).toEqual(['npm:@pod-protocol/cli@0.1.0', 'npm:@pod-protocol/nx-deploy@0.1.0', 'npm:@pod-protocol/sdk@0.1.0']);
   });
 
   it('skips the dependents of a package that fails for good, publishes the rest, and a re-run completes the set', async () => {

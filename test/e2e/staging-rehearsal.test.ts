@@ -1,36 +1,34 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildBaseImage, containerEnv, registryManifest, removeContainerDir, removeContainers, startRegistry, type ContainerEnv, type Registry } from '../support/containers.ts';
+import { startContainerInfra, type ContainerInfra } from '../support/container-fixture.ts';
+import { registryManifest, startRegistry, type Registry } from '../support/containers.ts';
 import { freePort } from '../support/ports.ts';
 import { startPostgres, type Postgres } from '../support/postgres.ts';
 import { TestDeployment } from '../support/workspace.ts';
 
 const SMOKE_TOKEN = 'staging-smoke-token-not-for-eyes-5a1f';
+const REGISTRY_PASSWORD = 'registry-password-right-9d2e';
 
 // The runbook's staging rehearsal on this machine, end to end: images for both backends built
 // with podman and pushed to Debian's docker-registry, PostgreSQL migrated behind a recorded
 // backup, the api-server container running the pushed digest and passing smoke, the frontend's
-// deploy only after both backends. Then a bad release rolled back, and production promoted by
-// digest without a rebuild.
+// deploy only after both backends. Then bad releases rolled back, a roll-out run on its own,
+// production promoted by digest without a rebuild, and registries that refuse or are down.
 describe('staging rehearsal with containers', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pod-rehearsal-'));
-  let env: ContainerEnv;
-  let registry: Registry;
+  let infra: ContainerInfra;
+  let authRegistry: Registry;
   let pg: Postgres;
   let deployment: TestDeployment;
   let ports: Record<string, number>;
   let vars: Record<string, string>;
 
   beforeAll(async () => {
-    registry = await startRegistry(join(dir, 'registry'));
-    env = containerEnv(join(dir, 'containers'), { insecureRegistries: [registry.host] });
-    [pg] = await Promise.all([startPostgres(), buildBaseImage(env)]);
+    infra = await startContainerInfra('rehearsal');
+    [pg, authRegistry] = await Promise.all([startPostgres(), startRegistry(join(infra.dir, 'auth-registry'), { auth: { user: 'deployer', password: REGISTRY_PASSWORD } })]);
     pg.psql('CREATE DATABASE pod_production');
-    ports = { staging: await freePort(), mcpStaging: await freePort(), production: await freePort(), mcpProduction: await freePort() };
-    const containers = { registry: registry.host, engine: 'podman' };
+    ports = { staging: await freePort(), mcpStaging: await freePort(), production: await freePort(), mcpProduction: await freePort(), mcpAuth: await freePort() };
+    const containers = { registry: infra.registry.host, engine: 'podman' };
     deployment = new TestDeployment({
       staging: {
         runtime: 'container',
@@ -46,39 +44,43 @@ describe('staging rehearsal with containers', () => {
         services: { 'api-server': { url: `http://127.0.0.1:${ports.production}` }, 'mcp-server': { url: `http://127.0.0.1:${ports.mcpProduction}` } },
         secrets: ['POD_SMOKE_TOKEN'],
       },
+      'staging-auth': {
+        runtime: 'container',
+        containers: { registry: authRegistry.host, engine: 'podman', usernameVariable: 'REGISTRY_USER', passwordVariable: 'REGISTRY_PASSWORD' },
+        services: { 'mcp-server': { url: `http://127.0.0.1:${ports.mcpAuth}` } },
+      },
     });
     vars = {
-      ...env,
-      POD_BASE_IMAGE: 'localhost/pod-node-base:22',
+      ...infra.vars,
       STAGING_DATABASE_URL: pg.url,
       PRODUCTION_DATABASE_URL: pg.url.replace(/\/pod$/, '/pod_production'),
       POD_SMOKE_TOKEN: SMOKE_TOKEN,
     };
   }, 300_000);
   afterAll(async () => {
-    if (env) await removeContainers(env);
-    await registry?.stop();
+    await authRegistry?.stop();
     pg?.stop();
     deployment?.cleanup();
-    if (env) await removeContainerDir(dir, env);
+    await infra?.stop();
   }, 120_000);
 
-  const podman = (...args: string[]) => execa('podman', args, { env: { ...process.env, ...env } });
   const record = (envName: string, project: string) => deployment.ledger(envName).filter((r) => r.project === project).at(-1)!;
+  const lastGood = (envName: string, project: string) => deployment.ledger(envName).filter((r) => r.project === project && r.status === 'succeeded').at(-1)!;
+  const deploy = (target: string, extra: Record<string, string> = {}) =>
+    deployment.run(['nx', 'run', target, '--output-style=static', '--excludeTaskDependencies'], { ...vars, ...extra });
 
   it('builds, pushes, migrates, rolls out and smoke-tests both backends, then the frontend', async () => {
     const res = await deployment.run(['nx', 'run-many', '-t', 'deploy', '-c', 'staging', '-p', 'api-server', 'mcp-server', 'frontend', '--output-style=static'], vars);
     expect(res.exitCode, res.all as string).toBe(0);
     const api = record('staging', 'api-server');
     expect(api).toMatchObject({ status: 'succeeded', kind: 'deploy' });
-    const pushed = await registryManifest(registry, 'api-server', '0.1.0');
-    expect(api.image).toBe(`${registry.host}/api-server@${pushed!.digest}`);
+    const pushed = await registryManifest(infra.registry, 'api-server', '0.1.0');
+    expect(api.image).toBe(`${infra.registry.host}/api-server@${pushed!.digest}`);
     expect(api.backupRef).toMatch(/backups\/staging\/api-server\/.*\.dump$/);
     expect(pg.psql('SELECT count(*) FROM schema_migrations')).toBe('2');
-    expect(record('staging', 'mcp-server').image).toMatch(new RegExp(`^${registry.host}/mcp-server@sha256:`));
+    expect(record('staging', 'mcp-server').image).toMatch(new RegExp(`^${infra.registry.host}/mcp-server@sha256:`));
 
-    const running = (await podman('ps', '--format', '{{.Image}} {{.Names}}')).stdout;
-    expect(running).toContain('api-server-staging-');
+    expect(await infra.podman('ps', '--format', '{{.Image}} {{.Names}}')).toContain('api-server-staging-');
     const health = await (await fetch(`http://127.0.0.1:${ports.staging}/health`)).json();
     expect(health.gitSha).toBe(api.gitSha);
 
@@ -89,60 +91,80 @@ describe('staging rehearsal with containers', () => {
     expect(out).not.toContain(SMOKE_TOKEN);
   });
 
-  it('rolls a release that fails smoke back to the previous container, healthy', async () => {
-    const good = record('staging', 'api-server');
+  it('rolls a release that fails smoke back to the previous container, healthy, and the ledger names what serves', async () => {
+    const good = lastGood('staging', 'api-server');
     // A release whose rate limit is too generous: healthy, but the 429 smoke check fails.
-    const res = await deployment.run(['nx', 'run', 'api-server:deploy:staging', '--output-style=static', '--excludeTaskDependencies'], { ...vars, POD_RATE_LIMIT_MAX: '100000' });
+    const res = await deploy('api-server:deploy:staging', { POD_RATE_LIMIT_MAX: '100000' });
     expect(res.exitCode).not.toBe(0);
     expect(res.all).toMatch(/429 past the rate limit: expected status 429, got 200/);
-    expect(res.all).toMatch(/rolled back to the previous version .* \(healthy again in [\d.]+ s\)/);
+    expect(res.all).toMatch(/rolled back: 0\.1\.0 \(.*\) serves again \(healthy again in [\d.]+ s\)/);
     const bad = record('staging', 'api-server');
-    expect(bad.status).toBe('rolled_back');
-    const seconds = Number(/healthy again in ([\d.]+) s/.exec(res.all as string)![1]);
-    console.log(`failure detected -> previous version healthy: ${seconds} s`);
+    expect(bad).toMatchObject({ status: 'rolled_back', rollback: { outcome: 'restored', serving: `0.1.0 (${good.image})` } });
+    console.log(`failure detected -> previous version healthy: ${/healthy again in ([\d.]+) s/.exec(res.all as string)![1]} s`);
     expect((await fetch(`http://127.0.0.1:${ports.staging}/ready`)).status).toBe(200);
-    const rl = await fetch(`http://127.0.0.1:${ports.staging}/v1/agents`, { headers: { authorization: `Bearer ${SMOKE_TOKEN}` } });
-    expect(rl.status).toBe(200);
-    expect(good.image).toBeDefined();
+    const agents = await fetch(`http://127.0.0.1:${ports.staging}/v1/agents`, { headers: { authorization: `Bearer ${SMOKE_TOKEN}` } });
+    expect(agents.status).toBe(200);
+    const history = await deployment.run(['nx-deploy', 'history', '--env', 'staging', '--project', 'api-server']);
+    expect(history.stdout).toMatch(/rolled_back \(restored\)/);
   });
 
   it('rolls back a deliberately broken image (no node in it) to the previous container', async () => {
-    const good = deployment.ledger('staging').filter((r) => r.project === 'api-server' && r.status === 'succeeded').at(-1)!;
-    const broken = join(dir, 'broken-base');
+    const good = lastGood('staging', 'api-server');
+    const broken = join(infra.dir, 'broken-base');
     mkdirSync(broken, { recursive: true });
     writeFileSync(join(broken, 'Containerfile'), 'FROM localhost/pod-node-base:22\nRUN rm /usr/local/bin/node && ln -s /bin/false /usr/local/bin/node\n');
-    await podman('build', '--pull=never', '-t', 'localhost/pod-broken-base:22', broken);
-    const res = await deployment.run(['nx', 'run', 'api-server:deploy:staging', '--output-style=static', '--excludeTaskDependencies'], {
-      ...vars,
-      POD_BASE_IMAGE: 'localhost/pod-broken-base:22',
-    });
+    await infra.podman('build', '--pull=never', '-t', 'localhost/pod-broken-base:22', broken);
+    const started = Date.now();
+    const res = await deploy('api-server:deploy:staging', { POD_BASE_IMAGE: 'localhost/pod-broken-base:22' });
     expect(res.exitCode).not.toBe(0);
-    expect(res.all).toMatch(/the new version did not become healthy at http:\/\/127\.0\.0\.1:\d+\/health/);
-    expect(res.all).toContain(`rolled back to the previous version ${good.image}`);
+    // The container's exit is noticed at once, not at the health deadline.
+    expect(res.all).toMatch(/the new version did not become healthy at http:\/\/127\.0\.0\.1:\d+\/health \(the container is exited\)/);
+    expect(res.all).toContain(`rolled back: 0.1.0 (${good.image}) serves again`);
+    expect(Date.now() - started).toBeLessThan(60_000);
     const bad = record('staging', 'api-server');
     expect(bad.status).toBe('rolled_back');
     expect(bad.image).not.toBe(good.image);
-    const running = (await podman('ps', '--format', '{{.Image}}')).stdout;
-    expect(running).toContain(String(good.image));
+    expect(await infra.podman('ps', '--format', '{{.Image}}')).toContain(String(good.image));
+    expect((await fetch(`http://127.0.0.1:${ports.staging}/ready`)).status).toBe(200);
+  });
+
+  it('runs a roll-out on its own with the last image recorded good for this commit', async () => {
+    const good = lastGood('staging', 'api-server');
+    const res = await deploy('api-server:rollout:staging');
+    expect(res.exitCode, res.all as string).toBe(0);
+    expect(res.all).toContain(`rolling out ${good.image}, recorded good in staging for this commit`);
+    expect(record('staging', 'api-server')).toMatchObject({ kind: 'rollout', status: 'succeeded', image: good.image });
     expect((await fetch(`http://127.0.0.1:${ports.staging}/ready`)).status).toBe(200);
   });
 
   it('promotes the staging digest to production without rebuilding', async () => {
-    const staged = deployment.ledger('staging').filter((r) => r.project === 'api-server' && r.status === 'succeeded').at(-1)!;
-    const res = await deployment.run(['nx', 'run', 'api-server:deploy:production', '--output-style=static', '--excludeTaskDependencies'], vars);
+    const staged = lastGood('staging', 'api-server');
+    const res = await deploy('api-server:deploy:production');
     expect(res.exitCode, res.all as string).toBe(0);
     expect(res.all).toContain(`promoting ${staged.image} (passed staging); not rebuilding`);
     expect(res.all).not.toMatch(/podman build/);
     expect(record('production', 'api-server').image).toBe(staged.image);
-    expect((await registryManifest(registry, 'api-server', 'production'))!.digest).toBe(String(staged.image).split('@')[1]);
+    expect((await registryManifest(infra.registry, 'api-server', 'production'))!.digest).toBe(String(staged.image).split('@')[1]);
+  });
+
+  it('names the registry that refuses the credentials, and switches nothing', async () => {
+    const containers = async () => [await infra.podman('ps', '--all', '--format', '{{.ID}} {{.Names}}'), await infra.podman('ps', '--format', '{{.ID}}')];
+    const before = await containers();
+    const res = await deploy('mcp-server:deploy:staging-auth', { REGISTRY_USER: 'deployer', REGISTRY_PASSWORD: 'wrong-password-4c1a' });
+    expect(res.exitCode).not.toBe(0);
+    expect(res.all).toContain(`container registry ${authRegistry.host} refused the login of deployer`);
+    expect(res.all).not.toContain('wrong-password-4c1a');
+    expect(await containers()).toEqual(before); // the same containers, the same ones running
+    expect(record('staging-auth', 'mcp-server')).toMatchObject({ status: 'failed' });
+    expect(record('staging-auth', 'mcp-server').rollback).toBeUndefined();
   });
 
   it('names the registry and switches nothing when the registry is down', async () => {
-    const before = (await podman('ps', '--format', '{{.Names}}')).stdout;
-    await registry.stop();
-    const res = await deployment.run(['nx', 'run', 'mcp-server:deploy:staging', '--output-style=static', '--excludeTaskDependencies'], vars);
+    const before = await infra.podman('ps', '--format', '{{.Names}}');
+    await infra.registry.stop();
+    const res = await deploy('mcp-server:deploy:staging');
     expect(res.exitCode).not.toBe(0);
-    expect(res.all).toContain(`pushing to the container registry ${registry.host} failed; nothing was rolled out`);
-    expect((await podman('ps', '--format', '{{.Names}}')).stdout).toBe(before);
+    expect(res.all).toContain(`pushing to the container registry ${infra.registry.host} failed; nothing was rolled out`);
+    expect(await infra.podman('ps', '--format', '{{.Names}}')).toBe(before);
   });
 });

@@ -18,12 +18,17 @@ export interface FaultProxyOptions {
   seed: number;
   status?: number;
   preserveHost?: boolean;
+  /**
+   * Requests whose reply is lost: forwarded, answered by the target in full (so it acted on them),
+   * then the client's connection is reset before it sees a byte of the answer.
+   */
+  dropReplyTo?: (req: { method: string; url: string }) => boolean;
 }
 
 export interface FaultProxy {
   url: string;
-  /** Live counters: forwarded to the target, failed on purpose, and upstream errors (answered 502). */
-  stats: { forwarded: number; failed: number; upstreamErrors: number };
+  /** Live counters: forwarded to the target, failed on purpose, replies dropped, and upstream errors (answered 502). */
+  stats: { forwarded: number; failed: number; dropped: number; upstreamErrors: number };
   stop(): Promise<void>;
 }
 
@@ -58,7 +63,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   if (target.protocol !== 'http:') throw new Error(`startFaultProxy: target must be an http:// URL, got ${options.target}`);
   const prefix = target.pathname.replace(/\/$/, '');
   const random = seededRandom(seed);
-  const stats = { forwarded: 0, failed: 0, upstreamErrors: 0 };
+  const stats = { forwarded: 0, failed: 0, dropped: 0, upstreamErrors: 0 };
 
   const server = createServer((req, res) => {
     if (random() < failureRate) {
@@ -76,6 +81,12 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
     const upstream = request(
       { hostname: target.hostname, port: target.port || 80, method: req.method, path: `${prefix}${req.url}`, headers },
       (up) => {
+        if (options.dropReplyTo?.({ method: req.method ?? 'GET', url: req.url ?? '/' })) {
+          stats.dropped++;
+          up.resume(); // the target finishes its answer: whatever it did, it did
+          up.on('end', () => req.socket.destroy());
+          return;
+        }
         const raw: string[] = [];
         for (let i = 0; i < up.rawHeaders.length; i += 2)
           if (!hopByHop.has(up.rawHeaders[i]!.toLowerCase())) raw.push(up.rawHeaders[i]!, up.rawHeaders[i + 1]!);

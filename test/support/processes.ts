@@ -1,19 +1,15 @@
+import { isAlive } from '../../tools/deploy-plugin/src/core/processes.ts';
+
+/** True while a process runs (an exited one nobody has reaped yet does not count). */
+export const isRunning = isAlive;
+
 /** Stops a process the tests started, by PID: SIGTERM, then SIGKILL after a grace period. */
 export async function stopPid(pid: number | undefined, graceMs = 5_000): Promise<void> {
-  if (!pid) return;
-  const alive = () => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  };
-  if (!alive()) return;
+  if (!pid || !isRunning(pid)) return;
   process.kill(pid, 'SIGTERM');
   const end = Date.now() + graceMs;
-  while (alive() && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
-  if (alive()) process.kill(pid, 'SIGKILL');
+  while (isRunning(pid) && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
+  if (isRunning(pid)) process.kill(pid, 'SIGKILL');
 }
 
 export async function waitFor<T>(what: string, probe: () => T | undefined | Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {

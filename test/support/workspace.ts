@@ -43,10 +43,10 @@ export class TestDeployment {
     return [...latest.values()];
   }
 
-  /** The PID of a service the deploy started as a local process (from the state folder). */
+  /** The PID of the service the deploy runs as a local process now (from the state folder). */
   servicePid(env: string, project: string): number | undefined {
-    const path = join(this.stateDir, 'services', env, `${project}.json`);
-    return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')).pid : undefined;
+    const path = join(this.stateDir, 'services', env, `${project}.process.json`);
+    return existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')).current?.pid : undefined;
   }
 
   lockDir(env: string): string {

@@ -4,12 +4,12 @@
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { generatedSchemaFiles } from '../src/config/json-schema.ts';
+import { generatedSchemaFiles } from './schema-files.ts';
 
 const pluginRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const check = process.argv.includes('--check');
 let stale = 0;
-for (const [rel, content] of Object.entries(generatedSchemaFiles())) {
+for (const [rel, content] of Object.entries(await generatedSchemaFiles())) {
   const path = join(pluginRoot, rel);
   const current = existsSync(path) ? readFileSync(path, 'utf8') : '';
   if (current === content) continue;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decideApproval } from '../src/core/approval.ts';
+import { decideApproval } from '../src/deploy/approval.ts';
 import { environmentSchema } from '../src/config/environments.ts';
 
 const production = environmentSchema.parse({ approval: { required: true } });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deployLayers } from '../src/deploy/order.ts';
+import { deployLayers } from '../src/core/layers.ts';
 
 describe('deploy layers', () => {
   it('puts backends before the frontend and packages after their dependencies', () => {

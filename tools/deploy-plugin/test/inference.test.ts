@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { detectProject, type Detected } from '../src/inference/detect.ts';
+import type { ProjectFacts } from '../src/config/project.ts';
+import { detectProject } from '../src/inference/detect.ts';
 import { inferTargets } from '../src/inference/targets.ts';
 
 const ws = mkdtempSync(join(tmpdir(), 'nx-deploy-inference-'));
@@ -29,7 +30,7 @@ const sdk = project('packages/sdk', { 'package.json': JSON.stringify({ name: '@x
 const cli = project('packages/cli', { 'package.json': JSON.stringify({ name: '@x/cli', dependencies: { '@x/sdk': '^1.0.0' } }) });
 const crate = project('packages/crate', { 'project.json': JSON.stringify({ name: 'crate' }), 'Cargo.toml': '[package]' });
 const tagged = project('packages/tools', { 'package.json': JSON.stringify({ name: 'tools', nx: { tags: ['deploy:none'] } }) });
-const all: Detected[] = [api, web, sdk, cli, crate, tagged];
+const all: ProjectFacts[] = [api, web, sdk, cli, crate, tagged];
 const opts = { environments: ['development', 'staging', 'production'] };
 
 describe('detectors', () => {
@@ -76,6 +77,14 @@ describe('inferred targets and deploy graph', () => {
     expect(t.deploy!.dependsOn).toEqual([{ dependencies: true, target: 'deploy', params: 'forward' }]);
     expect(t.deploy!.options).toEqual({ steps: ['publish-npm'] });
     expect(inferTargets(crate, 'package', true, opts).deploy!.options).toEqual({ steps: ['publish-crate'] });
+  });
+
+  it('gives no default configuration to a target that changes the world; a read-only check keeps development', () => {
+    const t = inferTargets(api, 'backend', true, opts);
+    for (const name of ['migrate', 'rollout', 'deploy']) expect(t[name]!.defaultConfiguration, name).toBeUndefined();
+    expect(t.smoke!.defaultConfiguration).toBe('development');
+    expect(inferTargets(api, 'backend', true, { environments: ['staging'] }).smoke!.defaultConfiguration).toBeUndefined();
+    expect(inferTargets(cli, 'package', true, opts)['publish-npm']!.defaultConfiguration).toBeUndefined();
   });
 
   it('infers nothing for role none', () => {

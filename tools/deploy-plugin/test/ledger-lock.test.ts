@@ -2,8 +2,8 @@ import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Ledger, type LedgerRecord } from '../src/core/ledger.ts';
-import { EnvLock } from '../src/core/lock.ts';
+import { Ledger, type LedgerRecord } from '../src/store/ledger.ts';
+import { EnvLock } from '../src/store/lock.ts';
 import { Redactor } from '../src/core/redact.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nx-deploy-state-'));

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { dependencyNames, readPackageField, setDependencyRequirement, setPackageVersion } from '../src/release/cargo-toml.ts';
+import { dependencyNames, readPackageField, setDependencyRequirement, setPackageVersion } from '../src/publishers/cargo-toml.ts';
 import { changelogSection } from '../src/release/changelog.ts';
-import { distTagFor } from '../src/release/dist-tag.ts';
+import { distTagFor } from '../src/publishers/dist-tag.ts';
 import { cargoPublish, cargoRegistryEnvName, sparseIndexPath } from '../src/commands/cargo.ts';
 import { npmPublish, npmrcAuthLine } from '../src/commands/npm.ts';
 

@@ -1,4 +1,5 @@
-import type { LedgerRecord } from '../core/ledger.ts';
+import { describeOutcome } from '../core/rollback.ts';
+import type { LedgerRecord } from '../store/ledger.ts';
 
 function duration(r: LedgerRecord): string {
   if (!r.finishedAt) return '';
@@ -15,11 +16,11 @@ export function renderHistory(env: string, records: LedgerRecord[], damagedLines
     r.kind,
     r.version,
     r.gitSha.slice(0, 8),
-    r.status,
+    r.rollback ? `${r.status} (${r.rollback.outcome})` : r.status,
     r.actor,
     r.approver ?? '',
     duration(r),
-    [r.artifact, r.backupRef, r.reason?.split('\n')[0]].filter(Boolean).join('; '),
+    [r.artifact, r.backupRef, r.reason?.split('\n')[0], r.rollback && describeOutcome(r.rollback)].filter(Boolean).join('; '),
   ]);
   const widths = head.map((_, c) => Math.max(...[head, ...rows].map((row) => row[c]!.length)));
   const lines = [head, ...rows].map((row) => row.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd());

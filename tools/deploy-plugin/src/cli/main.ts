@@ -2,9 +2,10 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { environmentOf, loadDeployFile } from '../config/load.ts';
-import { isUserError } from '../core/errors.ts';
-import { Ledger } from '../core/ledger.ts';
-import { EnvLock } from '../core/lock.ts';
+import { secretVariables } from '../config/environments.ts';
+import { describeError } from '../core/errors.ts';
+import { Ledger } from '../store/ledger.ts';
+import { EnvLock } from '../store/lock.ts';
 import { Redactor } from '../core/redact.ts';
 import { renderHistory } from './history.ts';
 
@@ -23,6 +24,19 @@ Commands:
 Run from the workspace root (or set NX_WORKSPACE_ROOT).`;
 
 class UsageError extends Error {}
+
+/** Redacts every error this command prints, as executors do: the secrets of every environment. */
+const redactor = new Redactor();
+
+function registerSecrets(workspaceRoot: string): void {
+  try {
+    const file = loadDeployFile(workspaceRoot);
+    for (const env of Object.values(file.environments)) redactor.addFromEnv(secretVariables(env));
+    if (file.release.github) redactor.addFromEnv([file.release.github.tokenVariable]);
+  } catch {
+    // the command itself reports a bad deploy.json
+  }
+}
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -44,6 +58,7 @@ async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const workspaceRoot = resolve(process.env.NX_WORKSPACE_ROOT ?? process.cwd());
+  registerSecrets(workspaceRoot);
   // Commands load what they need only: Nx's project graph is slow to load and only plan uses it.
   if (command === 'release') {
     const { runRelease } = await import('../release/run.ts');
@@ -56,7 +71,6 @@ async function main(argv: string[]): Promise<number> {
       import('../core/run.ts'),
       import('../core/log.ts'),
     ]);
-    const redactor = new Redactor();
     const changes = await syncCrates(workspaceRoot, new Runner(workspaceRoot, redactor, createLogger(redactor, 'sync-crates')));
     for (const c of changes) console.log(`${c.crate}: ${c.from} -> ${c.to}`);
     if (!changes.length) console.log('crates already match their package.json versions');
@@ -71,7 +85,7 @@ async function main(argv: string[]): Promise<number> {
     case 'plan': {
       const [{ readWorkspace }, { renderPlan }] = await Promise.all([import('./workspace.ts'), import('./plan.ts')]);
       const ws = await readWorkspace();
-      console.log(renderPlan(ws, workspaceRoot, envName, values.projects?.split(',').map((p) => p.trim())));
+      console.log(await renderPlan(ws, workspaceRoot, envName, values.projects?.split(',').map((p) => p.trim())));
       return 0;
     }
     case 'history': {
@@ -111,7 +125,7 @@ main(process.argv.slice(2)).then(
       console.error(`nx-deploy: ${(err as Error).message}\n\n${USAGE}`);
       process.exit(2);
     }
-    console.error(`nx-deploy: ${isUserError(err) ? err.message : (err as Error).stack}`);
+    console.error(`nx-deploy: ${describeError(err, redactor.redact)}`);
     process.exit(1);
   },
 );

@@ -1,5 +1,15 @@
 import type { Command } from '../core/run.ts';
 
+/** The git user's name (who deploys, outside CI). */
+export function gitUserName(): Command {
+  return { argv: ['git', 'config', 'user.name'] };
+}
+
+/** The commit checked out: what a deploy records and builds. */
+export function gitHead(): Command {
+  return { argv: ['git', 'rev-parse', 'HEAD'] };
+}
+
 export function gitListTags(): Command {
   return { argv: ['git', 'tag', '--list'] };
 }

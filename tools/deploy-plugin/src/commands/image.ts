@@ -2,6 +2,12 @@ import type { Command } from '../core/run.ts';
 
 export type Engine = 'docker' | 'podman' | 'buildah';
 
+/** Does this engine answer? docker must reach its daemon (or podman's Docker API), so it asks the server. */
+export function engineProbe(engine: Engine): Command {
+  const argv = engine === 'docker' ? ['docker', 'version', '--format', '{{.Server.Version}}'] : [engine, '--version'];
+  return { argv, timeoutMs: 15_000 };
+}
+
 export interface BuildSpec {
   file: string;
   context: string;
@@ -83,21 +89,31 @@ export function runContainer(engine: RunEngine, name: string, image: string, env
   };
 }
 
-export function stopContainer(engine: RunEngine, name: string): Command {
-  return { argv: [engine, 'stop', '--time', '10', name] };
+export function stopContainers(engine: RunEngine, names: string[]): Command {
+  return { argv: [engine, 'stop', '--time', '10', ...names] };
 }
 
-export function startContainer(engine: RunEngine, name: string): Command {
-  return { argv: [engine, 'start', name] };
+export function startContainers(engine: RunEngine, names: string[]): Command {
+  return { argv: [engine, 'start', ...names] };
 }
 
 export function removeContainer(engine: RunEngine, name: string): Command {
   return { argv: [engine, 'rm', '--force', name] };
 }
 
-/** `running`, `exited`, ... of a container. */
-export function containerState(engine: RunEngine, name: string): Command {
-  return { argv: [engine, 'inspect', '--format', '{{.State.Status}}', name] };
+/** One line per container: its state (`running`, `exited`, ...) and the host PID of its first process. */
+export function inspectContainers(engine: RunEngine, names: string[]): Command {
+  return { argv: [engine, 'inspect', '--format', '{{.State.Status}} {{.State.Pid}}', ...names] };
+}
+
+/** The containers (IDs, running or not) that compose made for a project. */
+export function composeProjectContainers(engine: RunEngine, project: string): Command {
+  return { argv: [engine, 'ps', '--all', '--quiet', '--filter', `label=com.docker.compose.project=${project}`] };
+}
+
+/** Is docker's compose plugin there (`docker compose`), or only the docker-compose program? */
+export function composePluginProbe(): Command {
+  return { argv: ['docker', 'compose', 'version'], timeoutMs: 15_000 };
 }
 
 export function containerLogs(engine: RunEngine, name: string): Command {

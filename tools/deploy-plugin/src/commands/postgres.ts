@@ -1,5 +1,19 @@
 import type { Command } from '../core/run.ts';
-import { libpqEnv } from '../core/database.ts';
+
+/** libpq settings for a postgres:// URL, passed as environment so the password never is in argv. */
+export function libpqEnv(url: string): Record<string, string> {
+  const u = new URL(url);
+  const env: Record<string, string> = {
+    PGHOST: decodeURIComponent(u.hostname),
+    PGPORT: u.port || '5432',
+    PGDATABASE: decodeURIComponent(u.pathname.replace(/^\//, '')) || 'postgres',
+  };
+  if (u.username) env.PGUSER = decodeURIComponent(u.username);
+  if (u.password) env.PGPASSWORD = decodeURIComponent(u.password);
+  const sslmode = u.searchParams.get('sslmode');
+  if (sslmode) env.PGSSLMODE = sslmode;
+  return env;
+}
 
 /** Custom-format dump (compressed, restorable selectively), credentials passed via libpq env. */
 export function pgDump(url: string, file: string): Command {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ROLES } from './project.ts';
 
 /** The name of an environment variable. deploy.json names secrets; it never holds them. */
 export const variableName = z
@@ -8,7 +9,7 @@ export const variableName = z
 const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
 const projectName = z.string().min(1);
 
-export const roleSchema = z.enum(['backend', 'frontend', 'package', 'none']);
+export const roleSchema = z.enum(ROLES);
 
 export const runtimeSchema = z
   .enum(['process', 'container', 'compose', 'kubernetes'])

@@ -25,12 +25,20 @@ export function loadDeployFile(workspaceRoot: string): DeployFile {
   );
 }
 
-export function environmentOf(file: DeployFile, name: string | undefined): { name: string; env: Environment } {
-  const envName = name ?? 'development';
-  const env = file.environments[envName];
-  if (!env) {
-    const known = Object.keys(file.environments).join(', ') || '(none)';
-    throw new UserError(`unknown environment '${envName}': ${DEPLOY_FILE} declares ${known}. Pass one of them with --configuration (-c).`);
+/**
+ * The environment a run names. Nothing is ever deployed to an environment nobody named: Nx passes
+ * no configuration to a target that does not declare the one asked for (a misspelt `-c prod`
+ * arrives as none), so a run without one is refused, naming the environments there are.
+ */
+export function environmentOf(file: DeployFile, name: string | undefined, target = 'this command'): { name: string; env: Environment } {
+  const known = Object.keys(file.environments).join(', ') || '(none)';
+  if (!name) {
+    throw new UserError(
+      `${target} was given no environment, so nothing was run. Name one with -c (--configuration): ${known} (declared in ${DEPLOY_FILE}). ` +
+        `A configuration the target does not declare, such as a misspelt -c prod, reaches it as none.`,
+    );
   }
-  return { name: envName, env };
+  const env = file.environments[name];
+  if (!env) throw new UserError(`unknown environment '${name}': ${DEPLOY_FILE} declares ${known}. Pass one of them with --configuration (-c).`);
+  return { name, env };
 }

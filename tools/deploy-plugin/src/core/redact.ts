@@ -26,6 +26,11 @@ export class Redactor {
     }
   }
 
+  /** The registered values, for a process that must redact on its own (a local service's log). */
+  secrets(): string[] {
+    return [...this.values];
+  }
+
   addFromEnv(names: Iterable<string>, env: NodeJS.ProcessEnv = process.env): void {
     for (const name of names) this.add(env[name]);
   }

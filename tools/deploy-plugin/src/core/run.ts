@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { openSync, closeSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
 import { UserError } from './errors.ts';
@@ -111,28 +110,27 @@ export class Runner {
   }
 
   /**
-   * Starts a long-running program (a local service) detached from this process, its output going
-   * to a log file, and returns its PID. Stopping it later is done by PID.
+   * Starts a long-running program (a local service) detached from this process, in a process
+   * group of its own, and returns its PID. `input` is written to its standard input, which is then
+   * closed; its own output is discarded (a service's supervisor writes its log). Stopping it later
+   * is done by PID.
    */
-  spawnDetached(cmd: Command, logFile: string): number {
-    this.log.info(`$ ${this.redactor.redact(renderCommand(cmd))} (background, log: ${logFile})`);
-    const fd = openSync(logFile, 'a');
-    try {
-      const env = { ...process.env, ...cmd.env };
-      env.PATH = `${join(this.workspaceRoot, 'node_modules', '.bin')}${delimiter}${env.PATH ?? ''}`;
-      const child = spawn(cmd.argv[0]!, cmd.argv.slice(1), {
-        cwd: cmd.cwd ?? this.workspaceRoot,
-        env,
-        detached: true,
-        stdio: ['ignore', fd, fd],
-      });
-      child.on('error', () => undefined);
-      if (child.pid === undefined) throw new UserError(`could not start ${this.redactor.redact(renderCommand(cmd))}: '${cmd.argv[0]}' was not found on PATH`);
-      child.unref();
-      return child.pid;
-    } finally {
-      closeSync(fd);
-    }
+  spawnDetached(cmd: Command): number {
+    this.log.info(`$ ${this.redactor.redact(renderCommand(cmd))} (in the background)`);
+    const env = { ...process.env, ...cmd.env };
+    env.PATH = `${join(this.workspaceRoot, 'node_modules', '.bin')}${delimiter}${env.PATH ?? ''}`;
+    const child = spawn(cmd.argv[0]!, cmd.argv.slice(1), {
+      cwd: cmd.cwd ?? this.workspaceRoot,
+      env,
+      detached: true,
+      stdio: [cmd.input === undefined ? 'ignore' : 'pipe', 'ignore', 'ignore'],
+    });
+    child.on('error', () => undefined);
+    if (child.pid === undefined) throw new UserError(`could not start ${this.redactor.redact(renderCommand(cmd))}: '${cmd.argv[0]}' was not found on PATH`);
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(cmd.input);
+    child.unref();
+    return child.pid;
   }
 
   /** On an interrupt: stop whatever command is running, so nothing outlives the deploy. */

@@ -1,7 +1,9 @@
 import { readTargetOptions, type ExecutorContext } from '@nx/devkit';
 import { UserError } from '../core/errors.ts';
-import { STEPS } from '../steps/registry.ts';
+import { STEPS, stepEntry } from '../steps/registry.ts';
 import type { StepRequest } from './execute.ts';
+
+export const PLUGIN = '@pod-protocol/nx-deploy';
 
 export function projectOf(context: ExecutorContext): { name: string; root: string } {
   const name = context.projectName!;
@@ -12,20 +14,21 @@ export function projectOf(context: ExecutorContext): { name: string; root: strin
  * The deploy steps of a project as Nx resolved them: each step is one of the project's targets,
  * whose options (and configuration for this environment) come from wherever Nx merged them.
  */
-export function stepRequests(context: ExecutorContext, targets: string[]): StepRequest[] {
+export async function stepRequests(context: ExecutorContext, targets: string[]): Promise<StepRequest[]> {
   const project = projectOf(context);
   const config = context.projectsConfigurations.projects[project.name]!;
-  return targets.map((target) => {
-    const executor = config.targets?.[target]?.executor;
-    const stepName = executor?.split(':')[1];
-    const step = stepName ? STEPS[stepName] : undefined;
-    if (!step || !executor?.startsWith('@pod-protocol/nx-deploy:')) {
-      throw new UserError(
-        `${project.name}: deploy step '${target}' must be a target run by an @pod-protocol/nx-deploy executor (${Object.keys(STEPS).join(', ')}); it is ${executor ?? 'missing'}.`,
-      );
-    }
-    const configuration = config.targets?.[target]?.configurations?.[context.configurationName ?? ''] ? context.configurationName : undefined;
-    const options = readTargetOptions({ project: project.name, target, configuration }, context) as Record<string, unknown>;
-    return { step, options };
-  });
+  return Promise.all(
+    targets.map(async (target) => {
+      const executor = config.targets?.[target]?.executor;
+      const entry = executor?.startsWith(`${PLUGIN}:`) ? stepEntry(executor.slice(PLUGIN.length + 1)) : undefined;
+      if (!entry) {
+        throw new UserError(
+          `${project.name}: deploy step '${target}' must be a target run by an ${PLUGIN} executor (${STEPS.map((s) => s.name).join(', ')}); it is ${executor ?? 'missing'}.`,
+        );
+      }
+      const configuration = config.targets?.[target]?.configurations?.[context.configurationName ?? ''] ? context.configurationName : undefined;
+      const options = readTargetOptions({ project: project.name, target, configuration }, context) as Record<string, unknown>;
+      return { name: target, step: await entry.load(), options };
+    }),
+  );
 }

@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { PlanContext } from '../config/context.ts';
 import { environmentOf, loadDeployFile } from '../config/load.ts';
 import { secretVariables, type Environment } from '../config/environments.ts';
+import { newDeployId } from '../core/ids.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { Redactor } from '../core/redact.ts';
-import type { PlanContext } from '../steps/step.ts';
 
 /** Everything a deploy of one project to one environment shares, before anything runs. */
 export interface Session {
@@ -23,24 +24,22 @@ export function projectVersion(workspaceRoot: string, root: string): string {
   }
 }
 
-export function newDeployId(project: string, now = new Date()): string {
-  return `${now.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${project}-${randomBytes(3).toString('hex')}`;
-}
-
 /**
- * Loads and validates deploy.json, picks the environment and registers its secrets for redaction.
- * Ephemeral secrets that are unset get a random value for this deploy (development only: the
- * schema refuses them where approval is required).
+ * Loads and validates deploy.json, picks the environment (refusing a run that names none) and
+ * registers its secrets for redaction. Ephemeral secrets that are unset get a random value for
+ * this deploy (development only: the schema refuses them where approval is required).
  */
 export function openSession(input: {
   workspaceRoot: string;
   project: { name: string; root: string };
   envName: string | undefined;
+  /** What was run, for the error when no environment is named: `api-server:deploy`. */
+  target: string;
   environ?: NodeJS.ProcessEnv;
 }): Session {
   const redactor = new Redactor();
   const file = loadDeployFile(input.workspaceRoot);
-  const { name, env } = environmentOf(file, input.envName);
+  const { name, env } = environmentOf(file, input.envName, input.target);
   const environ = { ...(input.environ ?? process.env) };
   for (const v of env.ephemeralSecrets) environ[v] ||= randomBytes(24).toString('base64url');
   redactor.addFromEnv(secretVariables(env), environ);

@@ -1,18 +1,19 @@
 import type { ExecutorContext } from '@nx/devkit';
-import type { StepDefinition } from '../steps/step.ts';
+import { stepEntry } from '../steps/registry.ts';
 import { executeDeploy } from './execute.ts';
 import { projectOf } from './nx-context.ts';
 
 /** An Nx executor that runs one step on its own, with the same approval, lock and ledger as a deploy. */
-export function stepExecutor(step: StepDefinition) {
+export function stepExecutor(name: string) {
   return async function run(options: Record<string, unknown>, context: ExecutorContext): Promise<{ success: boolean }> {
+    const step = await stepEntry(name)!.load();
     const { success } = await executeDeploy({
       workspaceRoot: context.root,
       project: projectOf(context),
-      kind: step.name,
+      kind: name,
       envName: (options.environment as string | undefined) ?? context.configurationName,
       approve: options.approve === true,
-      steps: [{ step, options }],
+      steps: [{ name, step, options }],
     });
     return { success };
   };

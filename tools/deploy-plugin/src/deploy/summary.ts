@@ -1,8 +1,7 @@
-import type { StepRecord } from '../core/ledger.ts';
+import type { StepRecord } from '../store/ledger.ts';
 
 export interface SummaryRow extends StepRecord {
   project: string;
-  url?: string;
 }
 
 function seconds(ms: number): string {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loginRegistry, type Engine } from '../commands/image.ts';
 import type { Environment } from '../config/environments.ts';
-import type { Runner } from '../core/run.ts';
+import { UserError } from '../core/errors.ts';
+import { CommandFailed, type Runner } from '../core/run.ts';
 import { registryScheme } from './engine.ts';
 
 export interface RegistryAuth {
@@ -30,7 +31,12 @@ export async function registryLogin(engine: Engine, env: Environment, environ: N
     await runner.run(loginRegistry(engine, c.registry, username, password ?? '', { authFile, dockerConfig: dir, insecure: registryScheme(c.registry, c.insecure) === 'http' }), { quiet: true });
   } catch (err) {
     done();
-    throw err;
+    if (!(err instanceof CommandFailed)) throw err;
+    const why = (err.result.stderr || err.result.stdout).trim().split('\n').at(-1);
+    throw new UserError(
+      `container registry ${c.registry} refused the login of ${username} (${why}); check the values of ${c.usernameVariable} and ${c.passwordVariable ?? '(no password variable)'} ` +
+        `(deploy.json containers.usernameVariable / passwordVariable). Nothing was built or rolled out.`,
+    );
   }
   // docker login writes config.json in DOCKER_CONFIG; skopeo reads the same format from there.
   return { authFile: engine === 'docker' ? join(dir, 'config.json') : authFile, dockerConfig: dir, username, password, done };

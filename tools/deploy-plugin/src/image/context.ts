@@ -1,5 +1,6 @@
 import { cpSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
+import { tarCreateFromList, tarExtract } from '../commands/tar.ts';
 import { UserError } from '../core/errors.ts';
 import type { Runner } from '../core/run.ts';
 
@@ -82,8 +83,8 @@ export async function prepareContext(workspaceRoot: string, packageDir: string, 
   writeFileSync(list, `${members.join('\0')}\0`);
   try {
     await runner.pipe(
-      { argv: ['tar', '-C', workspaceRoot, '--no-recursion', '--null', '-T', list, '--transform', `s,^${pkgLoc}/node_modules/,node_modules/,`, '-cf', '-'] },
-      { argv: ['tar', '-C', contextDir, '-xf', '-'] },
+      tarCreateFromList(workspaceRoot, list, `s,^${pkgLoc}/node_modules/,node_modules/,`),
+      tarExtract(contextDir),
     );
   } finally {
     rmSync(list, { force: true });

@@ -1,6 +1,6 @@
 import { UserError } from '../core/errors.ts';
 import type { Runner } from '../core/run.ts';
-import type { Engine } from '../commands/image.ts';
+import { engineProbe, type Engine } from '../commands/image.ts';
 
 /** The configured engine, or the first that answers: docker (with a reachable daemon), podman, buildah. */
 export async function resolveEngine(runner: Runner, configured: Engine | undefined, canRun: boolean): Promise<Engine> {
@@ -8,16 +8,12 @@ export async function resolveEngine(runner: Runner, configured: Engine | undefin
     if (canRun && configured === 'buildah') throw new UserError(`buildah builds and pushes images but cannot run them: set containers.engine to docker or podman for roll-outs`);
     return configured;
   }
-  const probes: Array<[Engine, string[]]> = [
-    ['docker', ['docker', 'version', '--format', '{{.Server.Version}}']],
-    ['podman', ['podman', '--version']],
-    ...(canRun ? [] : [['buildah', ['buildah', '--version']] as [Engine, string[]]]),
-  ];
-  for (const [engine, argv] of probes) {
-    const res = await runner.run({ argv, timeoutMs: 15_000 }, { quiet: true, allowFailure: true }).catch(() => undefined);
+  const candidates: Engine[] = canRun ? ['docker', 'podman'] : ['docker', 'podman', 'buildah'];
+  for (const engine of candidates) {
+    const res = await runner.run(engineProbe(engine), { quiet: true, allowFailure: true }).catch(() => undefined);
     if (res?.exitCode === 0) return engine;
   }
-  throw new UserError(`no container engine found: tried ${probes.map(([e]) => e).join(', ')}. Install one, or set environments.<env>.containers.engine in deploy.json`);
+  throw new UserError(`no container engine found: tried ${candidates.join(', ')}. Install one, or set environments.<env>.containers.engine in deploy.json`);
 }
 
 /** Plain HTTP for loopback registries and those marked insecure; HTTPS otherwise. */

@@ -3,7 +3,8 @@ import { dirname, join, resolve } from 'node:path';
 import type { CreateNodesContextV2, CreateNodesResult } from '@nx/devkit';
 import { Minimatch } from 'minimatch';
 import { deployFilePath } from '../config/deploy-file-path.ts';
-import { detectProject, projectFilesHash, readProjectFiles, type Detected, type Role } from './detect.ts';
+import type { ProjectFacts, Role } from '../config/project.ts';
+import { detectProject, projectFilesHash, readProjectFiles } from './detect.ts';
 import { inferTargets, roleTag, type InferenceOptions } from './targets.ts';
 
 export interface DeployPluginOptions {
@@ -61,7 +62,7 @@ function cachePath(workspaceRoot: string): string {
   return join(dataDirectory(workspaceRoot), `nx-deploy-inference-v${CACHE_FORMAT}.json`);
 }
 
-function readCache(workspaceRoot: string): Record<string, Detected | null> {
+function readCache(workspaceRoot: string): Record<string, ProjectFacts | null> {
   try {
     return JSON.parse(readFileSync(cachePath(workspaceRoot), 'utf8'));
   } catch {
@@ -85,8 +86,8 @@ export function createDeployNodes(
   const withProjectJson = new Set(configFiles.filter((f) => f.endsWith('project.json')).map((f) => dirname(f)));
   const roots = [...new Set(configFiles.map((f) => dirname(f)))].filter((root) => root !== '.' && (withProjectJson.has(root) || inWorkspaces(root)));
   const cache = readCache(workspaceRoot);
-  const next: Record<string, Detected | null> = {};
-  const detected: Detected[] = [];
+  const next: Record<string, ProjectFacts | null> = {};
+  const detected: ProjectFacts[] = [];
   let changed = false;
   for (const root of roots) {
     const files = readProjectFiles(workspaceRoot, root);
@@ -111,7 +112,7 @@ export function createDeployNodes(
     environments: deployFile.environments,
     runtimeOf: deployFile.runtimeOf,
   };
-  const roleOf = (p: Detected) => deployFile.roles[p.name] ?? p.role;
+  const roleOf = (p: ProjectFacts) => deployFile.roles[p.name] ?? p.role;
   const backendsExist = detected.some((p) => roleOf(p) === 'backend');
   return detected.map((p) => {
     const role = roleOf(p);

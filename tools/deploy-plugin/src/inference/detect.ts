@@ -1,25 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-
-export type Role = 'backend' | 'frontend' | 'package' | 'none';
-
-/** What inference learned about one project from its files; cached by the hash of those files. */
-export interface Detected {
-  name: string;
-  root: string;
-  role: Role;
-  /** `migrations/` (builtin tool) or `prisma/schema.prisma`. */
-  migrations?: 'builtin' | 'prisma';
-  /** argv that starts the service (backends). */
-  start?: string[];
-  /** How a package ships: npm (non-private package.json) or crate (Cargo.toml). */
-  publish?: 'npm' | 'crate';
-  hasBuild: boolean;
-  /** Workspace dependencies by package name (packages publish in this order). */
-  dependsOnPackages: string[];
-  packageName?: string;
-}
+import type { ProjectFacts, Role } from '../config/project.ts';
 
 interface Manifest {
   name?: string;
@@ -88,7 +70,7 @@ const ROLE_TAG = /^deploy:(backend|frontend|package|none)$/;
  * file makes a backend, a Vite config or index.html a static frontend, a publishable manifest
  * (non-private package.json, Cargo.toml) a package. A `deploy:<role>` tag overrides.
  */
-export function detectProject(workspaceRoot: string, root: string, input: ProjectFiles = readProjectFiles(workspaceRoot, root)): Detected | undefined {
+export function detectProject(workspaceRoot: string, root: string, input: ProjectFiles = readProjectFiles(workspaceRoot, root)): ProjectFacts | undefined {
   const has = (f: string) => input.names.has(f);
   const pkg = parseJson<Manifest>(input.packageJson);
   const projectJson = parseJson<{ name?: string; tags?: string[] }>(input.projectJson);

@@ -1,5 +1,6 @@
 import type { TargetConfiguration, TargetDependencyConfig } from '@nx/devkit';
-import type { Detected, Role } from './detect.ts';
+import type { ProjectFacts, Role } from '../config/project.ts';
+import { STEPS, type StepEntry } from '../steps/registry.ts';
 
 export const PLUGIN = '@pod-protocol/nx-deploy';
 
@@ -12,28 +13,24 @@ export interface InferenceOptions {
   runtimeOf?: (env: string, project: string) => string;
 }
 
-function withConfigurations(target: TargetConfiguration, environments: string[]): TargetConfiguration {
+/**
+ * One configuration per environment. Only a read-only target (smoke) gets a default: a target
+ * that changes the world must be told where, and Nx runs a target with no configuration when the
+ * one asked for is not declared, so a misspelt `-c prod` reaches the executor as none and is
+ * refused instead of deploying to development.
+ */
+function withConfigurations(target: TargetConfiguration, environments: string[], readOnly: boolean): TargetConfiguration {
   return {
     ...target,
     cache: false,
     configurations: Object.fromEntries(environments.map((env) => [env, { environment: env }])),
-    defaultConfiguration: environments.includes('development') ? 'development' : undefined,
+    ...(readOnly && environments.includes('development') ? { defaultConfiguration: 'development' } : {}),
   };
 }
 
-/**
- * The steps a project's deploy runs, in order, by role, what was detected and the environment's
- * runtime: where services run as containers, a backend's image is built (or promoted) first.
- */
-export function deploySteps(p: Detected, runtime = 'process'): string[] {
-  switch (p.role) {
-    case 'backend':
-      return [...(runtime === 'process' ? [] : ['build-image']), ...(p.migrations ? ['migrate'] : []), 'rollout', 'smoke'];
-    case 'package':
-      return p.publish ? [`publish-${p.publish}`] : [];
-    default:
-      return [];
-  }
+/** The steps a project's deploy runs, in registry order, for the runtime it has in an environment. */
+export function deploySteps(p: ProjectFacts, runtime = 'process'): string[] {
+  return STEPS.filter((s) => s.inDeploy(p, runtime)).map((s) => s.name);
 }
 
 /** The tag inference gives each project for its role: `deploy:backend`, `deploy:frontend`, ... */
@@ -55,70 +52,36 @@ export function deployDependsOn(role: Role, hasBuild: boolean, backendsExist: bo
   return deps;
 }
 
-/** All targets inferred for one project. Only targets whose executors exist are inferred. */
-export function inferTargets(p: Detected, role: Role, backendsExist: boolean, opts: InferenceOptions): Record<string, TargetConfiguration> {
-  const project = { ...p, role };
-  if (role === 'none') return {};
-  const deployTarget = opts.deployTargetName ?? 'deploy';
-  const afterBuild = p.hasBuild ? ['build'] : [];
-  const targets: Record<string, TargetConfiguration> = {};
-  const steps = deploySteps(project);
-  const stepsByEnv = Object.fromEntries(opts.environments.map((env) => [env, deploySteps(project, opts.runtimeOf?.(env, p.name))]));
-  const anyContainer = Object.values(stepsByEnv).some((s) => s.includes('build-image'));
+function isInferred(step: StepEntry, p: ProjectFacts, runtimes: string[]): boolean {
+  return step.inferred ? step.inferred(p, runtimes) : runtimes.some((r) => step.inDeploy(p, r));
+}
 
-  if (anyContainer) {
-    targets['build-image'] = {
-      executor: `${PLUGIN}:build-image`,
-      options: { files: ['package.json', 'dist', ...(p.migrations === 'builtin' ? ['migrations'] : [])] },
-      dependsOn: afterBuild,
-      metadata: { description: 'Build the container image once, push it, record its digest' },
+/** All targets inferred for one project: one per step the registry infers for it, and `deploy`. */
+export function inferTargets(facts: ProjectFacts, role: Role, backendsExist: boolean, opts: InferenceOptions): Record<string, TargetConfiguration> {
+  if (role === 'none') return {};
+  const p = { ...facts, role };
+  const deployTarget = opts.deployTargetName ?? 'deploy';
+  const stepsByEnv = Object.fromEntries(opts.environments.map((env) => [env, deploySteps(p, opts.runtimeOf?.(env, p.name))]));
+  const runtimes = opts.environments.map((env) => opts.runtimeOf?.(env, p.name) ?? 'process');
+  const targets: Record<string, TargetConfiguration> = {};
+  for (const step of STEPS) {
+    if (!isInferred(step, p, runtimes.length ? runtimes : ['process'])) continue;
+    const target: TargetConfiguration = {
+      executor: `${PLUGIN}:${step.name}`,
+      options: step.options?.(p) ?? {},
+      dependsOn: step.afterBuild?.(p) ? ['build'] : [],
+      metadata: { description: step.description },
     };
+    targets[step.name] = withConfigurations(target, opts.environments, step.readOnly === true);
   }
-  if (steps.includes('migrate')) {
-    targets.migrate = {
-      executor: `${PLUGIN}:migrate`,
-      options: { tool: p.migrations },
-      dependsOn: p.migrations === 'builtin' ? afterBuild : [],
-      metadata: { description: 'Apply pending migrations behind a backup', technologies: ['database'] },
-    };
-  }
-  if (steps.includes('rollout')) {
-    targets.rollout = {
-      executor: `${PLUGIN}:rollout`,
-      options: { command: p.start, database: Boolean(p.migrations) },
-      dependsOn: afterBuild,
-      metadata: { description: 'Replace the running version of the service' },
-    };
-  }
-  if (steps.includes('publish-npm')) {
-    targets['publish-npm'] = {
-      executor: `${PLUGIN}:publish-npm`,
-      options: {},
-      dependsOn: afterBuild,
-      metadata: { description: "Publish to the environment's npm registry unless this version is out" },
-    };
-  }
-  if (steps.includes('publish-crate')) {
-    targets['publish-crate'] = {
-      executor: `${PLUGIN}:publish-crate`,
-      options: {},
-      metadata: { description: "Publish the crate to the environment's registry unless this version is out" },
-    };
-  }
-  if (role === 'backend' || role === 'frontend') {
-    targets.smoke = {
-      executor: `${PLUGIN}:smoke`,
-      options: {},
-      metadata: { description: 'HTTP smoke checks against the deployed service' },
-    };
-  }
-  targets[deployTarget] = {
+  const steps = deploySteps(p);
+  const deploy: TargetConfiguration = {
     executor: `${PLUGIN}:deploy`,
     options: { steps },
     dependsOn: deployDependsOn(role, p.hasBuild, backendsExist, deployTarget),
     metadata: { description: `Deploy ${p.name} (${role}): ${steps.length ? steps.join(' -> ') : 'no deploy steps yet'}` },
   };
-  for (const name of Object.keys(targets)) targets[name] = withConfigurations(targets[name]!, opts.environments);
+  targets[deployTarget] = withConfigurations(deploy, opts.environments, false);
   // Each environment's deploy runs the steps of its runtime.
   for (const [env, envSteps] of Object.entries(stepsByEnv)) {
     if (envSteps.join() !== steps.join()) targets[deployTarget]!.configurations![env] = { environment: env, steps: envSteps };

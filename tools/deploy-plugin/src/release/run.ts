@@ -5,22 +5,21 @@ import { gitCreateTags, gitListTags, gitPushTags } from '../commands/git.ts';
 import { environmentOf, loadDeployFile } from '../config/load.ts';
 import { secretVariables } from '../config/environments.ts';
 import { UserError } from '../core/errors.ts';
-import { resolveActor, resolveGitSha } from '../core/identity.ts';
-import { Ledger } from '../core/ledger.ts';
-import { EnvLock } from '../core/lock.ts';
+import { newDeployId } from '../core/ids.ts';
+import { deployLayers } from '../core/layers.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { createLimiter, mapLimit } from '../core/pool.ts';
 import { Redactor } from '../core/redact.ts';
 import { Runner } from '../core/run.ts';
-import { deployLayers } from '../deploy/order.ts';
-import { newDeployId } from '../deploy/session.ts';
+import { resolveActor, resolveGitSha } from '../deploy/identity.ts';
+import { discoverReleasePackages } from '../publishers/discover.ts';
+import { cratePublisherFor, npmPublisherFor } from '../publishers/factory.ts';
+import { publishIfMissing } from '../publishers/publish.ts';
+import type { Publisher, ReleasePackage } from '../publishers/publisher.ts';
+import { Ledger } from '../store/ledger.ts';
+import { EnvLock } from '../store/lock.ts';
 import { releaseNotes } from './changelog.ts';
-import { CratePublisher } from './crate-publisher.ts';
-import { discoverReleasePackages } from './discover.ts';
-import { distTagFor } from './dist-tag.ts';
 import { ensureRelease, type GitHubTarget } from './github.ts';
-import { NpmPublisher } from './npm-publisher.ts';
-import type { Publisher, ReleasePackage } from './package.ts';
 import { renderReleaseSummary, type PackageOutcome } from './summary.ts';
 
 export interface ReleaseRequest {
@@ -70,22 +69,10 @@ export async function runRelease(req: ReleaseRequest): Promise<{ success: boolea
     if (!token && !req.dryRun) throw new UserError(`release: GitHub releases need a token in ${cfg.github.tokenVariable} (deploy.json release.github.tokenVariable), which is not set; nothing was published`);
     github = { repository: cfg.github.repository, apiUrl: cfg.github.apiUrl, token: token ?? '' };
   }
-  const preTag = preModeTag(root);
+  const tools = { runner, log, environ };
   const publishers: Record<ReleasePackage['kind'], Publisher | undefined> = {
-    npm: env.npm
-      ? new NpmPublisher(
-          {
-            registry: env.npm.registry,
-            distTag: (v) => distTagFor(v, env.npm!.distTag, preTag),
-            tokenVariable: env.npm.tokenVariable,
-            provenance: environ.GITHUB_ACTIONS === 'true' && Boolean(environ.ACTIONS_ID_TOKEN_REQUEST_URL),
-          },
-          runner,
-          log,
-          environ,
-        )
-      : undefined,
-    crate: env.crates ? new CratePublisher({ registry: env.crates.registry, index: env.crates.index, tokenVariable: env.crates.tokenVariable }, runner, log, environ) : undefined,
+    npm: env.npm ? npmPublisherFor(env.npm, { preModeTag: preModeTag(root) }, tools) : undefined,
+    crate: env.crates ? cratePublisherFor(env.crates, {}, tools) : undefined,
   };
   const publisher = (p: ReleasePackage) => publishers[p.kind]!;
 
@@ -116,29 +103,25 @@ export async function runRelease(req: ReleaseRequest): Promise<{ success: boolea
       outcomes.set(
         name,
         Promise.all(pkg.dependencies.map((d) => outcomes.get(d)!)).then((deps) =>
-          publishOne(pkg, !missing.includes(pkg), deps, () => limit(() => publishAndWait(pkg, publisher(pkg))), { ledger, envName, actor, gitSha, log }),
+          publishOne(pkg, !missing.includes(pkg), deps, () => limit(() => publishIfMissing(pkg, publisher(pkg), log)), { ledger, envName, actor, gitSha, log }),
         ),
       );
     }
     await tagAndRelease(await Promise.all(outcomes.values()), { runner, log, github, pushTags: cfg.pushTags });
   } finally {
     lease.release();
+    for (const p of Object.values(publishers)) p?.dispose?.();
   }
   const list = await Promise.all(packages.map((p) => outcomes.get(p.name)!));
   log.info(renderReleaseSummary(list));
   return { success: list.every((o) => o.result === 'published' || o.result === 'already published'), outcomes: list };
 }
 
-async function publishAndWait(pkg: ReleasePackage, publisher: Publisher): Promise<void> {
-  await publisher.publish(pkg, await publisher.pack(pkg));
-  await publisher.waitUntilVisible(pkg);
-}
-
 async function publishOne(
   pkg: ReleasePackage,
   alreadyOut: boolean,
   deps: PackageOutcome[],
-  publish: () => Promise<void>,
+  publish: () => Promise<unknown>,
   ctx: { ledger: Ledger; envName: string; actor: string; gitSha: string; log: Logger },
 ): Promise<PackageOutcome> {
   if (alreadyOut) return { pkg, result: 'already published', durationMs: 0 };
@@ -160,7 +143,6 @@ async function publishOne(
   try {
     await publish();
     ctx.ledger.append({ ...record, status: 'succeeded', finishedAt: new Date().toISOString() });
-    ctx.log.info(`published ${pkg.name}@${pkg.version}`);
     return { pkg, result: 'published', durationMs: Date.now() - started };
   } catch (err) {
     const reason = (err as Error).message;

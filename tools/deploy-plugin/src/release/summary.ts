@@ -1,4 +1,4 @@
-import type { ReleasePackage } from './package.ts';
+import type { ReleasePackage } from '../publishers/publisher.ts';
 
 export interface PackageOutcome {
   pkg: ReleasePackage;

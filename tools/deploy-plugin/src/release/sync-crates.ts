@@ -4,8 +4,8 @@ import semver from 'semver';
 import { cargoUpdateWorkspace } from '../commands/cargo.ts';
 import { UserError } from '../core/errors.ts';
 import type { Runner } from '../core/run.ts';
-import { readPackageField, setDependencyRequirement, setPackageVersion } from './cargo-toml.ts';
-import { workspaceDirs } from './discover.ts';
+import { readPackageField, setDependencyRequirement, setPackageVersion } from '../publishers/cargo-toml.ts';
+import { workspaceDirs } from '../publishers/discover.ts';
 
 export interface CrateSync {
   crate: string;

@@ -5,12 +5,12 @@ import { z } from 'zod';
 import { buildImage, copyImage, pushImage, type Engine } from '../commands/image.ts';
 import { UserError } from '../core/errors.ts';
 import { interpolateRecord } from '../core/interpolate.ts';
-import { Ledger } from '../core/ledger.ts';
 import { CommandFailed } from '../core/run.ts';
 import { registryLogin } from '../image/auth.ts';
 import { prepareContext } from '../image/context.ts';
 import { registryDigest, registryScheme, resolveEngine } from '../image/engine.ts';
-import type { PlanContext, StepContext, StepDefinition, StepResult } from './step.ts';
+import type { PlanContext } from '../config/context.ts';
+import type { StepContext, StepDefinition, StepResult } from './step.ts';
 
 const options = z.strictObject({
   environment: z.string().optional(),
@@ -62,7 +62,7 @@ function labelsOf(ctx: StepContext): Record<string, string> {
 
 /** The image that passed `from` for this very commit, from that environment's ledger. */
 function passedImage(ctx: StepContext, from: string): string {
-  const record = new Ledger(join(ctx.stateDir, 'ledger'), ctx.redactor).lastGood(from, ctx.project.name, (r) => r.gitSha === ctx.gitSha && Boolean(r.image));
+  const record = ctx.ledger.lastGood(from, ctx.project.name, (r) => r.gitSha === ctx.gitSha && Boolean(r.image));
   if (!record) {
     throw new UserError(
       `${ctx.project.name}: ${ctx.envName} promotes the image that passed ${from}, and no successful ${from} deploy of commit ${ctx.gitSha.slice(0, 12)} is recorded. Deploy it to ${from} first.`,
@@ -85,8 +85,6 @@ async function push(engine: Engine, ref: string, o: { insecure: boolean; authFil
 }
 
 export const buildImageStep: StepDefinition<typeof options> = {
-  name: 'build-image',
-  description: "Build the project's container image once, push it with version, commit and environment tags, and record its digest; or promote the digest that passed an earlier environment",
   options,
 
   plan(o, ctx) {

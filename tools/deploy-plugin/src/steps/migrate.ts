@@ -3,11 +3,12 @@ import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { backupPath, migratePending, migrateUp, type MigrateTool } from '../commands/migrate.ts';
 import { pgDropRelations, pgDump, pgListRelations, pgRestore } from '../commands/postgres.ts';
-import { resolveDatabase, type DatabaseTarget } from '../core/database.ts';
+import { resolveDatabase, type DatabaseTarget } from '../config/database.ts';
 import { UserError } from '../core/errors.ts';
 import { CommandFailed } from '../core/run.ts';
 import { importSqlite } from '../core/sqlite.ts';
-import type { PlannedAction, StepContext, StepDefinition, StepResult } from './step.ts';
+import type { PlannedAction } from '../core/plan.ts';
+import type { StepContext, StepDefinition, StepResult } from './step.ts';
 
 const options = z
   .strictObject({
@@ -87,8 +88,6 @@ async function restore(ctx: StepContext, db: DatabaseTarget, saved: { ref: strin
 }
 
 export const migrateStep: StepDefinition<typeof options> = {
-  name: 'migrate',
-  description: 'Apply pending database migrations behind a backup; restore the backup if they fail',
   options,
 
   plan(o, ctx): PlannedAction[] {

@@ -1,16 +1,83 @@
-import { buildImageStep } from './build-image.ts';
-import { migrateStep } from './migrate.ts';
-import { publishCrateStep, publishNpmStep } from './publish.ts';
-import { rolloutStep } from './rollout.ts';
-import { smokeStep } from './smoke.ts';
+import type { ProjectFacts } from '../config/project.ts';
 import type { StepDefinition } from './step.ts';
 
-/** Every step an executor of this plugin runs, by executor name. */
-export const STEPS: Record<string, StepDefinition> = {
-  'build-image': buildImageStep as unknown as StepDefinition,
-  migrate: migrateStep as unknown as StepDefinition,
-  rollout: rolloutStep as unknown as StepDefinition,
-  smoke: smokeStep as unknown as StepDefinition,
-  'publish-npm': publishNpmStep as unknown as StepDefinition,
-  'publish-crate': publishCrateStep as unknown as StepDefinition,
-};
+/**
+ * A step as inference and the executors see it: its metadata, and its code loaded only when it
+ * runs (createNodes runs in every Nx command and must not load zod, execa or any step).
+ */
+export interface StepEntry {
+  /** The executor's and the inferred target's name. */
+  name: string;
+  description: string;
+  /** Part of a project's deploy in an environment where the project runs on `runtime`. */
+  inDeploy(p: ProjectFacts, runtime: string): boolean;
+  /** Inferred as a target of its own (default: when some environment's deploy includes it). */
+  inferred?(p: ProjectFacts, runtimes: string[]): boolean;
+  /** The inferred target's options. */
+  options?(p: ProjectFacts): Record<string, unknown>;
+  /** The inferred target depends on the project's build. */
+  afterBuild?(p: ProjectFacts): boolean;
+  /** Changes nothing anywhere (a check): it keeps `development` as its default configuration. */
+  readOnly?: boolean;
+  load(): Promise<StepDefinition>;
+}
+
+const backend = (p: ProjectFacts) => p.role === 'backend';
+/** What of a built Node service an image or a release folder holds, beside production node_modules. */
+const serviceFiles = (p: ProjectFacts) => ['package.json', 'dist', ...(p.migrations === 'builtin' ? ['migrations'] : [])];
+
+/**
+ * Every step, in deploy order. A new step is its own file in steps/ plus one entry here; Nx's
+ * executors.json and the JSON schemas are generated from this list.
+ */
+export const STEPS: StepEntry[] = [
+  {
+    name: 'build-image',
+    description: "Build the project's container image once, push it with version, commit and environment tags, and record its digest; or promote the digest that passed an earlier environment",
+    inDeploy: (p, runtime) => backend(p) && runtime !== 'process',
+    options: (p) => ({ files: serviceFiles(p) }),
+    afterBuild: (p) => p.hasBuild,
+    load: () => import('./build-image.ts').then((m) => m.buildImageStep as unknown as StepDefinition),
+  },
+  {
+    name: 'migrate',
+    description: 'Apply pending database migrations behind a backup; restore the backup if they fail',
+    inDeploy: (p) => backend(p) && Boolean(p.migrations),
+    options: (p) => ({ tool: p.migrations }),
+    afterBuild: (p) => p.migrations === 'builtin' && p.hasBuild,
+    load: () => import('./migrate.ts').then((m) => m.migrateStep as unknown as StepDefinition),
+  },
+  {
+    name: 'rollout',
+    description: "Replace the running version of a backend service (runtime process, container, compose or kubernetes), checked healthy; the previous version is kept for a rollback",
+    inDeploy: backend,
+    options: (p) => ({ command: p.start, database: Boolean(p.migrations), files: serviceFiles(p) }),
+    afterBuild: (p) => p.hasBuild,
+    load: () => import('./rollout.ts').then((m) => m.rolloutStep as unknown as StepDefinition),
+  },
+  {
+    name: 'smoke',
+    description: 'HTTP checks (status, JSON fields, headers, latency) retried until healthy or a deadline',
+    inDeploy: backend,
+    inferred: (p) => backend(p) || p.role === 'frontend',
+    readOnly: true,
+    load: () => import('./smoke.ts').then((m) => m.smokeStep as unknown as StepDefinition),
+  },
+  {
+    name: 'publish-npm',
+    description: "Publish the package's packed tarball to the environment's npm registry unless that version is out",
+    inDeploy: (p) => p.role === 'package' && p.publish === 'npm',
+    afterBuild: (p) => p.hasBuild,
+    load: () => import('./publish-npm.ts').then((m) => m.publishNpmStep as unknown as StepDefinition),
+  },
+  {
+    name: 'publish-crate',
+    description: "Publish the crate with cargo to the environment's crate registry unless that version is in its index",
+    inDeploy: (p) => p.role === 'package' && p.publish === 'crate',
+    load: () => import('./publish-crate.ts').then((m) => m.publishCrateStep as unknown as StepDefinition),
+  },
+];
+
+export function stepEntry(name: string): StepEntry | undefined {
+  return STEPS.find((s) => s.name === name);
+}

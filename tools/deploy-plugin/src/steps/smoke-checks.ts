@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ProbeResponse } from '../core/http-probe.ts';
+import type { ProbeResponse } from '../core/http.ts';
 
 export const smokeCheckSchema = z.strictObject({
   name: z.string().min(1),

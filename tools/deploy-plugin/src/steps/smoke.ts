@@ -1,18 +1,21 @@
 import { z } from 'zod';
 import { interpolate, interpolateRecord } from '../core/interpolate.ts';
-import { probe, waitUntil } from '../core/http-probe.ts';
+import { probe, waitUntil } from '../core/http.ts';
 import { UserError } from '../core/errors.ts';
-import { serviceUrl } from '../core/services.ts';
+import { healthPath, serviceUrl } from '../config/services.ts';
 import { judge, smokeCheckSchema, type SmokeCheck } from './smoke-checks.ts';
+import type { PlanContext } from '../config/context.ts';
 import type { StepContext, StepDefinition } from './step.ts';
 
 const options = z.strictObject({
   environment: z.string().optional(),
   baseUrl: z.url().optional().describe("Defaults to the project's service URL in deploy.json"),
-  checks: z.array(smokeCheckSchema).min(1, { error: 'declare at least one check' }).default([
-    { name: 'health', path: '/health', method: 'GET', headers: {}, expect: { status: 200 }, attempts: 1 },
-  ]),
-  deadlineMs: z.int().positive().default(60_000).describe('Keep retrying failing checks until this long has passed'),
+  checks: z
+    .array(smokeCheckSchema)
+    .min(1, { error: 'declare at least one check' })
+    .optional()
+    .describe("Default: GET the service's healthPath (deploy.json) expecting 200"),
+  deadlineMs: z.int().positive().default(30_000).describe('Keep retrying failing checks until this long has passed'),
   intervalMs: z.int().positive().default(1_000),
   requestTimeoutMs: z.int().positive().default(5_000),
 });
@@ -28,24 +31,28 @@ async function runCheck(check: SmokeCheck, base: string, ctx: StepContext, timeo
   return check.attempts > 1 ? `${failure} (after ${check.attempts} requests)` : failure;
 }
 
+/** The checks to run: the configured ones, else the service's own health path. */
+function checksOf(o: z.infer<typeof options>, ctx: PlanContext): SmokeCheck[] {
+  return o.checks ?? [{ name: 'health', path: healthPath(ctx), method: 'GET', headers: {}, expect: { status: 200 }, attempts: 1 }];
+}
+
 export const smokeStep: StepDefinition<typeof options> = {
-  name: 'smoke',
-  description: 'HTTP checks (status, JSON fields, headers, latency) retried until healthy or a deadline',
   options,
 
   plan(o, ctx) {
     const base = interpolate(serviceUrl(ctx, o.baseUrl), ctx.environ, 'baseUrl', true);
-    return o.checks.map((c) => ({
+    return checksOf(o, ctx).map((c) => ({
       title: `${c.name}: ${c.method} ${base}${c.path} expects ${c.expect.status}${c.attempts > 1 ? ` within ${c.attempts} requests` : ''}`,
     }));
   },
 
   async run(o, ctx) {
     const base = serviceUrl(ctx, o.baseUrl);
+    const checks = checksOf(o, ctx);
     // Checks run in order and the set is retried until it passes: a fresh roll-out may need a moment.
     const failure = await waitUntil(
       async () => {
-        for (const check of o.checks) {
+        for (const check of checks) {
           const why = await runCheck(check, base, ctx, o.requestTimeoutMs);
           if (why) return `${check.name}: ${why}`;
           ctx.log.info(`ok  ${check.name}`);
@@ -55,6 +62,6 @@ export const smokeStep: StepDefinition<typeof options> = {
       { deadlineMs: o.deadlineMs, intervalMs: o.intervalMs, onRetry: (why, n) => ctx.log.info(`not yet (attempt ${n}): ${why}`) },
     );
     if (failure) throw new UserError(`${ctx.project.name}: smoke test failed on ${base}: ${failure}`);
-    return { url: base, detail: `${o.checks.length} checks passed` };
+    return { url: base, detail: `${checks.length} checks passed` };
   },
 };

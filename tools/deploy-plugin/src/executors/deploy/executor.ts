@@ -14,7 +14,7 @@ export default async function deploy(options: DeployOptions, context: ExecutorCo
   const project = projectOf(context);
   let steps;
   try {
-    steps = stepRequests(context, options.steps ?? []);
+    steps = await stepRequests(context, options.steps ?? []);
   } catch (err) {
     process.stderr.write(`${project.name}: ${describeError(err, (t) => t)}\n`);
     return { success: false };

@@ -1,4 +1,3 @@
 import { stepExecutor } from '../../deploy/step-executor.ts';
-import { STEPS } from '../../steps/registry.ts';
 
-export default stepExecutor(STEPS['publish-npm']!);
+export default stepExecutor('publish-npm');

@@ -7,7 +7,7 @@ import { withRetry } from '../core/retry.ts';
 import { CommandFailed, type Runner } from '../core/run.ts';
 import type { Logger } from '../core/log.ts';
 import { cargoPublish, cargoRegistryEnvName, sparseIndexPath } from '../commands/cargo.ts';
-import type { Publisher, ReleasePackage } from './package.ts';
+import type { Publisher, ReleasePackage } from './publisher.ts';
 
 export interface CrateTarget {
   /** Cargo's registry name (`crates-io` for the public registry). */

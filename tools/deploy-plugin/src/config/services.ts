@@ -1,8 +1,8 @@
-import { UserError } from './errors.ts';
-import type { PlanContext } from '../steps/step.ts';
+import { UserError } from '../core/errors.ts';
+import type { PlanContext } from './context.ts';
 
 /** The URL a service answers on in an environment: the step's option first, then deploy.json. */
-export function serviceUrl(ctx: PlanContext, explicit: string | undefined): string {
+export function serviceUrl(ctx: PlanContext, explicit?: string): string {
   const url = explicit ?? ctx.env.services[ctx.project.name]?.url;
   if (!url) {
     throw new UserError(

@@ -1,6 +1,7 @@
 import { appendFileSync, existsSync, mkdirSync, readFileSync, openSync, fsyncSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Redactor } from './redact.ts';
+import type { Redactor } from '../core/redact.ts';
+import type { RollbackOutcome } from '../core/rollback.ts';
 
 export type LedgerStatus = 'started' | 'succeeded' | 'failed' | 'rolled_back' | 'aborted';
 
@@ -9,6 +10,7 @@ export interface StepRecord {
   status: 'succeeded' | 'failed' | 'skipped';
   durationMs: number;
   detail?: string;
+  url?: string;
 }
 
 export interface LedgerRecord {
@@ -30,6 +32,8 @@ export interface LedgerRecord {
   backupRef?: string;
   url?: string;
   reason?: string;
+  /** What undoing a failed deploy achieved: whether the previous version serves again. */
+  rollback?: RollbackOutcome;
   steps?: StepRecord[];
 }
 
@@ -83,10 +87,13 @@ export class Ledger {
     return { records: [...latest.values()], damagedLines };
   }
 
+  /** The newest record of a project in an environment that matches `where`. */
+  latest(env: string, project: string, where: (r: LedgerRecord) => boolean): LedgerRecord | undefined {
+    return this.read(env).records.findLast((r) => r.project === project && where(r));
+  }
+
   /** The last deploy of a project that succeeded (and matches `where`): what promotion and rollbacks build on. */
   lastGood(env: string, project: string, where: (r: LedgerRecord) => boolean = () => true): LedgerRecord | undefined {
-    return this.read(env)
-      .records.filter((r) => r.project === project && r.kind === 'deploy' && r.status === 'succeeded' && where(r))
-      .at(-1);
+    return this.latest(env, project, (r) => r.kind === 'deploy' && r.status === 'succeeded' && where(r));
   }
 }

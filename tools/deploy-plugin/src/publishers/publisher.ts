@@ -28,4 +28,6 @@ export interface Publisher {
   publish(pkg: ReleasePackage, artifact: string): Promise<void>;
   /** Returns once dependents can install it. */
   waitUntilVisible(pkg: ReleasePackage, timeoutMs?: number): Promise<void>;
+  /** Removes what packing left on disk; called once the publisher is done, whatever happened. */
+  dispose?(): void;
 }

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import { UserError } from './errors.ts';
+import { UserError } from '../core/errors.ts';
 import type { Environment } from '../config/environments.ts';
 
 export type ApprovalDecision =

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { STEPS } from '../steps/registry.ts';
-import { deployFileSchema } from './environments.ts';
+import { deployFileSchema } from '../src/config/environments.ts';
+import { STEPS } from '../src/steps/registry.ts';
 
 const COMMON = {
   environment: { type: 'string', description: 'Environment from deploy.json; set by the configuration (-c staging)' },
@@ -31,7 +31,7 @@ function executorSchema(title: string, description: string, properties: Record<s
 }
 
 /** Every generated file of the plugin, by path relative to the plugin folder. */
-export function generatedSchemaFiles(): Record<string, string> {
+export async function generatedSchemaFiles(): Promise<Record<string, string>> {
   const files: Record<string, string> = {
     'deploy.schema.json': toJson({ ...z.toJSONSchema(deployFileSchema, { io: 'input' }), title: 'deploy.json of @pod-protocol/nx-deploy' }),
   };
@@ -39,11 +39,12 @@ export function generatedSchemaFiles(): Record<string, string> {
     deploy: { implementation: './src/executors/deploy/executor.ts', schema: './src/executors/deploy/schema.json', description: DEPLOY_EXECUTOR.description },
   };
   files['src/executors/deploy/schema.json'] = toJson(executorSchema('deploy', DEPLOY_EXECUTOR.description, DEPLOY_EXECUTOR.properties));
-  for (const [name, step] of Object.entries(STEPS)) {
+  for (const { name, description, load } of STEPS) {
+    const step = await load();
     const json = z.toJSONSchema(step.options, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, unknown>; required?: string[] };
     const { environment: _e, ...own } = json.properties ?? {};
-    files[`src/executors/${name}/schema.json`] = toJson(executorSchema(name, step.description, own, json.required?.filter((r) => r !== 'environment')));
-    executors[name] = { implementation: `./src/executors/${name}/executor.ts`, schema: `./src/executors/${name}/schema.json`, description: step.description };
+    files[`src/executors/${name}/schema.json`] = toJson(executorSchema(name, description, own, json.required?.filter((r) => r !== 'environment')));
+    executors[name] = { implementation: `./src/executors/${name}/executor.ts`, schema: `./src/executors/${name}/schema.json`, description };
   }
   files['executors.json'] = toJson({ executors });
   files['EXECUTORS.md'] = executorsMarkdown(files);

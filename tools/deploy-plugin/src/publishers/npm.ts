@@ -1,12 +1,12 @@
-import { mkdtempSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { npmPack, npmPublish, npmrcAuthLine } from '../commands/npm.ts';
 import { UserError } from '../core/errors.ts';
 import { withRetry } from '../core/retry.ts';
 import type { Logger } from '../core/log.ts';
 import type { Runner } from '../core/run.ts';
-import type { Publisher, ReleasePackage } from './package.ts';
+import type { Publisher, ReleasePackage } from './publisher.ts';
 
 export interface NpmTarget {
   registry: string;
@@ -33,6 +33,7 @@ export class NpmPublisher implements Publisher {
   private readonly environ: NodeJS.ProcessEnv;
   private readonly shasums = new Map<string, string>();
   private readonly packed = new Map<string, string>();
+  private readonly packDirs: string[] = [];
 
   constructor(target: NpmTarget, runner: Runner, log: Logger, environ: NodeJS.ProcessEnv) {
     this.target = { ...target, registry: target.registry.endsWith('/') ? target.registry : `${target.registry}/` };
@@ -74,6 +75,7 @@ export class NpmPublisher implements Publisher {
   async prepare(pkgs: ReleasePackage[]): Promise<void> {
     if (!pkgs.length) return;
     const dest = mkdtempSync(join(tmpdir(), 'nx-deploy-pack-'));
+    this.packDirs.push(dest);
     const res = await this.runner.run(npmPack(pkgs.map((p) => p.publishDir ?? p.dir), dest), { quiet: true });
     const infos = JSON.parse(res.stdout) as Array<{ name: string; version: string; filename: string; shasum: string }>;
     for (const info of infos) {
@@ -97,7 +99,8 @@ export class NpmPublisher implements Publisher {
     // npm refuses to publish without a token line even where the registry allows anonymous
     // publishes (a local Verdaccio); without a token variable, a placeholder token is given.
     const tokenVariable = this.target.tokenVariable ?? 'NX_DEPLOY_ANONYMOUS_TOKEN';
-    writeFileSync(userconfig, `registry=${this.target.registry}\n${npmrcAuthLine(this.target.registry, tokenVariable)}\n`, { mode: 0o600 });
+    // fetch-retries=0: npm would re-send a publish whose reply was lost; ours asks the registry first (storedThisArtifact).
+    writeFileSync(userconfig, `registry=${this.target.registry}\nfetch-retries=0\n${npmrcAuthLine(this.target.registry, tokenVariable)}\n`, { mode: 0o600 });
     const env = { [tokenVariable]: this.token() ?? 'anonymous' };
     const cmd = { ...npmPublish(tarball, { registry: this.target.registry, tag: this.target.distTag(pkg.version), userconfig, provenance: this.target.provenance }), env };
     try {
@@ -114,13 +117,12 @@ export class NpmPublisher implements Publisher {
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
-      rmSync(tarball, { force: true });
-      try {
-        rmdirSync(dirname(tarball)); // the pack folder, once its last tarball is gone
-      } catch {
-        // other tarballs are still waiting to be published
-      }
     }
+  }
+
+  /** Removes every packed tarball, published or not (a failed or skipped package leaves none behind). */
+  dispose(): void {
+    for (const dir of this.packDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
   }
 
   /** True when the registry has this version with the shasum we packed; a different one is an error. */

@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { dependencyNames, readPackageField } from './cargo-toml.ts';
-import type { ReleasePackage } from './package.ts';
+import { UserError } from '../core/errors.ts';
+import type { ReleasePackage } from './publisher.ts';
 
 interface Manifest {
   name?: string;
@@ -73,4 +74,15 @@ export function discoverReleasePackages(root: string): ReleasePackage[] {
   const described = workspaceDirs(root).flatMap((dir) => describePackage(dir) ?? []);
   const names = new Set(described.map((d) => d.pkg.name));
   return described.map(({ pkg, wants }) => ({ ...pkg, dependencies: wants.filter((d) => names.has(d) && d !== pkg.name) }));
+}
+
+/** The package a project publishes as `kind`, or an error saying what it lacks. */
+export function releasePackageAt(dir: string, kind: ReleasePackage['kind'], project: string): ReleasePackage {
+  const described = existsSync(join(dir, 'package.json')) ? describePackage(dir) : undefined;
+  if (!described || described.pkg.kind !== kind) {
+    throw new UserError(
+      `${project}: publishing it ${kind === 'npm' ? 'to npm needs a non-private package.json with a name and version' : 'as a crate needs a Cargo.toml beside a private package.json'} in ${dir}`,
+    );
+  }
+  return described.pkg;
 }

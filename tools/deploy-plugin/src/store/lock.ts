@@ -2,8 +2,8 @@ import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, w
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { UserError } from './errors.ts';
-import { currentRunPid, isAlive } from './process-info.ts';
+import { UserError } from '../core/errors.ts';
+import { currentRunPid, isAlive } from '../core/processes.ts';
 
 export interface LockHolder {
   token: string;

@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+
+/**
+ * True when a process with this PID runs (signal 0 checks without sending anything). An exited
+ * child its parent has not reaped yet (a zombie, state Z in /proc) does not count.
+ */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return true; // no /proc: the signal said it exists
+  }
+}
+
+/** The command line of a process, or undefined when it is gone (Linux /proc; elsewhere undefined). */
+export function commandLineOf(pid: number): string[] | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The parent of a process (Linux /proc), or undefined when it is gone or cannot be read. */
+export function parentOf(pid: number): number | undefined {
+  try {
+    // Field 4 of /proc/PID/stat, after the command name in parentheses (which may hold spaces).
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    return Number.isInteger(ppid) && ppid > 0 ? ppid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when `pid` is one of `ancestors` or runs below one of them. */
+export function descendsFrom(pid: number, ancestors: number[]): boolean {
+  const wanted = new Set(ancestors);
+  for (let p: number | undefined = pid, hops = 0; p && hops < 64; p = parentOf(p), hops++) {
+    if (wanted.has(p)) return true;
+  }
+  return false;
+}
+
+/**
+ * The Nx invocation this task belongs to. Nx passes the PIDs of its own processes to each task
+ * (NX_INVOCATION_ANCESTOR_PIDS, outermost first); tasks of one `nx run-many` share the last one.
+ * Outside Nx, the run is this process.
+ */
+export function currentRunPid(env: NodeJS.ProcessEnv = process.env): number {
+  const pids = (env.NX_INVOCATION_ANCESTOR_PIDS ?? '')
+    .split(',')
+    .map(Number)
+    .filter((p) => Number.isInteger(p) && p > 0);
+  return pids.at(-1) ?? process.pid;
+}
+
+/** Sends a signal to a process group; false when it is already gone. */
+function signalGroup(pid: number, sig: NodeJS.Signals): boolean {
+  try {
+    process.kill(-pid, sig);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
+    throw err;
+  }
+}
+
+/**
+ * Stops a detached process and everything it started (its process group): SIGTERM, then SIGKILL
+ * after the grace period.
+ */
+export async function stopProcessGroup(pid: number, graceMs = 10_000): Promise<'stopped' | 'not-running'> {
+  if (!signalGroup(pid, 'SIGTERM')) return 'not-running';
+  const end = Date.now() + graceMs;
+  while (Date.now() < end) {
+    if (!isAlive(pid)) return 'stopped';
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  signalGroup(pid, 'SIGKILL');
+  return 'stopped';
+}

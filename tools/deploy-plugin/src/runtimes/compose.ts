@@ -1,0 +1,144 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunContext } from '../config/context.ts';
+import { composeDown, composePluginProbe, composeProjectContainers, composeTool, composeUp, startContainers, stopContainers, type RunEngine } from '../commands/image.ts';
+import { UserError } from '../core/errors.ts';
+import { FailedWithRollback, nothingToRestore, restored, restoreFailed, type RollbackOutcome } from '../core/rollback.ts';
+import { resolveEngine } from '../image/engine.ts';
+import { ServiceState } from '../store/service-state.ts';
+import { containerPids, notRunning } from './engine-state.ts';
+import { waitHealthy } from './health.ts';
+import { assertPortIsOurs } from './port-guard.ts';
+import type { Runtime, ServiceSpec } from './runtime.ts';
+
+/** One version brought up from the compose file: a compose project of its own. */
+interface ComposeRun {
+  project: string;
+  file: string;
+  image: string;
+  deployId: string;
+  version: string;
+  gitSha: string;
+}
+
+interface ComposeState {
+  engine: RunEngine;
+  tool: string[];
+  current: ComposeRun;
+  previous: ComposeRun;
+}
+
+const state = (ctx: RunContext) => new ServiceState<ComposeState>(ctx.stateDir, ctx.envName, ctx.project.name, 'compose');
+
+/** The environment's compose file: docker-compose.<env>.yml (docker-compose.prod.yml for production). */
+export function composeFile(ctx: RunContext, pattern: string): string {
+  const dir = join(ctx.workspaceRoot, ctx.project.root);
+  const candidates = [pattern.replaceAll('{environment}', ctx.envName), ...(ctx.envName === 'production' ? [pattern.replaceAll('{environment}', 'prod')] : [])];
+  const found = candidates.find((c) => existsSync(join(dir, c)));
+  if (!found) throw new UserError(`${ctx.project.name}: no compose file for ${ctx.envName} (looked for ${candidates.join(', ')} in ${ctx.project.root})`);
+  return join(dir, found);
+}
+
+async function containersOf(engine: RunEngine, run: ComposeRun, ctx: RunContext): Promise<string[]> {
+  const res = await ctx.runner.run(composeProjectContainers(engine, run.project), { quiet: true, allowFailure: true });
+  return res.stdout.split('\n').filter(Boolean);
+}
+
+async function healthy(engine: RunEngine, run: ComposeRun, spec: ServiceSpec, ctx: RunContext): Promise<string | undefined> {
+  const ids = await containersOf(engine, run, ctx);
+  return waitHealthy({
+    url: `${spec.url}${spec.healthPath}`,
+    deadlineMs: spec.startTimeoutMs,
+    expect: { version: run.version, gitSha: run.gitSha },
+    gone: async () => (ids.length ? notRunning(engine, ids, ctx) : 'compose started no container'),
+    owners: () => containerPids(engine, ids, ctx),
+  });
+}
+
+/** The port must be free or held by the compose project serving now. */
+async function checkPort(spec: ServiceSpec, ctx: RunContext): Promise<void> {
+  const { engine, current } = state(ctx).read();
+  const owners = engine && current ? await containerPids(engine, await containersOf(engine, current, ctx), ctx) : [];
+  assertPortIsOurs(spec.url, owners, ctx);
+}
+
+/** Removes a version's containers (compose reads POD_IMAGE from its file, so it gets the recorded one). */
+async function down(s: Partial<ComposeState>, run: ComposeRun, ctx: RunContext): Promise<void> {
+  await ctx.runner.run({ ...composeDown(s.tool!, run.file, run.project), env: { POD_IMAGE: run.image } }, { allowFailure: true });
+}
+
+/** Removes the current version and starts the previous one's containers again: its image and settings as they ran. */
+async function restorePrevious(spec: ServiceSpec, ctx: RunContext): Promise<RollbackOutcome> {
+  const s = state(ctx).read();
+  if (!s.engine || !s.current) return nothingToRestore();
+  await down(s, s.current, ctx);
+  if (!s.previous) {
+    state(ctx).write({ engine: s.engine, tool: s.tool });
+    return nothingToRestore();
+  }
+  const started = Date.now();
+  state(ctx).write({ engine: s.engine, tool: s.tool, current: s.previous });
+  const ids = await containersOf(s.engine, s.previous, ctx);
+  const start = ids.length ? await ctx.runner.run(startContainers(s.engine, ids), { allowFailure: true }) : undefined;
+  const failure = !start ? `its containers (compose project ${s.previous.project}) are gone` : start.exitCode !== 0 ? start.stderr.split('\n')[0] : await healthy(s.engine, s.previous, spec, ctx);
+  if (failure) return restoreFailed(`started compose project ${s.previous.project} (${s.previous.image}) again, but it is not healthy (${failure})`);
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  ctx.log.info(`rolled back: previous version ${s.previous.image} healthy again ${seconds} s after the failure was detected`);
+  return restored(`${s.previous.version} (${s.previous.image})`, `healthy again in ${seconds} s`);
+}
+
+/**
+ * Runtime `compose`: the environment's compose file brought up with the pushed image pinned by
+ * digest (POD_IMAGE) and the service's settings as environment variables, as a compose project
+ * of its own per deploy. The version before is stopped, not removed, so a rollback starts its
+ * containers again: the previous image with the previous settings.
+ */
+export const composeRuntime: Runtime = {
+  name: 'compose',
+  needsImage: true,
+
+  plan(spec) {
+    return [
+      { title: `stop the running compose project (kept, for a rollback)` },
+      { title: `bring ${spec.composeFile} up as a new compose project with POD_IMAGE = the pushed image by digest; service settings (${Object.keys(spec.env).join(', ')}) as environment variables` },
+      { title: `wait until ${spec.url}${spec.healthPath} answers 200 from it; if not, or if a later step fails, start the previous project's containers again` },
+    ];
+  },
+
+  preflight: checkPort,
+
+  async start(spec, ctx) {
+    if (!spec.image) throw new UserError(`${ctx.project.name}: no image to run`);
+    const file = composeFile(ctx, spec.composeFile);
+    await checkPort(spec, ctx);
+    const before = state(ctx).read();
+    const engine = before.engine ?? ((await resolveEngine(ctx.runner, ctx.env.containers?.engine, true)) as RunEngine);
+    const plugin = engine === 'docker' && (await ctx.runner.run(composePluginProbe(), { quiet: true, allowFailure: true })).exitCode === 0;
+    const tool = composeTool(engine, plugin);
+    const run: ComposeRun = {
+      project: `${ctx.project.name}-${ctx.envName}-${ctx.deployId.split('-').at(-1)}`.replace(/[^a-z0-9_-]/gi, '-').replace(/^[^a-z0-9]+/i, '').toLowerCase(),
+      file,
+      image: spec.image,
+      deployId: ctx.deployId,
+      version: spec.identity.version ?? ctx.project.version,
+      gitSha: spec.identity.gitSha ?? ctx.gitSha,
+    };
+    if (before.current) {
+      const ids = await containersOf(engine, before.current, ctx);
+      if (ids.length) await ctx.runner.run(stopContainers(engine, ids), { allowFailure: true });
+    }
+    state(ctx).write({ engine, tool, current: run, ...(before.current ? { previous: before.current } : {}) });
+    const failure = await ctx.runner
+      .run({ ...composeUp(tool, file, run.project), env: { ...spec.env, POD_IMAGE: run.image } })
+      .then(() => healthy(engine, run, spec, ctx))
+      .catch((err: Error) => err.message.split('\n')[0]);
+    if (failure) {
+      const outcome = await restorePrevious(spec, ctx);
+      throw new FailedWithRollback(`${ctx.project.name}: the new version did not become healthy at ${spec.url}${spec.healthPath} (${failure})`, outcome);
+    }
+    if (before.previous) await down({ tool }, before.previous, ctx);
+    return { url: spec.url, artifact: run.image, detail: `compose ${run.project}: ${run.image.split('@')[1]?.slice(0, 19)}` };
+  },
+
+  restore: restorePrevious,
+};

@@ -1,0 +1,92 @@
+import { probe } from '../core/http.ts';
+import { describeHolder, portHolder } from '../core/ports.ts';
+import { descendsFrom } from '../core/processes.ts';
+
+/** What a health answer must report about itself, when it reports it: the version just started. */
+export interface Identity {
+  version?: string;
+  gitSha?: string;
+}
+
+/**
+ * Pure: why a health answer is not from `expected` (it reports another version or commit), or
+ * undefined when it matches or does not say. Services that report neither are judged by their
+ * process alone.
+ */
+export function identityMismatch(body: string, expected: Identity): string | undefined {
+  let reported: Record<string, unknown>;
+  try {
+    const parsed = JSON.parse(body) as unknown;
+    if (!parsed || typeof parsed !== 'object') return undefined;
+    reported = parsed as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  const differs = (key: keyof Identity) =>
+    expected[key] !== undefined && typeof reported[key] === 'string' && reported[key] !== expected[key] && expected[key] !== 'unknown';
+  if (!differs('version') && !differs('gitSha')) return undefined;
+  const sha = typeof reported.gitSha === 'string' ? `, git sha ${reported.gitSha.slice(0, 12)}` : '';
+  return `it is answered by version ${String(reported.version ?? '?')}${sha}, not the ${expected.version ?? ''}${expected.gitSha ? ` (${expected.gitSha.slice(0, 12)})` : ''} just started`;
+}
+
+export interface HealthWait {
+  /** The full health URL, e.g. http://127.0.0.1:3000/health. */
+  url: string;
+  deadlineMs: number;
+  intervalMs?: number;
+  expect?: Identity;
+  /** Why what was started no longer runs (the process exited, the container stopped), or undefined. */
+  gone?: () => Promise<string | undefined>;
+  /** PIDs of what was started: a local port held by anything outside them is someone else's. */
+  owners?: () => Promise<number[]>;
+}
+
+const LOCAL = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]|0\.0\.0\.0)$/;
+
+/** The local port of a loopback URL, where this machine can see who listens on it. */
+export function localPort(url: string): number | undefined {
+  const u = new URL(url);
+  if (!LOCAL.test(u.hostname)) return undefined;
+  return Number(u.port || (u.protocol === 'https:' ? 443 : 80));
+}
+
+/** Who holds the port, when it is not what was started ("port 3000 is held by pid 12 (node x.js)"). */
+async function strangerOnPort(port: number | undefined, owners: HealthWait['owners']): Promise<string | undefined> {
+  if (port === undefined || !owners) return undefined;
+  const holder = portHolder(port);
+  if (!holder) return undefined;
+  return descendsFrom(holder.pid, await owners()) ? undefined : describeHolder(port, holder);
+}
+
+/**
+ * The one health wait of every runtime: polls the URL until it answers 200 from what was just
+ * started, or the deadline. It stops at once, saying why, when what was started has gone, when
+ * the answer reports another version, or when the local port is held by someone else (a stale
+ * server answering in place of the new version). Returns undefined when healthy, else the reason.
+ */
+export async function waitHealthy(w: HealthWait): Promise<string | undefined> {
+  const port = localPort(w.url);
+  const end = Date.now() + w.deadlineMs;
+  let last = 'no answer yet';
+  for (;;) {
+    const gone = await w.gone?.();
+    if (gone) {
+      const stranger = await strangerOnPort(port, w.owners);
+      return stranger ? `${gone}; ${stranger}` : gone;
+    }
+    try {
+      const res = await probe(w.url, { timeoutMs: 2_000 });
+      if (res.status === 200) {
+        const other = w.expect ? identityMismatch(res.body, w.expect) : undefined;
+        const stranger = await strangerOnPort(port, w.owners);
+        if (other || stranger) return [other, stranger].filter(Boolean).join('; ');
+        return undefined;
+      }
+      last = `health answered ${res.status}`;
+    } catch (err) {
+      last = (err as Error).name === 'TimeoutError' ? 'timed out' : (((err as Error).cause as Error)?.message ?? (err as Error).message);
+    }
+    if (Date.now() + (w.intervalMs ?? 250) > end) return last;
+    await new Promise((r) => setTimeout(r, w.intervalMs ?? 250));
+  }
+}

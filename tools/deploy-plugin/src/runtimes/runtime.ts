@@ -1,0 +1,53 @@
+import type { PlanContext, RunContext } from '../config/context.ts';
+import type { PlannedAction } from '../core/plan.ts';
+import type { RollbackOutcome } from '../core/rollback.ts';
+import type { Identity } from './health.ts';
+import type { Settings } from './settings.ts';
+
+/** Everything a runtime needs to run one version of a service, resolved by the roll-out step. */
+export interface ServiceSpec {
+  /** Where the service answers in this environment (deploy.json services.<project>.url). */
+  url: string;
+  healthPath: string;
+  /** The service's environment as templates; secret values are never stored resolved. */
+  settings: Settings;
+  /** The same settings resolved now. */
+  env: Record<string, string>;
+  /** The version and commit being started: its health answer must not report others. */
+  identity: Identity;
+  startTimeoutMs: number;
+  /** process: the argv that starts it, run in a release folder holding `files`. */
+  command: string[];
+  files: string[];
+  /** container, compose, kubernetes: the image to run, by digest. */
+  image?: string;
+  /** compose: the compose file pattern ({environment} replaced). */
+  composeFile: string;
+  /** kubernetes: the kustomize overlay ({environment} replaced), the image name it uses, the wait. */
+  manifests: string;
+  manifestImage?: string;
+  rolloutTimeoutMs: number;
+}
+
+export interface Started {
+  url?: string;
+  artifact: string;
+  detail: string;
+}
+
+/**
+ * One way of running a backend service (Kamal's builder targets, Changesets' publish tools): each
+ * runtime plans, starts the new version (putting the previous one back itself when the new one
+ * never became healthy: it throws FailedWithRollback) and restores the previous version when a
+ * later step fails.
+ */
+export interface Runtime {
+  readonly name: 'process' | 'container' | 'compose' | 'kubernetes';
+  /** Whether it runs a pushed image (then the roll-out needs one). */
+  readonly needsImage: boolean;
+  plan(spec: ServiceSpec, ctx: PlanContext): PlannedAction[];
+  /** Checked before any step of the deploy runs: nothing may be changed yet if this throws. */
+  preflight?(spec: ServiceSpec, ctx: RunContext): Promise<void>;
+  start(spec: ServiceSpec, ctx: RunContext): Promise<Started>;
+  restore(spec: ServiceSpec, ctx: RunContext): Promise<RollbackOutcome>;
+}
