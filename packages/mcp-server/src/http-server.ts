@@ -5,7 +5,7 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 
 import type { PodApiClient } from './api-client.js';
 import { createMcpServer } from './tools.js';
-import { VERSION } from './version.js';
+import { GIT_SHA, VERSION } from './version.js';
 
 export interface HttpServerOptions {
   host: string;
@@ -51,7 +51,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: HttpSe
 
   if (path === '/health') {
     if (req.method !== 'GET' && req.method !== 'HEAD') return sendJson(res, 405, { error: 'method_not_allowed' }, { allow: 'GET, HEAD' });
-    return sendJson(res, 200, { status: 'ok', version: VERSION });
+    return sendJson(res, 200, { status: 'ok', version: VERSION, gitSha: GIT_SHA });
   }
   if (path !== '/mcp') return sendJson(res, 404, { error: 'not_found', message: 'MCP is served on POST /mcp; probes use GET /health' });
 

@@ -49,7 +49,7 @@ describe('dist/stdio.js', () => {
 describe('dist/main.js', () => {
   it('listens on PORT, answers /health and exits 0 on SIGTERM', async () => {
     const child = spawn(process.execPath, [dist('main.js')], {
-      env: { ...process.env, HOST: '127.0.0.1', PORT: '0', POD_API_URL: api.url, POD_API_TOKEN: 'writer' },
+      env: { ...process.env, HOST: '127.0.0.1', PORT: '0', POD_API_URL: api.url, POD_API_TOKEN: 'writer', GIT_SHA: '0123abc' },
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
@@ -67,7 +67,7 @@ describe('dist/main.js', () => {
         });
       });
       const health = await fetch(`${url}/health`);
-      expect(await health.json()).toEqual({ status: 'ok', version: '0.1.0' });
+      expect(await health.json()).toEqual({ status: 'ok', version: '0.1.0', gitSha: '0123abc' });
 
       child.kill('SIGTERM');
       expect(await exited).toBe(0);

@@ -142,7 +142,7 @@ describe('plain HTTP routes', () => {
     const server = await serve(null);
     const response = await fetch(`${server.url}/health`);
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ status: 'ok', version: '0.1.0' });
+    expect(await response.json()).toEqual({ status: 'ok', version: '0.1.0', gitSha: process.env.GIT_SHA?.trim() || 'unknown' });
   });
 
   it('refuses GET /mcp (stateless), unknown paths and foreign Host headers', async () => {

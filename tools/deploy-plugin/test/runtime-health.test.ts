@@ -26,6 +26,7 @@ describe('health means the new version is healthy', () => {
     expect(identityMismatch('{"status":"ok","version":"0.1.0"}', { version: '0.1.0', gitSha: 'abc' })).toBeUndefined();
     expect(identityMismatch('ok', { version: '0.1.0' })).toBeUndefined();
     expect(identityMismatch('{"gitSha":"x"}', { gitSha: 'unknown' })).toBeUndefined();
+    expect(identityMismatch('{"gitSha":"unknown"}', { gitSha: 'abc' })).toBeUndefined();
   });
 
   it('passes when the answer is 200 from what was started', async () => {
