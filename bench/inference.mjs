@@ -120,17 +120,36 @@ async function main({ runs, projects, keep }) {
     const git = (...args) => run(['git', ...args], { cwd: ws, env: cleanEnv() });
     await git('init', '-q');
     await git('add', '-A');
-    await git('-c', 'user.name=bench', '-c', 'user.email=bench@localhost', '-c', 'commit.gpgsign=false', 'commit', '-q', '--no-verify', '-m', 'generated');
+    await git(
+      '-c',
+      'user.name=bench',
+      '-c',
+      'user.email=bench@localhost',
+      '-c',
+      'commit.gpgsign=false',
+      'commit',
+      '-q',
+      '--no-verify',
+      '-m',
+      'generated',
+    );
     log(`generated ${projects} projects (${files} files) in ${ws}`);
     phases['generate + git'] = seconds(t);
 
     // 3. Install as a user would: registry packages and real (not linked) packages from tarballs.
     t = performance.now();
     const docker = await dockerVersion(ws);
-    log(docker ? `@nx/docker ${docker} will be measured` : `no @nx/docker release of major ${NX_VERSION.split('.')[0]}: the @nx/docker anchor is skipped`);
+    log(
+      docker
+        ? `@nx/docker ${docker} will be measured`
+        : `no @nx/docker release of major ${NX_VERSION.split('.')[0]}: the @nx/docker anchor is skipped`,
+    );
     const specs = [`nx@${NX_VERSION}`, `@nx/devkit@${DEVKIT_VERSION}`, ...(docker ? [`@nx/docker@${docker}`] : []), pluginTgz, noopTgz];
     log(`npm install ${specs.join(' ')}`);
-    await run([...NPM, 'install', '--save-dev', '--save-exact', '--prefer-offline', '--no-audit', '--no-fund', ...specs], { cwd: ws, env: cleanEnv() });
+    await run([...NPM, 'install', '--save-dev', '--save-exact', '--prefer-offline', '--no-audit', '--no-fund', ...specs], {
+      cwd: ws,
+      env: cleanEnv(),
+    });
     phases['npm install'] = seconds(t);
 
     // 4. Measurements.
@@ -146,7 +165,8 @@ async function main({ runs, projects, keep }) {
     const showProjects = async () => {
       const r = await nx('show', 'projects');
       const names = r.stdout.split('\n').filter((l) => /^p\d{4}$/.test(l.trim()));
-      if (names.length !== projects) throw new Error(`nx show projects listed ${names.length} of the ${projects} projects:\n${r.stdout.slice(0, 2000)}`);
+      if (names.length !== projects)
+        throw new Error(`nx show projects listed ${names.length} of the ${projects} projects:\n${r.stdout.slice(0, 2000)}`);
       return r.ms;
     };
 
@@ -186,7 +206,9 @@ async function main({ runs, projects, keep }) {
     const { text } = summarize(variants, { baseline: 'none', anchor: 'do-nothing', subject: 'nx-deploy', goals: GOALS });
     console.log(`\nnx show projects, ${projects} projects, median of ${runs} runs, Node ${process.version}, nx ${nxPkg.version}, NX_DAEMON=false`);
     console.log('cold: .nx/workspace-data and .nx/cache removed before each run; warm: measured after a warm-up run with the same nx.json');
-    console.log(`1-minute load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after, on ${availableParallelism()} cores (other work on the machine skews wall times)`);
+    console.log(
+      `1-minute load average ${loadBefore.toFixed(2)} before, ${loadAfter.toFixed(2)} after, on ${availableParallelism()} cores (other work on the machine skews wall times)`,
+    );
     if (!docker) console.log(`@nx/docker: skipped, no release of major ${NX_VERSION.split('.')[0]} on the registry`);
     console.log(`\n${text}\n`);
     console.log('(goals are reported, never enforced: the exit code only says whether the measurements ran)');
@@ -196,7 +218,11 @@ async function main({ runs, projects, keep }) {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-  console.log(`bench took ${seconds(started)} (${Object.entries(phases).map(([k, v]) => `${k} ${v}`).join(', ')})`);
+  console.log(
+    `bench took ${seconds(started)} (${Object.entries(phases)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')})`,
+  );
 }
 
 /** The nx-deploy variant must infer real targets, or its timing would mean nothing (one `nx graph --file` run). */

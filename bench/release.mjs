@@ -26,15 +26,24 @@ function makeWorkspace(dir, scope, registry) {
   const name = (i) => `@${scope}/p${String(i).padStart(2, '0')}`;
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `${scope}-ws`, private: true, workspaces: ['packages/*'] }, null, 2));
   mkdirSync(join(dir, '.changeset'), { recursive: true });
-  writeFileSync(join(dir, '.changeset', 'config.json'), JSON.stringify({ changelog: false, commit: false, access: 'public', baseBranch: 'main', updateInternalDependencies: 'patch', ignore: [] }));
+  writeFileSync(
+    join(dir, '.changeset', 'config.json'),
+    JSON.stringify({ changelog: false, commit: false, access: 'public', baseBranch: 'main', updateInternalDependencies: 'patch', ignore: [] }),
+  );
   writeFileSync(join(dir, '.npmrc'), `//${new URL(registry).host}/:_authToken=bench-token\n`);
   writeFileSync(join(dir, '.gitignore'), 'node_modules\n.nx-deploy\n');
-  writeFileSync(join(dir, 'deploy.json'), JSON.stringify({ release: { environment: 'bench', concurrency: 8 }, environments: { bench: { npm: { registry, distTag: 'latest' } } } }));
+  writeFileSync(
+    join(dir, 'deploy.json'),
+    JSON.stringify({ release: { environment: 'bench', concurrency: 8 }, environments: { bench: { npm: { registry, distTag: 'latest' } } } }),
+  );
   for (let i = 0; i < count; i++) {
     const pkgDir = join(dir, 'packages', `p${i}`);
     mkdirSync(pkgDir, { recursive: true });
     const deps = Object.fromEntries(dependencies(i).map((d) => [name(d), '^1.0.0']));
-    writeFileSync(join(pkgDir, 'package.json'), JSON.stringify({ name: name(i), version: '1.0.0', license: 'MIT', main: 'index.js', dependencies: deps }, null, 2));
+    writeFileSync(
+      join(pkgDir, 'package.json'),
+      JSON.stringify({ name: name(i), version: '1.0.0', license: 'MIT', main: 'index.js', dependencies: deps }, null, 2),
+    );
     writeFileSync(join(pkgDir, 'index.js'), `module.exports = ${JSON.stringify(name(i))};\n`);
   }
 }
@@ -65,7 +74,7 @@ try {
   const oursCli = join(root, 'tools/deploy-plugin/src/cli/main.ts');
   const changeset = join(root, 'node_modules/@changesets/cli/bin.js');
 
-  const theirsRun = await run([node, changeset, "publish"], { cwd: theirs, env: { ...envTheirs, npm_config_registry: verdaccio.url } });
+  const theirsRun = await run([node, changeset, 'publish'], { cwd: theirs, env: { ...envTheirs, npm_config_registry: verdaccio.url } });
   if (process.env.BENCH_DEBUG) console.log(theirsRun.stdout, theirsRun.stderr);
   const oursRun = await run([node, oursCli, 'release'], { cwd: ours, env: { ...envOurs, NX_WORKSPACE_ROOT: ours } });
   const rerun = await run([node, oursCli, 'release'], { cwd: ours, env: { ...envOurs, NX_WORKSPACE_ROOT: ours } });

@@ -54,7 +54,13 @@ function vitest(label, args) {
   const r = run(['npx', 'vitest', 'run', ...args, '--passWithNoTests', '--reporter=default', `--reporter=${reporter}`, ...filter], {
     env: { ...env, TEST_ACCOUNTING_FILE: report },
   });
-  if (!existsSync(report)) return { passed: 0, failed: 1, skipped: 0, failures: [`vitest (${label}): exited with ${r.status} before it reported any result (see its output above)`] };
+  if (!existsSync(report))
+    return {
+      passed: 0,
+      failed: 1,
+      skipped: 0,
+      failures: [`vitest (${label}): exited with ${r.status} before it reported any result (see its output above)`],
+    };
   const counts = JSON.parse(readFileSync(report, 'utf8'));
   // Vitest may fail a run for a reason the accounting does not see (e.g. a coverage threshold).
   if (r.status !== 0 && counts.failed === 0) {

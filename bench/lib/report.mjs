@@ -26,7 +26,15 @@ export function summarize(results, { baseline, anchor, subject, goals }) {
   const rows = [['variant', 'cold ms', 'warm ms', 'cold/none', 'warm/none', 'cold/anchor', 'warm/anchor']];
   for (const r of results) {
     const m = med[r.name];
-    rows.push([r.name, ms(m.cold), ms(m.warm), ratio(m.cold, base.cold), ratio(m.warm, base.warm), ratio(m.cold, anc?.cold), ratio(m.warm, anc?.warm)]);
+    rows.push([
+      r.name,
+      ms(m.cold),
+      ms(m.warm),
+      ratio(m.cold, base.cold),
+      ratio(m.warm, base.warm),
+      ratio(m.cold, anc?.cold),
+      ratio(m.warm, anc?.warm),
+    ]);
   }
   const runs = results.map((r) => `  ${r.name}: cold [${r.cold.map(ms).join(', ')}]  warm [${r.warm.map(ms).join(', ')}]`);
 

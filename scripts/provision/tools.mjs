@@ -11,13 +11,30 @@ import { testToolsDir } from './tools-dir.mjs';
 export const tools = [
   { name: 'git', check: ['git'], install: { apt: ['git'] } },
   // initdb and pg_ctl start throwaway clusters; psql, pg_dump and pg_restore are what deploy runs.
-  { name: 'PostgreSQL 15', check: ['/usr/lib/postgresql/15/bin/initdb', 'psql', 'pg_dump', 'pg_restore'], install: { apt: ['postgresql-15', 'postgresql-client-15'] } },
-  { name: 'container tools', check: ['podman', 'buildah', 'skopeo', 'runc', 'docker-registry', 'htpasswd', 'docker'], install: { script: 'scripts/ci/containers.sh', root: true } },
+  {
+    name: 'PostgreSQL 15',
+    check: ['/usr/lib/postgresql/15/bin/initdb', 'psql', 'pg_dump', 'pg_restore'],
+    install: { apt: ['postgresql-15', 'postgresql-client-15'] },
+  },
+  {
+    name: 'container tools',
+    check: ['podman', 'buildah', 'skopeo', 'runc', 'docker-registry', 'htpasswd', 'docker'],
+    install: { script: 'scripts/ci/containers.sh', root: true },
+  },
   // kustomize and the Kubernetes roll-out tests; docker-compose 1.29 drives the compose runtime test.
   { name: 'kubectl', check: ['kubectl'], install: { apt: ['kubernetes-client'] } },
   { name: 'docker-compose', check: ['docker-compose'], install: { apt: ['docker-compose'] } },
   { name: 'cargo', check: ['cargo'], install: { manual: 'install Rust with rustup (https://rustup.rs), then open a new shell' } },
   // cargo-http-registry vendors libgit2 and links OpenSSL (openssl-sys).
-  { name: 'C build tools', check: ['cc', 'pkg-config', '/usr/include/openssl/ssl.h'], install: { apt: ['gcc', 'libc6-dev', 'pkg-config', 'libssl-dev'] }, buildsOnly: 'cargo-http-registry' },
-  { name: 'cargo-http-registry', check: [join(testToolsDir(), 'bin', 'cargo-http-registry')], install: { script: 'scripts/ci/crate-registry.sh', root: false } },
+  {
+    name: 'C build tools',
+    check: ['cc', 'pkg-config', '/usr/include/openssl/ssl.h'],
+    install: { apt: ['gcc', 'libc6-dev', 'pkg-config', 'libssl-dev'] },
+    buildsOnly: 'cargo-http-registry',
+  },
+  {
+    name: 'cargo-http-registry',
+    check: [join(testToolsDir(), 'bin', 'cargo-http-registry')],
+    install: { script: 'scripts/ci/crate-registry.sh', root: false },
+  },
 ];

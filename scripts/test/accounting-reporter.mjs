@@ -21,7 +21,13 @@ export default class AccountingReporter {
 function toPlain(entity) {
   if (entity.type === 'test') {
     const result = entity.result();
-    return { type: 'test', name: entity.fullName, mode: entity.options.mode, state: result.state, errors: (result.errors ?? []).map((e) => e.message) };
+    return {
+      type: 'test',
+      name: entity.fullName,
+      mode: entity.options.mode,
+      state: result.state,
+      errors: (result.errors ?? []).map((e) => e.message),
+    };
   }
   return {
     type: entity.type,

@@ -63,5 +63,7 @@ function allTests(suite) {
 }
 
 function firstLine(message) {
-  return String(message ?? '').trim().split('\n')[0];
+  return String(message ?? '')
+    .trim()
+    .split('\n')[0];
 }

@@ -28,7 +28,10 @@ describe('approval, lock, interrupt and secrets', () => {
   });
 
   const deployProduction = (env: Record<string, string>) =>
-    deployment.run(['nx', 'run', 'api-server:deploy:production', '--output-style=static', '--excludeTaskDependencies'], { POD_SMOKE_TOKEN: token, ...env });
+    deployment.run(['nx', 'run', 'api-server:deploy:production', '--output-style=static', '--excludeTaskDependencies'], {
+      POD_SMOKE_TOKEN: token,
+      ...env,
+    });
 
   it('refuses production without approval, before any side effect', async () => {
     const res = await deployProduction({});
@@ -57,7 +60,11 @@ describe('approval, lock, interrupt and secrets', () => {
   });
 
   it('refuses a second deploy naming the holder, and an interrupt leaves no lock and an aborted record', async () => {
-    const first = deployment.run(['nx', 'run', 'api-server:deploy:development', '--output-style=static', '--excludeTaskDependencies'], { DEPLOY_ACTOR: 'first-deployer' }, { detached: true });
+    const first = deployment.run(
+      ['nx', 'run', 'api-server:deploy:development', '--output-style=static', '--excludeTaskDependencies'],
+      { DEPLOY_ACTOR: 'first-deployer' },
+      { detached: true },
+    );
     first.catch(() => undefined);
     await waitFor('the first deploy to hold the lock', () => existsSync(`${deployment.lockDir('development')}/holder.json`) || undefined, 60_000);
     await waitFor('the first deploy to start its roll-out', () => deployment.servicePid('development', 'api-server'), 60_000);

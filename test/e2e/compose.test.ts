@@ -68,7 +68,10 @@ describe('compose runtime', () => {
     const res = await deploy({ POD_RATE_LIMIT_MAX: '100000' });
     expect(res.exitCode).not.toBe(0);
     expect(res.all).toMatch(/429 past the rate limit: expected status 429, got 200/);
-    expect(deployment.ledger('staging').at(-1)).toMatchObject({ status: 'rolled_back', rollback: { outcome: 'restored', serving: `0.1.0 (${good.image})` } });
+    expect(deployment.ledger('staging').at(-1)).toMatchObject({
+      status: 'rolled_back',
+      rollback: { outcome: 'restored', serving: `0.1.0 (${good.image})` },
+    });
     // The previous compose project's container runs again as it ran: with its rate limit of 20, not 100000.
     expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
     expect(await limited(25)).toBeGreaterThan(0);

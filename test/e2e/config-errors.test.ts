@@ -74,7 +74,9 @@ describe('errors for people', () => {
 
   it('names a missing variable and the field that names it', async () => {
     deployment.write({ staging: { database: { urlVariable: 'STAGING_DATABASE_URL' }, services: { 'api-server': { url: 'http://127.0.0.1:9' } } } });
-    const res = await deployment.run(['nx', 'run', 'api-server:migrate:staging', '--output-style=static', '--excludeTaskDependencies'], { STAGING_DATABASE_URL: '' });
+    const res = await deployment.run(['nx', 'run', 'api-server:migrate:staging', '--output-style=static', '--excludeTaskDependencies'], {
+      STAGING_DATABASE_URL: '',
+    });
     expect(res.exitCode).not.toBe(0);
     expectOneParagraph(res.all, 'STAGING_DATABASE_URL (deploy.json environments.staging.database.urlVariable), which is not set');
   });

@@ -13,13 +13,23 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 describe('inferred deploy graph', () => {
   it('orders backends before the frontend and packages by dependency, forwarding the configuration', async () => {
     const file = join(dir, 'tasks.json');
-    const res = await execa('npx', ['nx', 'run-many', '-t', 'deploy', '-c', 'staging', `--graph=${file}`], { cwd: workspaceRoot, env, reject: false, all: true });
+    const res = await execa('npx', ['nx', 'run-many', '-t', 'deploy', '-c', 'staging', `--graph=${file}`], {
+      cwd: workspaceRoot,
+      env,
+      reject: false,
+      all: true,
+    });
     expect(res.exitCode, res.all).toBe(0);
     const { tasks } = JSON.parse(readFileSync(file, 'utf8'));
     const deps: Record<string, string[]> = Object.fromEntries(
-      Object.entries(tasks.dependencies as Record<string, Array<string | { id: string }>>).map(([k, v]) => [k, v.map((d) => (typeof d === 'string' ? d : d.id))]),
+      Object.entries(tasks.dependencies as Record<string, Array<string | { id: string }>>).map(([k, v]) => [
+        k,
+        v.map((d) => (typeof d === 'string' ? d : d.id)),
+      ]),
     );
-    expect(deps['frontend:deploy:staging']).toEqual(expect.arrayContaining(['api-server:deploy:staging', 'mcp-server:deploy:staging', 'frontend:build']));
+    expect(deps['frontend:deploy:staging']).toEqual(
+      expect.arrayContaining(['api-server:deploy:staging', 'mcp-server:deploy:staging', 'frontend:build']),
+    );
     expect(deps['cli:deploy:staging']).toContain('sdk-typescript:deploy:staging');
     expect(deps['api-server:deploy:staging']).toEqual(['api-server:build']);
     for (const task of Object.keys(deps).filter((t) => t.includes(':deploy'))) expect(task).toMatch(/:deploy:staging$/);
@@ -41,7 +51,12 @@ describe('inferred deploy graph', () => {
 describe('nx-deploy plan', () => {
   it('prints the layers, each step and the argv of its commands, secrets redacted, running nothing', async () => {
     const secret = 'postgres://pod:plan-secret-pw-31@db.internal:5432/pod';
-    const res = await execa('npx', ['nx-deploy', 'plan', '--env', 'staging'], { cwd: workspaceRoot, env: { ...env, STAGING_DATABASE_URL: secret }, reject: false, all: true });
+    const res = await execa('npx', ['nx-deploy', 'plan', '--env', 'staging'], {
+      cwd: workspaceRoot,
+      env: { ...env, STAGING_DATABASE_URL: secret },
+      reject: false,
+      all: true,
+    });
     expect(res.exitCode, res.all).toBe(0);
     const out = res.stdout;
     expect(out).toMatch(/Layer 1 \(in parallel\): api-server, mcp-server, .*\n/);

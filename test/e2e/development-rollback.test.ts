@@ -14,7 +14,9 @@ describe('development roll-outs that fail', () => {
 
   beforeAll(async () => {
     port = await freePort();
-    deployment = new TestDeployment({ development: { services: { 'api-server': { url: `http://127.0.0.1:${port}` } }, ephemeralSecrets: ['POD_SMOKE_TOKEN'] } });
+    deployment = new TestDeployment({
+      development: { services: { 'api-server': { url: `http://127.0.0.1:${port}` } }, ephemeralSecrets: ['POD_SMOKE_TOKEN'] },
+    });
   });
   afterAll(async () => {
     for (const pid of pids) await stopPid(pid);
@@ -24,7 +26,11 @@ describe('development roll-outs that fail', () => {
   const deploy = (env: Record<string, string> = {}) =>
     deployment.run(['nx', 'run', 'api-server:deploy:development', '--output-style=static', '--excludeTaskDependencies'], env);
   const last = () => deployment.ledger('development').at(-1)!;
-  const serving = () => fetch(`http://127.0.0.1:${port}/health`).then((r) => r.json(), () => undefined);
+  const serving = () =>
+    fetch(`http://127.0.0.1:${port}/health`).then(
+      (r) => r.json(),
+      () => undefined,
+    );
   /** A release whose rate limit is too generous: healthy, but the "429 past the rate limit" smoke check fails. */
   const generousLimit = { POD_RATE_LIMIT_MAX: '100000' };
 
@@ -32,7 +38,10 @@ describe('development roll-outs that fail', () => {
     const res = await deploy(generousLimit);
     expect(res.exitCode).not.toBe(0);
     expect(res.all).toContain('not rolled back: no previous version; nothing serves now');
-    expect(last()).toMatchObject({ status: 'failed', rollback: { outcome: 'nothing-to-restore', detail: 'no previous version; nothing serves now' } });
+    expect(last()).toMatchObject({
+      status: 'failed',
+      rollback: { outcome: 'nothing-to-restore', detail: 'no previous version; nothing serves now' },
+    });
     expect(await serving()).toBeUndefined();
     expect(deployment.servicePid('development', 'api-server')).toBeUndefined();
   });

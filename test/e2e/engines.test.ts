@@ -36,7 +36,10 @@ describe('container engines', () => {
   });
 
   it('engine buildah: builds and pushes (it cannot run containers, so it has no roll-out)', async () => {
-    const build = await deployment.run(['nx', 'run', 'mcp-server:build-image:qa-buildah', '--output-style=static', '--excludeTaskDependencies'], infra.vars);
+    const build = await deployment.run(
+      ['nx', 'run', 'mcp-server:build-image:qa-buildah', '--output-style=static', '--excludeTaskDependencies'],
+      infra.vars,
+    );
     expect(build.exitCode, build.all as string).toBe(0);
     expect(build.all).toMatch(/\$ buildah bud /);
     const pushed = await registryManifest(infra.registry, 'mcp-server', 'qa-buildah');

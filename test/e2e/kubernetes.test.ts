@@ -34,7 +34,8 @@ describe('kubernetes runtime (API server double)', () => {
         if (!accepts(image)) return;
         const name = `kubelet-${d.metadata.name}-${d.metadata.generation}`;
         void (async () => {
-          for (const old of started.splice(0)) await execa('podman', ['rm', '-f', '-t', '0', old], { env: { ...process.env, ...infra.env }, reject: false });
+          for (const old of started.splice(0))
+            await execa('podman', ['rm', '-f', '-t', '0', old], { env: { ...process.env, ...infra.env }, reject: false });
           await infra.podman('run', '-d', '--name', name, '--network', 'host', '-e', `PORT=${port}`, '-e', 'HOST=127.0.0.1', image);
           started.push(name);
           await waitFor('the pod', async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.ok || undefined, 60_000);
@@ -59,7 +60,8 @@ describe('kubernetes runtime (API server double)', () => {
   }, 120_000);
 
   const appliedImage = () => kube.deployment('pod-staging', 'mcp-server')!.spec.template.spec.containers[0].image as string;
-  const run = (argv: string[], extra: Record<string, string> = {}) => deployment.run(['nx', 'run', ...argv, '--output-style=static', '--excludeTaskDependencies'], { ...vars, ...extra });
+  const run = (argv: string[], extra: Record<string, string> = {}) =>
+    deployment.run(['nx', 'run', ...argv, '--output-style=static', '--excludeTaskDependencies'], { ...vars, ...extra });
 
   it('applies the overlay pinned to the pushed digest, waits for the rollout, then smoke-tests', async () => {
     const res = await run(['mcp-server:deploy:staging']);
@@ -70,10 +72,12 @@ describe('kubernetes runtime (API server double)', () => {
     const applied = kube.deployment('pod-staging', 'mcp-server')!;
     expect(applied.spec.replicas).toBe(1);
     expect(appliedImage()).toBe(`${infra.registry.host}/mcp-server@${pushed!.digest}`);
-    expect(kube.objects().map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`).sort()).toEqual([
-      'Deployment/pod-staging/mcp-server',
-      'Service/pod-staging/mcp-server',
-    ]);
+    expect(
+      kube
+        .objects()
+        .map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)
+        .sort(),
+    ).toEqual(['Deployment/pod-staging/mcp-server', 'Service/pod-staging/mcp-server']);
     expect(deployment.ledger('staging').at(-1)).toMatchObject({ status: 'succeeded', image: appliedImage() });
   });
 
@@ -96,7 +100,11 @@ describe('kubernetes runtime (API server double)', () => {
     expect(res.all).toMatch(/the roll-out did not complete/);
     expect(res.all).toContain(`rolled back: ${good} serves again`);
     expect(appliedImage()).toBe(good);
-    expect(deployment.ledger('staging').at(-1)).toMatchObject({ kind: 'rollout', status: 'rolled_back', rollback: { outcome: 'restored', serving: good } });
+    expect(deployment.ledger('staging').at(-1)).toMatchObject({
+      kind: 'rollout',
+      status: 'rolled_back',
+      rollback: { outcome: 'restored', serving: good },
+    });
     expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
   });
 });

@@ -18,7 +18,15 @@ describe('prereleases', () => {
   afterAll(() => clone?.remove());
 
   const cargoVersion = async () => {
-    const meta = await execa('cargo', ['metadata', '--offline', '--no-deps', '--format-version', '1', '--manifest-path', join(clone.dir, 'packages/sdk-rust/Cargo.toml')]);
+    const meta = await execa('cargo', [
+      'metadata',
+      '--offline',
+      '--no-deps',
+      '--format-version',
+      '1',
+      '--manifest-path',
+      join(clone.dir, 'packages/sdk-rust/Cargo.toml'),
+    ]);
     return JSON.parse(meta.stdout).packages[0].version as string;
   };
 

@@ -45,7 +45,8 @@ describe('release under registry faults', () => {
     const res = await release(clone);
     expect(res.exitCode, res.all as string).toBe(0);
     expect(proxy!.stats.failed).toBeGreaterThan(0);
-    for (const name of ['@pod-protocol/sdk', '@pod-protocol/cli', '@pod-protocol/nx-deploy']) expect(await versions(verdaccio, name)).toEqual(['0.1.0']);
+    for (const name of ['@pod-protocol/sdk', '@pod-protocol/cli', '@pod-protocol/nx-deploy'])
+      expect(await versions(verdaccio, name)).toEqual(['0.1.0']);
     expect(await tags(clone)).toEqual(['@pod-protocol/cli@0.1.0', '@pod-protocol/nx-deploy@0.1.0', '@pod-protocol/sdk@0.1.0']);
     console.log(`fault proxy: ${proxy!.stats.failed} of ${proxy!.stats.failed + proxy!.stats.forwarded} requests answered 503`);
   });
@@ -55,10 +56,17 @@ describe('release under registry faults', () => {
     const res = await release(clone);
     expect(res.exitCode, res.all as string).toBe(0);
     expect(proxy!.stats.dropped).toBeGreaterThanOrEqual(3);
-    for (const name of ['@pod-protocol/sdk', '@pod-protocol/cli', '@pod-protocol/nx-deploy']) expect(await versions(verdaccio, name)).toEqual(['0.1.0']);
+    for (const name of ['@pod-protocol/sdk', '@pod-protocol/cli', '@pod-protocol/nx-deploy'])
+      expect(await versions(verdaccio, name)).toEqual(['0.1.0']);
     expect(await tags(clone)).toEqual(['@pod-protocol/cli@0.1.0', '@pod-protocol/nx-deploy@0.1.0', '@pod-protocol/sdk@0.1.0']);
-    const ledger = readFileSync(join(clone.dir, '.nx-deploy', 'ledger', 'staging.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-    const published = ledger.filter((r) => r.kind === 'publish' && r.status === 'succeeded').map((r) => r.artifact).sort();
+    const ledger = readFileSync(join(clone.dir, '.nx-deploy', 'ledger', 'staging.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l));
+    const published = ledger
+      .filter((r) => r.kind === 'publish' && r.status === 'succeeded')
+      .map((r) => r.artifact)
+      .sort();
     expect(published).toEqual(['npm:@pod-protocol/cli@0.1.0', 'npm:@pod-protocol/nx-deploy@0.1.0', 'npm:@pod-protocol/sdk@0.1.0']);
   });
 

@@ -21,9 +21,18 @@ describe('changeset -> version-packages -> release', () => {
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    [clone, verdaccio, crates, github] = await Promise.all([cloneWorkspace(), startVerdaccio(), startCrateRegistry(), startGitHubDouble({ token: GITHUB_TOKEN })]);
+    [clone, verdaccio, crates, github] = await Promise.all([
+      cloneWorkspace(),
+      startVerdaccio(),
+      startCrateRegistry(),
+      startGitHubDouble({ token: GITHUB_TOKEN }),
+    ]);
     const deployFile = JSON.parse(readFileSync(join(clone.dir, 'deploy.json'), 'utf8'));
-    deployFile.release = { environment: 'staging', concurrency: 4, github: { repository: 'pod-protocol/pod-protocol', apiUrl: github.url, tokenVariable: 'GITHUB_TOKEN' } };
+    deployFile.release = {
+      environment: 'staging',
+      concurrency: 4,
+      github: { repository: 'pod-protocol/pod-protocol', apiUrl: github.url, tokenVariable: 'GITHUB_TOKEN' },
+    };
     deployFile.environments.staging.npm = { registry: verdaccio.url, distTag: 'next', tokenVariable: 'NPM_TOKEN' };
     deployFile.environments.staging.crates = { registry: crates.name, index: crates.indexUrl, tokenVariable: 'CRATE_TOKEN' };
     writeFileSync(join(clone.dir, 'deploy.json'), JSON.stringify(deployFile, null, 2));
@@ -54,7 +63,9 @@ describe('changeset -> version-packages -> release', () => {
     const lock = json('package-lock.json');
     expect(lock.packages['packages/sdk-typescript'].version).toBe('0.2.0');
     const changelog = readFileSync(join(clone.dir, 'packages/sdk-typescript/CHANGELOG.md'), 'utf8');
-    expect(changelog).toMatch(/## 0\.2\.0\n\n### Minor Changes\n\n- \[#42\]\(https:\/\/github\.com\/pod-protocol\/pod-protocol\/pull\/42\) \[`[0-9a-f]{7}`\]/);
+    expect(changelog).toMatch(
+      /## 0\.2\.0\n\n### Minor Changes\n\n- \[#42\]\(https:\/\/github\.com\/pod-protocol\/pod-protocol\/pull\/42\) \[`[0-9a-f]{7}`\]/,
+    );
     await clone.commit('Version packages');
   });
 
@@ -71,7 +82,12 @@ describe('changeset -> version-packages -> release', () => {
     expect((await view('@pod-protocol/nx-deploy')).versions).toEqual(['0.1.0']);
 
     const index = readFileSync(join(crates.dataDir, 'po', 'd-', 'pod-protocol-sdk'), 'utf8');
-    expect(index.trim().split('\n').map((l) => JSON.parse(l).vers)).toEqual(['0.1.1']);
+    expect(
+      index
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l).vers),
+    ).toEqual(['0.1.1']);
 
     const tags = (await clone.git('tag', '--list')).split('\n').sort();
     expect(tags).toEqual(['@pod-protocol/cli@0.1.1', '@pod-protocol/nx-deploy@0.1.0', '@pod-protocol/sdk@0.2.0', 'pod-protocol-sdk@0.1.1']);
@@ -82,8 +98,17 @@ describe('changeset -> version-packages -> release', () => {
     expect(releases.find((r) => r.tag_name === 'pod-protocol-sdk@0.1.1')!.body).toContain('the Rust SDK follows');
 
     const ledger = readFileSync(join(clone.dir, '.nx-deploy/ledger/staging.jsonl'), 'utf8');
-    const published = ledger.split('\n').filter(Boolean).map((l) => JSON.parse(l)).filter((r) => r.kind === 'publish' && r.status === 'succeeded');
-    expect(published.map((r) => r.artifact).sort()).toEqual(['crate:pod-protocol-sdk@0.1.1', 'npm:@pod-protocol/cli@0.1.1', 'npm:@pod-protocol/nx-deploy@0.1.0', 'npm:@pod-protocol/sdk@0.2.0']);
+    const published = ledger
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l))
+      .filter((r) => r.kind === 'publish' && r.status === 'succeeded');
+    expect(published.map((r) => r.artifact).sort()).toEqual([
+      'crate:pod-protocol-sdk@0.1.1',
+      'npm:@pod-protocol/cli@0.1.1',
+      'npm:@pod-protocol/nx-deploy@0.1.0',
+      'npm:@pod-protocol/sdk@0.2.0',
+    ]);
 
     for (const secret of [NPM_TOKEN, GITHUB_TOKEN, crates.token]) {
       expect(res.all).not.toContain(secret);
@@ -98,7 +123,10 @@ describe('changeset -> version-packages -> release', () => {
       join(app, 'Cargo.toml'),
       `[package]\nname = "consumer"\nversion = "0.0.0"\nedition = "2021"\npublish = false\n\n[dependencies]\npod-protocol-sdk = { version = "0.1.1", registry = "${crates.name}" }\n\n[workspace]\n`,
     );
-    writeFileSync(join(app, 'src', 'main.rs'), 'fn main() { let c = pod_protocol_sdk::Client::new("http://127.0.0.1:9"); println!("{}", c.health().is_err()); }\n');
+    writeFileSync(
+      join(app, 'src', 'main.rs'),
+      'fn main() { let c = pod_protocol_sdk::Client::new("http://127.0.0.1:9"); println!("{}", c.health().is_err()); }\n',
+    );
     const res = await execa('cargo', ['run', '--quiet'], { cwd: app, env: { ...process.env, ...env }, reject: false, all: true });
     expect(res.exitCode, res.all).toBe(0);
     expect(res.stdout.trim()).toBe('true');

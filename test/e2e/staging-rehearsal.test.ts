@@ -25,9 +25,18 @@ describe('staging rehearsal with containers', () => {
 
   beforeAll(async () => {
     infra = await startContainerInfra('rehearsal');
-    [pg, authRegistry] = await Promise.all([startPostgres(), startRegistry(join(infra.dir, 'auth-registry'), { auth: { user: 'deployer', password: REGISTRY_PASSWORD } })]);
+    [pg, authRegistry] = await Promise.all([
+      startPostgres(),
+      startRegistry(join(infra.dir, 'auth-registry'), { auth: { user: 'deployer', password: REGISTRY_PASSWORD } }),
+    ]);
     pg.psql('CREATE DATABASE pod_production');
-    ports = { staging: await freePort(), mcpStaging: await freePort(), production: await freePort(), mcpProduction: await freePort(), mcpAuth: await freePort() };
+    ports = {
+      staging: await freePort(),
+      mcpStaging: await freePort(),
+      production: await freePort(),
+      mcpProduction: await freePort(),
+      mcpAuth: await freePort(),
+    };
     const containers = { registry: infra.registry.host, engine: 'podman' };
     deployment = new TestDeployment({
       staging: {
@@ -64,13 +73,24 @@ describe('staging rehearsal with containers', () => {
     await infra?.stop();
   }, 120_000);
 
-  const record = (envName: string, project: string) => deployment.ledger(envName).filter((r) => r.project === project).at(-1)!;
-  const lastGood = (envName: string, project: string) => deployment.ledger(envName).filter((r) => r.project === project && r.status === 'succeeded').at(-1)!;
+  const record = (envName: string, project: string) =>
+    deployment
+      .ledger(envName)
+      .filter((r) => r.project === project)
+      .at(-1)!;
+  const lastGood = (envName: string, project: string) =>
+    deployment
+      .ledger(envName)
+      .filter((r) => r.project === project && r.status === 'succeeded')
+      .at(-1)!;
   const deploy = (target: string, extra: Record<string, string> = {}) =>
     deployment.run(['nx', 'run', target, '--output-style=static', '--excludeTaskDependencies'], { ...vars, ...extra });
 
   it('builds, pushes, migrates, rolls out and smoke-tests both backends, then the frontend', async () => {
-    const res = await deployment.run(['nx', 'run-many', '-t', 'deploy', '-c', 'staging', '-p', 'api-server', 'mcp-server', 'frontend', '--output-style=static'], vars);
+    const res = await deployment.run(
+      ['nx', 'run-many', '-t', 'deploy', '-c', 'staging', '-p', 'api-server', 'mcp-server', 'frontend', '--output-style=static'],
+      vars,
+    );
     expect(res.exitCode, res.all as string).toBe(0);
     const api = record('staging', 'api-server');
     expect(api).toMatchObject({ status: 'succeeded', kind: 'deploy' });
@@ -112,7 +132,10 @@ describe('staging rehearsal with containers', () => {
     const good = lastGood('staging', 'api-server');
     const broken = join(infra.dir, 'broken-base');
     mkdirSync(broken, { recursive: true });
-    writeFileSync(join(broken, 'Containerfile'), 'FROM localhost/pod-node-base:22\nRUN rm /usr/local/bin/node && ln -s /bin/false /usr/local/bin/node\n');
+    writeFileSync(
+      join(broken, 'Containerfile'),
+      'FROM localhost/pod-node-base:22\nRUN rm /usr/local/bin/node && ln -s /bin/false /usr/local/bin/node\n',
+    );
     await infra.podman('build', '--pull=never', '-t', 'localhost/pod-broken-base:22', broken);
     const started = Date.now();
     const res = await deploy('api-server:deploy:staging', { POD_BASE_IMAGE: 'localhost/pod-broken-base:22' });
@@ -148,7 +171,10 @@ describe('staging rehearsal with containers', () => {
   });
 
   it('names the registry that refuses the credentials, and switches nothing', async () => {
-    const containers = async () => [await infra.podman('ps', '--all', '--format', '{{.ID}} {{.Names}}'), await infra.podman('ps', '--format', '{{.ID}}')];
+    const containers = async () => [
+      await infra.podman('ps', '--all', '--format', '{{.ID}} {{.Names}}'),
+      await infra.podman('ps', '--format', '{{.ID}}'),
+    ];
     const before = await containers();
     const res = await deploy('mcp-server:deploy:staging-auth', { REGISTRY_USER: 'deployer', REGISTRY_PASSWORD: 'wrong-password-4c1a' });
     expect(res.exitCode).not.toBe(0);

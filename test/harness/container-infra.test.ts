@@ -79,7 +79,17 @@ describe('container infrastructure', () => {
   it('has a Node 22 base image that runs node as root and as uid 1000, and is built once', async () => {
     const asRoot = await podman(env, 'run', '--rm', DEFAULT_BASE_IMAGE_TAG, 'node', '-e', 'console.log(process.version, process.getuid())');
     expect(asRoot.stdout).toMatch(/^v22\.\d+\.\d+ 0$/);
-    const asNode = await podman(env, 'run', '--rm', '--user', 'node', DEFAULT_BASE_IMAGE_TAG, 'node', '-e', 'console.log(process.getuid(), require("os").homedir())');
+    const asNode = await podman(
+      env,
+      'run',
+      '--rm',
+      '--user',
+      'node',
+      DEFAULT_BASE_IMAGE_TAG,
+      'node',
+      '-e',
+      'console.log(process.getuid(), require("os").homedir())',
+    );
     expect(asNode.stdout).toBe('1000 /home/node');
     const id = (await podman(env, 'image', 'inspect', '--format', '{{.Id}}', DEFAULT_BASE_IMAGE_TAG)).stdout;
     expect(await buildBaseImage(env)).toBe(id);
@@ -92,7 +102,10 @@ describe('container infrastructure', () => {
     await timed('podman push', () => podman(env, 'push', '--digestfile', digestFile, ref));
     const pushed = readFileSync(digestFile, 'utf8').trim();
     expect(pushed).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(await registryManifest(registry, 'api-server', 'podman')).toEqual({ digest: pushed, mediaType: 'application/vnd.oci.image.manifest.v1+json' });
+    expect(await registryManifest(registry, 'api-server', 'podman')).toEqual({
+      digest: pushed,
+      mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    });
 
     // Run what the registry has, not the local build: drop the tag, let run pull it back.
     await podman(env, 'rmi', ref);
@@ -129,7 +142,9 @@ describe('container infrastructure', () => {
     expect(pushed, push.all).toBeDefined();
     expect((await registryManifest(registry, 'api-server', 'docker'))?.digest).toBe(pushed);
 
-    const run = await timed('docker run', () => docker('run', '--rm', '--network', 'host', ref, 'node', '-e', 'console.log(require("./package.json").name)'));
+    const run = await timed('docker run', () =>
+      docker('run', '--rm', '--network', 'host', ref, 'node', '-e', 'console.log(require("./package.json").name)'),
+    );
     expect(run.stdout).toBe('@pod-protocol/api-server');
   });
 

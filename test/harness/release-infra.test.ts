@@ -70,7 +70,9 @@ describe('crate registry (cargo-http-registry) with real cargo', () => {
     expect(entry).toMatchObject({ name: 'pod-release-probe', vers: '0.1.0', yanked: false });
     const download = await fetch(`${registry.apiUrl}/api/v1/crates/pod-release-probe/0.1.0/download`);
     expect(download.status).toBe(200);
-    const sha256 = createHash('sha256').update(Buffer.from(await download.arrayBuffer())).digest('hex');
+    const sha256 = createHash('sha256')
+      .update(Buffer.from(await download.arrayBuffer()))
+      .digest('hex');
     expect(sha256).toBe(entry.cksum);
   });
 
@@ -110,7 +112,10 @@ describe('GitHub releases double', () => {
   });
 
   it('creates a release (201) and finds it by tag', async () => {
-    const created = await api('/repos/pod/protocol/releases', { method: 'POST', body: JSON.stringify({ tag_name: 'v1.0.0', name: 'v1.0.0', body: 'notes' }) });
+    const created = await api('/repos/pod/protocol/releases', {
+      method: 'POST',
+      body: JSON.stringify({ tag_name: 'v1.0.0', name: 'v1.0.0', body: 'notes' }),
+    });
     expect(created.status).toBe(201);
     const release = await created.json();
     expect(release).toMatchObject({ tag_name: 'v1.0.0', name: 'v1.0.0', body: 'notes', draft: false });
@@ -125,7 +130,10 @@ describe('GitHub releases double', () => {
   it('refuses a second release for the same tag with 422 already_exists', async () => {
     const res = await api('/repos/pod/protocol/releases', { method: 'POST', body: JSON.stringify({ tag_name: 'v1.0.0' }) });
     expect(res.status).toBe(422);
-    expect(await res.json()).toMatchObject({ message: 'Validation Failed', errors: [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }] });
+    expect(await res.json()).toMatchObject({
+      message: 'Validation Failed',
+      errors: [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }],
+    });
     expect(gh.releases()).toHaveLength(1);
   });
 
@@ -169,7 +177,15 @@ describe('fault proxy', () => {
       for await (const c of req) chunks.push(c as Buffer);
       res.setHeader('set-cookie', ['a=1', 'b=2']);
       res.writeHead(req.method === 'PUT' ? 201 : 200, { 'content-type': 'application/json', 'x-target': 'yes' });
-      res.end(JSON.stringify({ method: req.method, url: req.url, host: req.headers.host, custom: req.headers['x-custom'], body: Buffer.concat(chunks).toString() }));
+      res.end(
+        JSON.stringify({
+          method: req.method,
+          url: req.url,
+          host: req.headers.host,
+          custom: req.headers['x-custom'],
+          body: Buffer.concat(chunks).toString(),
+        }),
+      );
     });
     await new Promise<void>((r) => target.listen(0, '127.0.0.1', r));
     targetUrl = `http://127.0.0.1:${(target.address() as AddressInfo).port}`;

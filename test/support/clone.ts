@@ -27,11 +27,22 @@ export async function cloneWorkspace(): Promise<Clone> {
   for (const rel of built) {
     if (existsSync(join(workspaceRoot, rel, 'dist'))) cpSync(join(workspaceRoot, rel, 'dist'), join(dir, rel, 'dist'), { recursive: true });
   }
-  const env = { GIT_AUTHOR_NAME: 'release-test', GIT_AUTHOR_EMAIL: 'release@test.local', GIT_COMMITTER_NAME: 'release-test', GIT_COMMITTER_EMAIL: 'release@test.local' };
+  const env = {
+    GIT_AUTHOR_NAME: 'release-test',
+    GIT_AUTHOR_EMAIL: 'release@test.local',
+    GIT_COMMITTER_NAME: 'release-test',
+    GIT_COMMITTER_EMAIL: 'release@test.local',
+  };
   const clone: Clone = {
     dir,
     run: (file, args, extra = {}, options = {}) =>
-      execa(file, args, { cwd: dir, env: { ...env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', FORCE_COLOR: '0', ...extra }, reject: false, all: true, ...options }),
+      execa(file, args, {
+        cwd: dir,
+        env: { ...env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false', FORCE_COLOR: '0', ...extra },
+        reject: false,
+        all: true,
+        ...options,
+      }),
     git: async (...args) => (await execa('git', args, { cwd: dir, env })).stdout,
     commit: async (message) => {
       await execa('git', ['add', '-A'], { cwd: dir, env });

@@ -3,8 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import {
-  buildBaseImage, containerEnv, DEFAULT_BASE_IMAGE_TAG, removeContainerDir, removeContainers, startPodmanService, startRegistry,
-  type ContainerEnv, type PodmanService, type Registry,
+  buildBaseImage,
+  containerEnv,
+  DEFAULT_BASE_IMAGE_TAG,
+  removeContainerDir,
+  removeContainers,
+  startPodmanService,
+  startRegistry,
+  type ContainerEnv,
+  type PodmanService,
+  type Registry,
 } from './containers.ts';
 
 /**

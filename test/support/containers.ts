@@ -309,7 +309,11 @@ export function buildBaseImage(env: ContainerEnv, tag = DEFAULT_BASE_IMAGE_TAG):
  */
 export async function prepareImageContext(packageDir: string, contextDir: string, files: string[]): Promise<{ packages: number }> {
   const redactor = new Redactor();
-  const runner = new Runner(workspaceRoot, redactor, createLogger(redactor, 'context', () => undefined));
+  const runner = new Runner(
+    workspaceRoot,
+    redactor,
+    createLogger(redactor, 'context', () => undefined),
+  );
   return { packages: await prepareContext(workspaceRoot, packageDir, contextDir, files, runner) };
 }
 
@@ -323,7 +327,9 @@ export async function prepareImageContext(packageDir: string, contextDir: string
  */
 export async function removeContainers(env: ContainerEnv): Promise<void> {
   const res = await execa('podman', ['ps', '-aq'], { env, reject: false });
-  const ids = String(res.stdout ?? '').split('\n').filter(Boolean);
+  const ids = String(res.stdout ?? '')
+    .split('\n')
+    .filter(Boolean);
   if (ids.length) await execa('podman', ['rm', '-f', '-t', '0', ...ids], { env, reject: false });
 }
 

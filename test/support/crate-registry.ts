@@ -76,7 +76,8 @@ export async function startCrateRegistry(options: { name?: string } = {}): Promi
   const name = options.name ?? 'local';
   // No dashes: cargo reads CARGO_REGISTRIES_MY_REG_INDEX as registry "my_reg", so "my-reg" would be
   // defined twice (config.toml and environment) and cargo prints a note about it on every command.
-  if (!/^[a-z][a-z0-9_]*$/.test(name)) throw new Error(`startCrateRegistry: registry name "${name}" must be lowercase letters, digits and underscores`);
+  if (!/^[a-z][a-z0-9_]*$/.test(name))
+    throw new Error(`startCrateRegistry: registry name "${name}" must be lowercase letters, digits and underscores`);
   const bin = crateRegistryBinary();
   const dir = mkdtempSync(join(tmpdir(), 'pod-crates-'));
   const dataDir = join(dir, 'registry');
@@ -105,11 +106,15 @@ export async function startCrateRegistry(options: { name?: string } = {}): Promi
   };
 
   try {
-    await waitFor(`cargo-http-registry on ${apiUrl}`, async () => {
-      if (exited) throw new Error(`cargo-http-registry ${exited} before serving:\n${readFileSync(logFile, 'utf8')}`);
-      const res = await fetch(`${apiUrl}/git/HEAD`).catch(() => undefined);
-      return res?.ok ? true : undefined;
-    }, 15_000);
+    await waitFor(
+      `cargo-http-registry on ${apiUrl}`,
+      async () => {
+        if (exited) throw new Error(`cargo-http-registry ${exited} before serving:\n${readFileSync(logFile, 'utf8')}`);
+        const res = await fetch(`${apiUrl}/git/HEAD`).catch(() => undefined);
+        return res?.ok ? true : undefined;
+      },
+      15_000,
+    );
   } catch (err) {
     await stop();
     throw err;

@@ -117,7 +117,10 @@ export async function startFakePodApi(): Promise<FakePodApi> {
     if (typeof input !== 'object' || input === null || Array.isArray(input)) throw badRequest('body must be object');
     const { name, description } = input as Record<string, unknown>;
     if (name === undefined) throw badRequest("body must have required property 'name'");
-    for (const [field, value, min, max] of [['name', name, 1, 100], ['description', description, 0, 2000]] as const) {
+    for (const [field, value, min, max] of [
+      ['name', name, 1, 100],
+      ['description', description, 0, 2000],
+    ] as const) {
       if (value === undefined) continue;
       if (typeof value !== 'string') throw badRequest(`body/${field} must be string`);
       const length = [...value].length;

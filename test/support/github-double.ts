@@ -87,8 +87,7 @@ class HttpError extends Error {
 }
 const fail = (status: number, message: string, extra: Record<string, unknown> = {}) =>
   new HttpError(status, { message, ...extra, documentation_url: DOCS, status: String(status) });
-const validationFailed = (resource: string, code: string, field: string) =>
-  fail(422, 'Validation Failed', { errors: [{ resource, code, field }] });
+const validationFailed = (resource: string, code: string, field: string) => fail(422, 'Validation Failed', { errors: [{ resource, code, field }] });
 
 export async function startGitHubDouble(options: { token: string; login?: string }): Promise<GitHubDouble> {
   const { token } = options;
@@ -111,7 +110,8 @@ export async function startGitHubDouble(options: { token: string; login?: string
 
   function ensureTag(repo: string, tag: string, commitish: string) {
     const refs = refsOf(repo);
-    if (!refs.has(`refs/tags/${tag}`)) refs.set(`refs/tags/${tag}`, /^[0-9a-f]{40}$/.test(commitish) ? commitish : fakeSha(`${repo}@${commitish}#${tag}`));
+    if (!refs.has(`refs/tags/${tag}`))
+      refs.set(`refs/tags/${tag}`, /^[0-9a-f]{40}$/.test(commitish) ? commitish : fakeSha(`${repo}@${commitish}#${tag}`));
   }
 
   function newRelease(repo: string, input: Record<string, unknown>): Release {

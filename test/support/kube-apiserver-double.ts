@@ -42,7 +42,14 @@ function resourceList(group: string, version: string) {
     groupVersion: group ? `${group}/${version}` : version,
     resources: Object.entries(RESOURCES)
       .filter(([, r]) => r.group === group)
-      .map(([name, r]) => ({ name, singularName: r.kind.toLowerCase(), namespaced: r.namespaced, kind: r.kind, verbs: VERBS, shortNames: r.shortNames })),
+      .map(([name, r]) => ({
+        name,
+        singularName: r.kind.toLowerCase(),
+        namespaced: r.namespaced,
+        kind: r.kind,
+        verbs: VERBS,
+        shortNames: r.shortNames,
+      })),
   };
 }
 
@@ -98,7 +105,13 @@ export async function startKubeApiServerDouble(options: { onDeployment?: (deploy
     if (path === '/version') return send(res, 200, { major: '1', minor: '32', gitVersion: 'v1.32.4', platform: 'linux/amd64' });
     if (path === '/api') return send(res, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [] });
     if (path === '/apis') {
-      return send(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups: [{ name: 'apps', versions: [{ groupVersion: 'apps/v1', version: 'v1' }], preferredVersion: { groupVersion: 'apps/v1', version: 'v1' } }] });
+      return send(res, 200, {
+        kind: 'APIGroupList',
+        apiVersion: 'v1',
+        groups: [
+          { name: 'apps', versions: [{ groupVersion: 'apps/v1', version: 'v1' }], preferredVersion: { groupVersion: 'apps/v1', version: 'v1' } },
+        ],
+      });
     }
     if (path === '/api/v1') return send(res, 200, resourceList('', 'v1'));
     if (path === '/apis/apps/v1') return send(res, 200, resourceList('apps', 'v1'));

@@ -30,11 +30,22 @@ export async function startPostgres(database = 'pod'): Promise<Postgres> {
   const as = (argv: string[]) => (asRoot ? ['runuser', '-u', 'postgres', '--', ...argv] : argv);
   const run = (argv: string[]) => execFileSync(argv[0]!, argv.slice(1), { stdio: 'pipe' }).toString();
   const port = await freePort();
-  run(as([`${PGBIN}/initdb`, '-D', `${dir}/data`, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync', '--no-instructions']));
+  run(
+    as([`${PGBIN}/initdb`, '-D', `${dir}/data`, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync', '--no-instructions']),
+  );
   run(
     as([
-      `${PGBIN}/pg_ctl`, '-D', `${dir}/data`, '-l', `${dir}/server.log`, '-w', '-t', '30', '-o',
-      `-k ${dir} -p ${port} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`, 'start',
+      `${PGBIN}/pg_ctl`,
+      '-D',
+      `${dir}/data`,
+      '-l',
+      `${dir}/server.log`,
+      '-w',
+      '-t',
+      '30',
+      '-o',
+      `-k ${dir} -p ${port} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`,
+      'start',
     ]),
   );
   const conn = ['-h', '127.0.0.1', '-p', String(port), '-U', 'postgres'];

@@ -27,7 +27,12 @@ function config(storage: string, rules: PublishRules): string {
     '    max_users: -1',
     'uplinks: {}',
     'packages:',
-    ...Object.entries(packages).flatMap(([pattern, publish]) => [`  '${pattern}':`, '    access: $all', `    publish: ${publish}`, `    unpublish: ${publish}`]),
+    ...Object.entries(packages).flatMap(([pattern, publish]) => [
+      `  '${pattern}':`,
+      '    access: $all',
+      `    publish: ${publish}`,
+      `    unpublish: ${publish}`,
+    ]),
     'middlewares:',
     '  audit:',
     '    enabled: false',
@@ -49,7 +54,9 @@ export async function startVerdaccio(rules: PublishRules = {}): Promise<Verdacci
   const start = async (r: PublishRules) => {
     writeFileSync(join(dir, 'config.yaml'), config(join(dir, 'storage'), r));
     const log = openSync(join(dir, 'verdaccio.log'), 'a');
-    const child = spawn(process.execPath, [bin, '--config', join(dir, 'config.yaml'), '--listen', `127.0.0.1:${port}`], { stdio: ['ignore', log, log] });
+    const child = spawn(process.execPath, [bin, '--config', join(dir, 'config.yaml'), '--listen', `127.0.0.1:${port}`], {
+      stdio: ['ignore', log, log],
+    });
     closeSync(log);
     pid = child.pid;
     let exited = false;

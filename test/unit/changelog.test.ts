@@ -6,7 +6,11 @@ const opts = { repo: 'pod-protocol/pod-protocol' };
 
 describe('changelog generator', () => {
   it('links the commit and keeps the summary', async () => {
-    const line = await changelog.getReleaseLine({ summary: 'Add listAgents\nwith paging', commit: 'deadbeefcafe0000000000000000000000000000' }, 'minor', opts);
+    const line = await changelog.getReleaseLine(
+      { summary: 'Add listAgents\nwith paging', commit: 'deadbeefcafe0000000000000000000000000000' },
+      'minor',
+      opts,
+    );
     expect(line).toBe(
       '- [`deadbee`](https://github.com/pod-protocol/pod-protocol/commit/deadbeefcafe0000000000000000000000000000) Add listAgents\n  with paging',
     );
@@ -18,7 +22,9 @@ describe('changelog generator', () => {
 
   it('lists updated dependencies', async () => {
     const line = await changelog.getDependencyReleaseLine([{ commit: 'abcdef0123' }], [{ name: '@pod-protocol/sdk', newVersion: '0.2.0' }], opts);
-    expect(line).toBe('- Updated dependencies [`abcdef0`](https://github.com/pod-protocol/pod-protocol/commit/abcdef0123)\n  - @pod-protocol/sdk@0.2.0');
+    expect(line).toBe(
+      '- Updated dependencies [`abcdef0`](https://github.com/pod-protocol/pod-protocol/commit/abcdef0123)\n  - @pod-protocol/sdk@0.2.0',
+    );
   });
 
   it('says what is missing in the config', async () => {

@@ -10,19 +10,32 @@ const root = join(import.meta.dirname, '..', '..');
 const file = 'test/e2e/x.test.ts';
 
 // The plain objects scripts/test/accounting-reporter.mjs makes of Vitest's results.
-const test = (name: string, state: string, more: { mode?: string; errors?: string[] } = {}) => ({ type: 'test', name, state, mode: 'run', errors: [], ...more });
+const test = (name: string, state: string, more: { mode?: string; errors?: string[] } = {}) => ({
+  type: 'test',
+  name,
+  state,
+  mode: 'run',
+  errors: [],
+  ...more,
+});
 const suite = (name: string, children: object[], errors: string[] = []) => ({ type: 'suite', name, errors, children });
 const testModule = (children: object[], errors: string[] = []) => ({ type: 'module', name: file, errors, children });
 
 describe('countResults', () => {
   it('counts passed, failed and skipped tests, one line per failure with the first line of its error', () => {
-    const counts = countResults([testModule([test('a', 'passed'), test('b', 'failed', { errors: ['expected 1 to be 2\n- Expected'] }), test('c', 'skipped')])], []);
+    const counts = countResults(
+      [testModule([test('a', 'passed'), test('b', 'failed', { errors: ['expected 1 to be 2\n- Expected'] }), test('c', 'skipped')])],
+      [],
+    );
     expect(counts).toEqual({ passed: 1, failed: 1, skipped: 1, failures: [`${file} > b: expected 1 to be 2`] });
   });
 
   it('counts the tests a failed beforeAll kept from running as failed, not skipped; todo stays skipped', () => {
     // Vitest 5.1.1 reports them as skipped with mode "run", like ctx.skip(); the error is on the module.
-    const counts = countResults([testModule([test('a', 'skipped'), test('b', 'skipped'), test('c', 'skipped', { mode: 'todo' })], ['db down\nat line 2'])], []);
+    const counts = countResults(
+      [testModule([test('a', 'skipped'), test('b', 'skipped'), test('c', 'skipped', { mode: 'todo' })], ['db down\nat line 2'])],
+      [],
+    );
     expect(counts).toEqual({
       passed: 0,
       failed: 2,
@@ -42,7 +55,12 @@ describe('countResults', () => {
   });
 
   it('counts a module that failed to load as one failure', () => {
-    expect(countResults([testModule([], ["Cannot find module './gone.ts'"])], [])).toEqual({ passed: 0, failed: 1, skipped: 0, failures: [`${file}: Cannot find module './gone.ts'`] });
+    expect(countResults([testModule([], ["Cannot find module './gone.ts'"])], [])).toEqual({
+      passed: 0,
+      failed: 1,
+      skipped: 0,
+      failures: [`${file}: Cannot find module './gone.ts'`],
+    });
   });
 
   it('counts a failed afterAll as one failure and keeps the tests that passed', () => {
@@ -51,10 +69,13 @@ describe('countResults', () => {
   });
 
   it('counts every unhandled error, with its test file when Vitest knows it', () => {
-    const counts = countResults([testModule([test('a', 'passed')])], [
-      { type: 'Unhandled Rejection', message: 'nobody awaited this', file, test: 'a' },
-      { type: 'Uncaught Exception', message: 'boom' },
-    ]);
+    const counts = countResults(
+      [testModule([test('a', 'passed')])],
+      [
+        { type: 'Unhandled Rejection', message: 'nobody awaited this', file, test: 'a' },
+        { type: 'Uncaught Exception', message: 'boom' },
+      ],
+    );
     expect(counts).toEqual({
       passed: 1,
       failed: 2,
@@ -115,13 +136,21 @@ describe('countCargoTest', () => {
 
 describe('npm test on fixtures that fail in every way a run can fail', () => {
   it('counts each failure, prints one line for it, ends with the counts and exits non-zero', () => {
-    const r = spawnSync(process.execPath, ['scripts/test.mjs', '--config', 'test/accounting/fixtures/vitest.config.mts'], { cwd: root, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['scripts/test.mjs', '--config', 'test/accounting/fixtures/vitest.config.mts'], {
+      cwd: root,
+      encoding: 'utf8',
+    });
     const lines = r.stdout.trimEnd().split('\n');
     const fixture = (name: string) => `test/accounting/fixtures/${name}.fixture.ts`;
 
     expect(lines.at(-1)).toBe('5 passed, 9 failed, 3 skipped');
     expect(r.status).toBe(1);
-    expect(lines.filter((l) => l.startsWith('  test/accounting/')).map((l) => l.trim()).sort()).toEqual(
+    expect(
+      lines
+        .filter((l) => l.startsWith('  test/accounting/'))
+        .map((l) => l.trim())
+        .sort(),
+    ).toEqual(
       [
         `${fixture('after-all-throws')}: afterAll failed: could not stop the server`,
         `${fixture('before-all-throws-in-describe')} > registry > pushes an image: not run, beforeAll failed: the registry did not start`,

@@ -34,12 +34,7 @@ export async function createAgent(db: Database, input: { name: string; descripti
     description: input.description ?? null,
     createdAt: new Date().toISOString(),
   };
-  await db.query(`INSERT INTO agents (${COLUMNS}) VALUES (?, ?, ?, ?)`, [
-    agent.id,
-    agent.name,
-    agent.description,
-    agent.createdAt,
-  ]);
+  await db.query(`INSERT INTO agents (${COLUMNS}) VALUES (?, ?, ?, ?)`, [agent.id, agent.name, agent.description, agent.createdAt]);
   return agent;
 }
 

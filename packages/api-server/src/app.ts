@@ -9,8 +9,7 @@ import { registerAgentRoutes } from './routes/agents.js';
 import { registerHealthRoutes } from './routes/health.js';
 
 export interface AppOptions {
-  config: Pick<Config, 'apiTokens' | 'rateLimitMax' | 'rateLimitWindowMs' | 'appVersion' | 'gitSha'> &
-    Partial<Pick<Config, 'logLevel'>>;
+  config: Pick<Config, 'apiTokens' | 'rateLimitMax' | 'rateLimitWindowMs' | 'appVersion' | 'gitSha'> & Partial<Pick<Config, 'logLevel'>>;
   /** Owned by the app from now on: closed when the app closes. */
   db: Database;
 }
@@ -40,7 +39,11 @@ export async function buildApp({ config, db }: AppOptions): Promise<FastifyInsta
     reply.code(404).send({ error: 'not_found', message: `no route ${request.method} ${request.url.split('?')[0]}` }),
   );
 
-  const isDatabaseUp = () => checkAgentsTable(db).then(() => true, () => false);
+  const isDatabaseUp = () =>
+    checkAgentsTable(db).then(
+      () => true,
+      () => false,
+    );
   registerMetrics(app, isDatabaseUp);
   registerHealthRoutes(app, { db, version: config.appVersion, gitSha: config.gitSha });
 

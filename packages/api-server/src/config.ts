@@ -44,16 +44,21 @@ export function loadConfig(env: Env = process.env): Config {
  */
 export function parseApiTokens(value: string): TokenScopes {
   const tokens = new Map<string, Set<string>>();
-  const entries = value.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  const entries = value
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
   entries.forEach((entry, index) => {
     const eq = entry.indexOf('=');
     const token = eq === -1 ? '' : entry.slice(0, eq).trim();
     if (token === '' || /\s/.test(token)) {
-      throw new ConfigError(
-        `API_TOKENS entry ${index + 1} is not of the form token=scope1 scope2 (expected e.g. "s3cret=agents:read agents:write")`,
-      );
+      throw new ConfigError(`API_TOKENS entry ${index + 1} is not of the form token=scope1 scope2 (expected e.g. "s3cret=agents:read agents:write")`);
     }
-    const scopes = entry.slice(eq + 1).trim().split(/\s+/).filter((s) => s !== '');
+    const scopes = entry
+      .slice(eq + 1)
+      .trim()
+      .split(/\s+/)
+      .filter((s) => s !== '');
     tokens.set(token, new Set([...(tokens.get(token) ?? []), ...scopes]));
   });
   return tokens;

@@ -1,13 +1,7 @@
 import { DEFAULT_DATABASE_URL } from './config.js';
 import type { Database } from './db/database.js';
 import { describeError, maskDatabaseUrl, openDatabase } from './db/open.js';
-import {
-  appliedMigrations,
-  createMigrator,
-  DEFAULT_MIGRATIONS_DIR,
-  findMigrationFailure,
-  listMigrationFiles,
-} from './migrations.js';
+import { appliedMigrations, createMigrator, DEFAULT_MIGRATIONS_DIR, findMigrationFailure, listMigrationFiles } from './migrations.js';
 
 export const EXIT = { ok: 0, migrationFailed: 1, cannotConnect: 2, usage: 64 } as const;
 
@@ -23,11 +17,7 @@ const USAGE = `usage: migrate <up|pending|status>
 env: DATABASE_URL (default ${DEFAULT_DATABASE_URL}), MIGRATIONS_DIR (default: the package's migrations/)`;
 
 /** The migration CLI as a function, so tests can run it in-process. Returns the exit code. */
-export async function runMigrateCli(
-  args: readonly string[],
-  env: Record<string, string | undefined>,
-  io: CliIo,
-): Promise<number> {
+export async function runMigrateCli(args: readonly string[], env: Record<string, string | undefined>, io: CliIo): Promise<number> {
   const command = args[0];
   if (args.length !== 1 || !['up', 'pending', 'status'].includes(command ?? '')) {
     io.err(USAGE);

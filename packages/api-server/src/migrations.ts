@@ -42,9 +42,7 @@ export async function ensureMigrationsTable(db: Database): Promise<void> {
 /** Applied migrations, oldest name first; [] (and no table created) on a fresh database. */
 export async function appliedMigrations(db: Database): Promise<AppliedMigration[]> {
   if (!(await migrationsTableExists(db))) return [];
-  const rows = await db.query<{ name: string; applied_at: string | null }>(
-    `SELECT name, applied_at FROM ${TABLE} ORDER BY name`,
-  );
+  const rows = await db.query<{ name: string; applied_at: string | null }>(`SELECT name, applied_at FROM ${TABLE} ORDER BY name`);
   return rows.map((r) => ({ name: r.name, appliedAt: r.applied_at }));
 }
 
@@ -69,10 +67,7 @@ function sqlStorage(db: Database): UmzugStorage {
     },
     async logMigration({ name }) {
       await ensureMigrationsTable(db);
-      await db.query(`INSERT INTO ${TABLE} (name, applied_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, [
-        name,
-        new Date().toISOString(),
-      ]);
+      await db.query(`INSERT INTO ${TABLE} (name, applied_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, [name, new Date().toISOString()]);
     },
     async unlogMigration({ name }) {
       await db.query(`DELETE FROM ${TABLE} WHERE name = ?`, [name]);

@@ -53,8 +53,6 @@ describe('database URLs', () => {
   });
 
   it('translates ? placeholders for PostgreSQL outside quotes', () => {
-    expect(toPositional("SELECT '?' AS q, \"a?\" FROM t WHERE a = ? AND b = ?")).toBe(
-      "SELECT '?' AS q, \"a?\" FROM t WHERE a = $1 AND b = $2",
-    );
+    expect(toPositional('SELECT \'?\' AS q, "a?" FROM t WHERE a = ? AND b = ?')).toBe('SELECT \'?\' AS q, "a?" FROM t WHERE a = $1 AND b = $2');
   });
 });

@@ -5,7 +5,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_MIGRATIONS_DIR } from '../src/migrations.js';
 import { migrate, tempDir } from './helpers.js';
 
-const SHIPPED = readdirSync(DEFAULT_MIGRATIONS_DIR).filter((f) => f.endsWith('.sql')).sort();
+const SHIPPED = readdirSync(DEFAULT_MIGRATIONS_DIR)
+  .filter((f) => f.endsWith('.sql'))
+  .sort();
 
 /** Everything that a migration could change: the schema and the migration record. */
 function snapshot(path: string) {
@@ -13,7 +15,10 @@ function snapshot(path: string) {
   try {
     return {
       schema: db.prepare("SELECT type, name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name").all(),
-      applied: db.prepare('SELECT name FROM schema_migrations ORDER BY name').all().map((r) => r.name),
+      applied: db
+        .prepare('SELECT name FROM schema_migrations ORDER BY name')
+        .all()
+        .map((r) => r.name),
     };
   } finally {
     db.close();

@@ -105,8 +105,7 @@ function expectNoMore(extra: string[]): void {
 }
 
 function resolveApiUrl(flag: string | undefined, fromEnv: string | undefined): string {
-  const [value, source] =
-    flag !== undefined ? [flag, '--api-url'] : fromEnv ? [fromEnv, 'POD_API_URL'] : [DEFAULT_API_URL, 'default'];
+  const [value, source] = flag !== undefined ? [flag, '--api-url'] : fromEnv ? [fromEnv, 'POD_API_URL'] : [DEFAULT_API_URL, 'default'];
   let url: URL;
   try {
     url = new URL(value);

@@ -31,10 +31,7 @@ export function formatAgent(agent: Agent): string {
 
 export function formatAgentList(agents: readonly Agent[]): string {
   if (agents.length === 0) return 'No agents yet. Create one with: pod agents create --name <name>\n';
-  const rows = [
-    ['ID', 'NAME', 'CREATED', 'DESCRIPTION'],
-    ...agents.map((a) => [a.id, a.name, a.createdAt, a.description ?? '-'].map(clean)),
-  ];
+  const rows = [['ID', 'NAME', 'CREATED', 'DESCRIPTION'], ...agents.map((a) => [a.id, a.name, a.createdAt, a.description ?? '-'].map(clean))];
   const widths = rows[0]!.map((_, column) => Math.max(...rows.map((row) => row[column]!.length)));
   return rows
     .map((row) => row.map((cell, column) => (column === row.length - 1 ? cell : cell.padEnd(widths[column]!))).join('  '))

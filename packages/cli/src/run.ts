@@ -19,11 +19,7 @@ export const EXIT_USAGE = 2;
  * The whole CLI, without touching process state: returns the exit code.
  * `argv` excludes node and the script path; `env` supplies POD_API_URL and POD_API_TOKEN.
  */
-export async function run(
-  argv: readonly string[],
-  env: Readonly<Record<string, string | undefined>>,
-  io: CliIo,
-): Promise<number> {
+export async function run(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, io: CliIo): Promise<number> {
   let invocation: Invocation;
   try {
     invocation = parseInvocation(argv, env);
@@ -52,8 +48,7 @@ async function execute({ command, apiUrl, token, json }: Invocation, io: CliIo):
   }
 
   const client = new PodClient({ baseUrl: apiUrl, token, ...(io.fetch ? { fetch: io.fetch } : {}) });
-  const print = <T>(value: T, asText: (value: T) => string, asJson: unknown = value) =>
-    io.stdout(json ? formatJson(asJson) : asText(value));
+  const print = <T>(value: T, asText: (value: T) => string, asJson: unknown = value) => io.stdout(json ? formatJson(asJson) : asText(value));
 
   switch (command.kind) {
     case 'health':
@@ -73,9 +68,7 @@ async function execute({ command, apiUrl, token, json }: Invocation, io: CliIo):
       return EXIT_OK;
     }
     case 'agents-create': {
-      const input = command.description === undefined
-        ? { name: command.name }
-        : { name: command.name, description: command.description };
+      const input = command.description === undefined ? { name: command.name } : { name: command.name, description: command.description };
       print(await client.createAgent(input), (agent) => `Created agent ${agent.id}\n${formatAgent(agent)}`);
       return EXIT_OK;
     }

@@ -24,10 +24,14 @@ interface Outcome {
 async function pod(argv: string[], env: Record<string, string | undefined> = {}): Promise<Outcome> {
   let stdout = '';
   let stderr = '';
-  const code = await run(argv, { POD_API_URL: api.url, ...env }, {
-    stdout: (text) => (stdout += text),
-    stderr: (text) => (stderr += text),
-  });
+  const code = await run(
+    argv,
+    { POD_API_URL: api.url, ...env },
+    {
+      stdout: (text) => (stdout += text),
+      stderr: (text) => (stderr += text),
+    },
+  );
   return { code, stdout, stderr };
 }
 
@@ -185,7 +189,10 @@ describe('usage', () => {
     [['health', '--name', 'x'], "pod: --name is only used by 'pod agents create' (run 'pod --help' for usage)"],
     [['health', '--verbose'], "pod: unknown option '--verbose' (run 'pod --help' for usage)"],
     [['health', '--api-url'], /^pod: option '--api-url <value>' argument missing/],
-    [['health', '--api-url', 'localhost:3000'], /^pod: --api-url 'localhost:3000' must be an http:\/\/ or https:\/\/ URL, e\.g\. http:\/\/127\.0\.0\.1:3000 /],
+    [
+      ['health', '--api-url', 'localhost:3000'],
+      /^pod: --api-url 'localhost:3000' must be an http:\/\/ or https:\/\/ URL, e\.g\. http:\/\/127\.0\.0\.1:3000 /,
+    ],
     [['health', '--api-url', 'not a url'], /^pod: --api-url 'not a url' is not a URL; expected e\.g\. http:\/\/127\.0\.0\.1:3000 /],
     [['health', '--api-url', 'http://h/?x=1'], /^pod: --api-url 'http:\/\/h\/\?x=1' must not have a query or fragment/],
     [['agents', 'list', '--token', 'secret'], /^pod: there is no --token option: put the token in the POD_API_TOKEN environment variable/],
@@ -205,14 +212,18 @@ describe('usage', () => {
 
   it('defaults to http://127.0.0.1:3000 when nothing names the API', async () => {
     const urls: string[] = [];
-    const code = await run(['health'], {}, {
-      stdout: () => {},
-      stderr: () => {},
-      fetch: async (input) => {
-        urls.push(input);
-        return new Response('{"status":"ok","version":"1","gitSha":"x"}');
+    const code = await run(
+      ['health'],
+      {},
+      {
+        stdout: () => {},
+        stderr: () => {},
+        fetch: async (input) => {
+          urls.push(input);
+          return new Response('{"status":"ok","version":"1","gitSha":"x"}');
+        },
       },
-    });
+    );
     expect(code).toBe(0);
     expect(urls).toEqual(['http://127.0.0.1:3000/health']);
   });

@@ -49,9 +49,7 @@ export async function loadConfig(fetchFn: FetchLike, configUrl: string): Promise
     throw new ConfigError(`could not load ${configUrl}: ${reason}`);
   }
   if (!response.ok) {
-    throw new ConfigError(
-      `could not load ${configUrl}: HTTP ${response.status} (the deployment must write config.json next to index.html)`,
-    );
+    throw new ConfigError(`could not load ${configUrl}: HTTP ${response.status} (the deployment must write config.json next to index.html)`);
   }
   let raw: unknown;
   try {

@@ -1,21 +1,13 @@
 import { PodApiError, type Agent, type Health } from '@pod-protocol/sdk';
 
 /** What a panel shows: the data, a wait, or why there is none. */
-export type View<T> =
-  | { kind: 'loading' }
-  | { kind: 'ready'; data: T }
-  | { kind: 'error'; message: string };
+export type View<T> = { kind: 'loading' } | { kind: 'ready'; data: T } | { kind: 'error'; message: string };
 
 export type AgentsView = View<Agent[]> | { kind: 'needs-token' };
 
 /** Everything the API or config sends goes through here before it reaches innerHTML. */
 export function escapeHtml(text: string): string {
-  return text
-    .replaceAll('&', '&amp;')
-    .replaceAll('<', '&lt;')
-    .replaceAll('>', '&gt;')
-    .replaceAll('"', '&quot;')
-    .replaceAll("'", '&#39;');
+  return text.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;').replaceAll("'", '&#39;');
 }
 
 export function renderHealth(view: View<Health>): string {

@@ -33,9 +33,7 @@ describe('loadConfig', () => {
   });
 
   it('reports unparsable JSON and network failures as ConfigError', async () => {
-    await expect(loadConfig(fakeFetch('{apiBaseUrl:').fetchFn, CONFIG_URL)).rejects.toThrow(
-      new ConfigError(`${CONFIG_URL} is not valid JSON`),
-    );
+    await expect(loadConfig(fakeFetch('{apiBaseUrl:').fetchFn, CONFIG_URL)).rejects.toThrow(new ConfigError(`${CONFIG_URL} is not valid JSON`));
     const offline = async () => {
       throw new TypeError('Failed to fetch');
     };

@@ -22,7 +22,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const apiToken = env.POD_API_TOKEN?.trim() || undefined;
   // A server on loopback must only answer loopback Host headers: otherwise a web page could reach
   // it through DNS rebinding and act with POD_API_TOKEN (the same default the MCP SDK applies).
-  const explicitHosts = env.MCP_ALLOWED_HOSTS?.split(',').map((h) => h.trim()).filter(Boolean);
+  const explicitHosts = env.MCP_ALLOWED_HOSTS?.split(',')
+    .map((h) => h.trim())
+    .filter(Boolean);
   const allowedHosts = explicitHosts?.length ? explicitHosts : LOOPBACK.includes(host) ? LOOPBACK_HOSTNAMES : undefined;
   return { host, port, apiUrl, apiToken, allowedHosts };
 }

@@ -133,12 +133,11 @@ export class PodClient {
 
   #transportError(method: string, path: string, error: unknown): PodApiError {
     if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) {
-      return new PodApiError(
-        0,
-        'timeout',
-        `${method} ${path} failed: no answer from ${this.baseUrl} within ${this.#timeoutMs} ms`,
-        { method, path, cause: error },
-      );
+      return new PodApiError(0, 'timeout', `${method} ${path} failed: no answer from ${this.baseUrl} within ${this.#timeoutMs} ms`, {
+        method,
+        path,
+        cause: error,
+      });
     }
     const reason = networkReason(error);
     return new PodApiError(

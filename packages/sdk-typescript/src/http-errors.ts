@@ -43,17 +43,13 @@ export function errorFromResponse(failed: FailedRequest): PodApiError {
       hint = failed.hasToken ? ' (check your API token)' : ' (no API token was given)';
       break;
     case 403:
-      hint = requiredScope
-        ? ` (the API token lacks the ${requiredScope} scope)`
-        : ' (the API token is not allowed to do this)';
+      hint = requiredScope ? ` (the API token lacks the ${requiredScope} scope)` : ' (the API token is not allowed to do this)';
       break;
     case 404:
       hint = ` (${failed.notFoundHint ?? 'check the API base URL'})`;
       break;
     case 429:
-      hint = retryAfterSeconds === undefined
-        ? ' (rate limited: retry later)'
-        : ` (rate limited: retry in ${retryAfterSeconds}s)`;
+      hint = retryAfterSeconds === undefined ? ' (rate limited: retry later)' : ` (rate limited: retry in ${retryAfterSeconds}s)`;
       break;
     default:
       hint = status >= 500 ? ' (server error: check the API server logs)' : serverMessage ? `: ${serverMessage}` : '';

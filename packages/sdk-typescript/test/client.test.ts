@@ -69,9 +69,7 @@ describe('PodClient against a live HTTP server', () => {
     expect(api.requests.at(-1)?.url).toBe('/v1/agents/..%2Fhealth%3Fx%3D1');
     expect(error.status).toBe(404);
     expect(error.code).toBe('not_found');
-    expect(error.message).toBe(
-      'GET /v1/agents/..%2Fhealth%3Fx%3D1 failed: 404 not_found (no agent with id "../health?x=1")',
-    );
+    expect(error.message).toBe('GET /v1/agents/..%2Fhealth%3Fx%3D1 failed: 404 not_found (no agent with id "../health?x=1")');
   });
 
   it('explains 401 depending on whether a token was given', async () => {
@@ -112,7 +110,7 @@ describe('PodClient against a live HTTP server', () => {
     expect(error.message).toBe('POST /v1/agents failed: 400 validation: name is required');
   });
 
-  it('derives a code when the error body is not the API\'s JSON (a proxy page)', async () => {
+  it("derives a code when the error body is not the API's JSON (a proxy page)", async () => {
     api.override('GET /health', { status: 502, headers: { 'content-type': 'text/html' }, body: '<html>Bad Gateway</html>' });
     const error = await apiError(new PodClient({ baseUrl: api.url }).health());
     expect(error.status).toBe(502);
@@ -175,7 +173,9 @@ describe('PodClient options', () => {
   });
 
   it('rejects unusable options with a message that says what to pass', () => {
-    expect(() => new PodClient({ baseUrl: '127.0.0.1:3000/' })).toThrow(/baseUrl "127.0.0.1:3000\/" is not a URL; expected e\.g\. https:\/\/api\.example\.com/);
+    expect(() => new PodClient({ baseUrl: '127.0.0.1:3000/' })).toThrow(
+      /baseUrl "127.0.0.1:3000\/" is not a URL; expected e\.g\. https:\/\/api\.example\.com/,
+    );
     expect(() => new PodClient({ baseUrl: 'ftp://example.test' })).toThrow(/must use http or https/);
     expect(() => new PodClient({ baseUrl: 'http://example.test/?q=1' })).toThrow(/must not have a query/);
     expect(() => new PodClient({ baseUrl: 'http://example.test', timeoutMs: 0 })).toThrow(/timeoutMs must be a positive/);

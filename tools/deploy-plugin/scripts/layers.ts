@@ -36,7 +36,9 @@ export function layerViolations(files: Record<string, string>): Violation[] {
   const out: Violation[] = [];
   for (const [file, text] of Object.entries(files)) {
     const from = topOf(file);
-    for (const m of text.matchAll(/(?:^|\n)\s*(?:import|export)[^'"`;]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g)) {
+    for (const m of text.matchAll(
+      /(?:^|\n)\s*(?:import|export)[^'"`;]*?from\s*['"](\.{1,2}\/[^'"]+)['"]|import\(\s*['"](\.{1,2}\/[^'"]+)['"]\s*\)/g,
+    )) {
       const spec = (m[1] ?? m[2])!;
       const target = relative('/src', resolve('/src', dirname(file), spec));
       if (target.startsWith('..')) continue; // outside src/
@@ -46,7 +48,11 @@ export function layerViolations(files: Record<string, string>): Violation[] {
       if (a === undefined || b === undefined) {
         out.push({ file, imports: spec, why: `folder '${a === undefined ? from : to}' is in no layer of scripts/layers.ts` });
       } else if (b >= a) {
-        out.push({ file, imports: spec, why: b === a ? `${from} and ${to} are peers and must not import each other` : `${from} must not import the higher layer ${to}` });
+        out.push({
+          file,
+          imports: spec,
+          why: b === a ? `${from} and ${to} are peers and must not import each other` : `${from} must not import the higher layer ${to}`,
+        });
       }
     }
   }

@@ -4,8 +4,22 @@ import { describe, expect, it } from 'vitest';
 import { cargoPublish, cargoRegistryEnvName, cargoUpdateWorkspace, sparseIndexPath } from '../src/commands/cargo.ts';
 import { gitCreateTags, gitHead, gitListTags, gitPushTags, gitShallowClone, gitUserName } from '../src/commands/git.ts';
 import {
-  buildImage, composeDown, composePluginProbe, composeProjectContainers, composeTool, composeUp, containerLogs, copyImage, engineProbe,
-  inspectContainers, loginRegistry, pushImage, removeContainer, runContainer, startContainers, stopContainers,
+  buildImage,
+  composeDown,
+  composePluginProbe,
+  composeProjectContainers,
+  composeTool,
+  composeUp,
+  containerLogs,
+  copyImage,
+  engineProbe,
+  inspectContainers,
+  loginRegistry,
+  pushImage,
+  removeContainer,
+  runContainer,
+  startContainers,
+  stopContainers,
 } from '../src/commands/image.ts';
 import { kustomizeBuild } from '../src/commands/kubectl.ts';
 import { backupPath } from '../src/commands/migrate.ts';
@@ -26,29 +40,65 @@ describe('image builders', () => {
 
   it('push writes the digest where the engine can, and keeps credentials in files', () => {
     expect(pushImage('podman', 'r/a:1', { digestFile: '/d', authFile: '/auth.json', insecure: true }).argv).toEqual([
-      'podman', 'push', '--tls-verify=false', '--digestfile', '/d', '--authfile', '/auth.json', 'r/a:1',
+      'podman',
+      'push',
+      '--tls-verify=false',
+      '--digestfile',
+      '/d',
+      '--authfile',
+      '/auth.json',
+      'r/a:1',
     ]);
     expect(pushImage('buildah', 'r/a:1', { digestFile: '/d' }).argv).toEqual(['buildah', 'push', '--digestfile', '/d', 'r/a:1', 'docker://r/a:1']);
-    expect(pushImage('docker', 'r/a:1', { digestFile: '/d', dockerConfig: '/cfg' })).toEqual({ argv: ['docker', 'push', 'r/a:1'], env: { DOCKER_CONFIG: '/cfg' } });
+    expect(pushImage('docker', 'r/a:1', { digestFile: '/d', dockerConfig: '/cfg' })).toEqual({
+      argv: ['docker', 'push', 'r/a:1'],
+      env: { DOCKER_CONFIG: '/cfg' },
+    });
   });
 
   it('logs in with the password on standard input, never in argv', () => {
     const podman = loginRegistry('podman', 'reg:5000', 'deployer', 's3cret', { authFile: '/a.json', dockerConfig: '/cfg', insecure: true });
-    expect(podman).toEqual({ argv: ['podman', 'login', '--tls-verify=false', '--authfile', '/a.json', '--username', 'deployer', '--password-stdin', 'reg:5000'], input: 's3cret' });
+    expect(podman).toEqual({
+      argv: ['podman', 'login', '--tls-verify=false', '--authfile', '/a.json', '--username', 'deployer', '--password-stdin', 'reg:5000'],
+      input: 's3cret',
+    });
     const docker = loginRegistry('docker', 'reg:5000', 'deployer', 's3cret', { authFile: '/a.json', dockerConfig: '/cfg' });
-    expect(docker).toEqual({ argv: ['docker', 'login', '--username', 'deployer', '--password-stdin', 'reg:5000'], input: 's3cret', env: { DOCKER_CONFIG: '/cfg' } });
+    expect(docker).toEqual({
+      argv: ['docker', 'login', '--username', 'deployer', '--password-stdin', 'reg:5000'],
+      input: 's3cret',
+      env: { DOCKER_CONFIG: '/cfg' },
+    });
     expect(JSON.stringify([podman.argv, docker.argv])).not.toContain('s3cret');
   });
 
   it('promotes by digest with skopeo', () => {
     expect(copyImage('r/a@sha256:1', 'r/a:production', { authFile: '/a.json', insecure: true }).argv).toEqual([
-      'skopeo', 'copy', '--all', '--src-tls-verify=false', '--dest-tls-verify=false', '--authfile', '/a.json', 'docker://r/a@sha256:1', 'docker://r/a:production',
+      'skopeo',
+      'copy',
+      '--all',
+      '--src-tls-verify=false',
+      '--dest-tls-verify=false',
+      '--authfile',
+      '/a.json',
+      'docker://r/a@sha256:1',
+      'docker://r/a:production',
     ]);
   });
 
   it('runs, stops, starts, inspects and removes containers', () => {
     expect(runContainer('podman', 'api-staging-1', 'r/a@sha256:1', '/env', { 'pod-protocol.deploy-id': 'd1' }).argv).toEqual([
-      'podman', 'run', '--detach', '--name', 'api-staging-1', '--network', 'host', '--env-file', '/env', '--label', 'pod-protocol.deploy-id=d1', 'r/a@sha256:1',
+      'podman',
+      'run',
+      '--detach',
+      '--name',
+      'api-staging-1',
+      '--network',
+      'host',
+      '--env-file',
+      '/env',
+      '--label',
+      'pod-protocol.deploy-id=d1',
+      'r/a@sha256:1',
     ]);
     expect(stopContainers('docker', ['a', 'b']).argv).toEqual(['docker', 'stop', '--time', '10', 'a', 'b']);
     expect(startContainers('podman', ['a']).argv).toEqual(['podman', 'start', 'a']);
@@ -67,10 +117,30 @@ describe('image builders', () => {
     expect(composeTool('podman', false)).toEqual(['podman-compose']);
     expect(composeTool('docker', true)).toEqual(['docker', 'compose']);
     const tool = composeTool('docker', false);
-    expect(composeUp(tool, '/p/dc.yml', 'api-staging-1').argv).toEqual(['docker-compose', '--project-name', 'api-staging-1', '--file', '/p/dc.yml', 'up', '--detach']);
-    expect(composeDown(tool, '/p/dc.yml', 'api-staging-1').argv).toEqual(['docker-compose', '--project-name', 'api-staging-1', '--file', '/p/dc.yml', 'down']);
+    expect(composeUp(tool, '/p/dc.yml', 'api-staging-1').argv).toEqual([
+      'docker-compose',
+      '--project-name',
+      'api-staging-1',
+      '--file',
+      '/p/dc.yml',
+      'up',
+      '--detach',
+    ]);
+    expect(composeDown(tool, '/p/dc.yml', 'api-staging-1').argv).toEqual([
+      'docker-compose',
+      '--project-name',
+      'api-staging-1',
+      '--file',
+      '/p/dc.yml',
+      'down',
+    ]);
     expect(composeProjectContainers('docker', 'api-staging-1').argv).toEqual([
-      'docker', 'ps', '--all', '--quiet', '--filter', 'label=com.docker.compose.project=api-staging-1',
+      'docker',
+      'ps',
+      '--all',
+      '--quiet',
+      '--filter',
+      'label=com.docker.compose.project=api-staging-1',
     ]);
   });
 });
@@ -92,14 +162,31 @@ describe('release builders', () => {
   it('npm: one pack for many folders; publish of the packed tarball with the token by reference', () => {
     expect(npmPack(['/a', '/b'], '/out').argv).toEqual(['npm', 'pack', '--json', '--pack-destination', '/out', '/a', '/b']);
     expect(npmPublish('/out/a.tgz', { registry: 'http://r/', tag: 'next', userconfig: '/npmrc', provenance: true }).argv).toEqual([
-      'npm', 'publish', '/out/a.tgz', '--registry', 'http://r/', '--tag', 'next', '--access', 'public', '--userconfig', '/npmrc', '--provenance',
+      'npm',
+      'publish',
+      '/out/a.tgz',
+      '--registry',
+      'http://r/',
+      '--tag',
+      'next',
+      '--access',
+      'public',
+      '--userconfig',
+      '/npmrc',
+      '--provenance',
     ]);
     expect(npmrcAuthLine('http://127.0.0.1:4873', 'NPM_TOKEN')).toBe('//127.0.0.1:4873/:_authToken=${NPM_TOKEN}');
   });
 
   it('cargo', () => {
     expect(cargoPublish('/c/Cargo.toml', 'pod-staging', { allowDirty: true }).argv).toEqual([
-      'cargo', 'publish', '--manifest-path', '/c/Cargo.toml', '--registry', 'pod-staging', '--allow-dirty',
+      'cargo',
+      'publish',
+      '--manifest-path',
+      '/c/Cargo.toml',
+      '--registry',
+      'pod-staging',
+      '--allow-dirty',
     ]);
     expect(cargoPublish('/c/Cargo.toml', 'crates-io').argv).toEqual(['cargo', 'publish', '--manifest-path', '/c/Cargo.toml']);
     expect(cargoUpdateWorkspace('/c/Cargo.toml').argv).toEqual(['cargo', 'update', '--workspace', '--offline', '--manifest-path', '/c/Cargo.toml']);
@@ -110,8 +197,22 @@ describe('release builders', () => {
 
 describe('other builders', () => {
   it('postgres reads its connection from libpq variables', () => {
-    expect(libpqEnv('postgresql://u:p%40ss@h/db?sslmode=require')).toEqual({ PGHOST: 'h', PGPORT: '5432', PGDATABASE: 'db', PGUSER: 'u', PGPASSWORD: 'p@ss', PGSSLMODE: 'require' });
-    expect(pgListRelations('postgres://h/db').argv).toEqual(['psql', '--no-psqlrc', '--tuples-only', '--no-align', '--command', expect.stringContaining('FROM pg_class')]);
+    expect(libpqEnv('postgresql://u:p%40ss@h/db?sslmode=require')).toEqual({
+      PGHOST: 'h',
+      PGPORT: '5432',
+      PGDATABASE: 'db',
+      PGUSER: 'u',
+      PGPASSWORD: 'p@ss',
+      PGSSLMODE: 'require',
+    });
+    expect(pgListRelations('postgres://h/db').argv).toEqual([
+      'psql',
+      '--no-psqlrc',
+      '--tuples-only',
+      '--no-align',
+      '--command',
+      expect.stringContaining('FROM pg_class'),
+    ]);
   });
 
   it('backups are named after the ledger entry', () => {
@@ -120,14 +221,29 @@ describe('other builders', () => {
 
   it('kustomize, tar and the service supervisor', () => {
     expect(kustomizeBuild('/k').argv).toEqual(['kubectl', 'kustomize', '/k']);
-    expect(tarCreateFromList('/w', '/list', 's,^a/,,').argv).toEqual(['tar', '-C', '/w', '--no-recursion', '--null', '-T', '/list', '--transform', 's,^a/,,', '-cf', '-']);
+    expect(tarCreateFromList('/w', '/list', 's,^a/,,').argv).toEqual([
+      'tar',
+      '-C',
+      '/w',
+      '--no-recursion',
+      '--null',
+      '-T',
+      '/list',
+      '--transform',
+      's,^a/,,',
+      '-cf',
+      '-',
+    ]);
     expect(tarExtract('/ctx').argv).toEqual(['tar', '-C', '/ctx', '-xf', '-']);
     expect(supervised('/sup.js', '/log', ['node', 'dist/main.js']).argv).toEqual([process.execPath, '/sup.js', '/log', 'node', 'dist/main.js']);
   });
 
   it('every builder in src/commands has an argv test', () => {
     const dir = join(import.meta.dirname, '..', 'src', 'commands');
-    const tests = readdirSync(import.meta.dirname).filter((f) => f.endsWith('.test.ts')).map((f) => readFileSync(join(import.meta.dirname, f), 'utf8')).join('\n');
+    const tests = readdirSync(import.meta.dirname)
+      .filter((f) => f.endsWith('.test.ts'))
+      .map((f) => readFileSync(join(import.meta.dirname, f), 'utf8'))
+      .join('\n');
     const builders = readdirSync(dir).flatMap((f) => [...readFileSync(join(dir, f), 'utf8').matchAll(/^export function (\w+)/gm)].map((m) => m[1]!));
     expect(builders.filter((b) => !new RegExp(`\\b${b}[()]`).test(tests))).toEqual([]);
   });

@@ -68,7 +68,10 @@ describe('inferred targets and deploy graph', () => {
   });
 
   it("makes a frontend deploy wait for every backend's deploy, by their role tag, forwarding parameters", () => {
-    expect(inferTargets(web, 'frontend', true, opts).deploy!.dependsOn).toEqual(['build', { projects: ['tag:deploy:backend'], target: 'deploy', params: 'forward' }]);
+    expect(inferTargets(web, 'frontend', true, opts).deploy!.dependsOn).toEqual([
+      'build',
+      { projects: ['tag:deploy:backend'], target: 'deploy', params: 'forward' },
+    ]);
     expect(inferTargets(web, 'frontend', false, opts).deploy!.dependsOn).toEqual(['build']);
   });
 

@@ -27,11 +27,16 @@ metadata:
 
 describe('kubectl builders', () => {
   it('finds the Deployments of rendered manifests, with their namespaces', () => {
-    expect(deploymentsIn(rendered)).toEqual([{ name: 'mcp-server', namespace: 'pod-staging' }, { name: 'worker', namespace: undefined }]);
+    expect(deploymentsIn(rendered)).toEqual([
+      { name: 'mcp-server', namespace: 'pod-staging' },
+      { name: 'worker', namespace: undefined },
+    ]);
   });
 
   it('pins the manifests image to a digest through a kustomization over the overlay', () => {
-    expect(pinnedKustomization('../../../packages/mcp-server/k8s/overlays/staging', 'pod-protocol/mcp-server', '127.0.0.1:5000/mcp-server@sha256:abc')).toBe(
+    expect(
+      pinnedKustomization('../../../packages/mcp-server/k8s/overlays/staging', 'pod-protocol/mcp-server', '127.0.0.1:5000/mcp-server@sha256:abc'),
+    ).toBe(
       'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - "../../../packages/mcp-server/k8s/overlays/staging"\nimages:\n  - name: "pod-protocol/mcp-server"\n    newName: "127.0.0.1:5000/mcp-server"\n    digest: "sha256:abc"\n',
     );
   });
@@ -39,7 +44,13 @@ describe('kubectl builders', () => {
   it('applies and waits per Deployment', () => {
     expect(kubectlApply('/m.yaml', { validate: false }).argv).toEqual(['kubectl', 'apply', '--validate=false', '-f', '/m.yaml']);
     expect(kubectlRolloutStatus({ name: 'mcp-server', namespace: 'pod-staging' }, 120_000).argv).toEqual([
-      'kubectl', 'rollout', 'status', 'deployment/mcp-server', '--namespace', 'pod-staging', '--timeout=120s',
+      'kubectl',
+      'rollout',
+      'status',
+      'deployment/mcp-server',
+      '--namespace',
+      'pod-staging',
+      '--timeout=120s',
     ]);
   });
 });

@@ -67,8 +67,21 @@ describe('changelog sections', () => {
 
 describe('publish command builders', () => {
   it('npm publishes a packed tarball with the registry and token from a temporary npmrc', () => {
-    expect(npmPublish('/t/sdk-0.2.0.tgz', { registry: 'http://127.0.0.1:4873/', tag: 'next', userconfig: '/tmp/x/npmrc', provenance: true }).argv).toEqual([
-      'npm', 'publish', '/t/sdk-0.2.0.tgz', '--registry', 'http://127.0.0.1:4873/', '--tag', 'next', '--access', 'public', '--userconfig', '/tmp/x/npmrc', '--provenance',
+    expect(
+      npmPublish('/t/sdk-0.2.0.tgz', { registry: 'http://127.0.0.1:4873/', tag: 'next', userconfig: '/tmp/x/npmrc', provenance: true }).argv,
+    ).toEqual([
+      'npm',
+      'publish',
+      '/t/sdk-0.2.0.tgz',
+      '--registry',
+      'http://127.0.0.1:4873/',
+      '--tag',
+      'next',
+      '--access',
+      'public',
+      '--userconfig',
+      '/tmp/x/npmrc',
+      '--provenance',
     ]);
     expect(npmrcAuthLine('http://127.0.0.1:4873', 'NPM_TOKEN')).toBe('//127.0.0.1:4873/:_authToken=${NPM_TOKEN}');
     expect(npmrcAuthLine('https://npm.example.com/registry/', 'T')).toBe('//npm.example.com/registry/:_authToken=${T}');
@@ -76,11 +89,23 @@ describe('publish command builders', () => {
 
   it('cargo publishes to a named registry; crates-io needs no flag', () => {
     expect(cargoPublish('/c/Cargo.toml', 'local').argv).toEqual(['cargo', 'publish', '--manifest-path', '/c/Cargo.toml', '--registry', 'local']);
-    expect(cargoPublish('/c/Cargo.toml', 'crates-io', { allowDirty: true }).argv).toEqual(['cargo', 'publish', '--manifest-path', '/c/Cargo.toml', '--allow-dirty']);
+    expect(cargoPublish('/c/Cargo.toml', 'crates-io', { allowDirty: true }).argv).toEqual([
+      'cargo',
+      'publish',
+      '--manifest-path',
+      '/c/Cargo.toml',
+      '--allow-dirty',
+    ]);
     expect(cargoRegistryEnvName('pod-local')).toBe('POD_LOCAL');
   });
 
   it('finds a crate in the sparse index layout', () => {
-    expect(['a', 'ab', 'abc', 'pod-protocol-sdk', 'Serde'].map(sparseIndexPath)).toEqual(['1/a', '2/ab', '3/a/abc', 'po/d-/pod-protocol-sdk', 'se/rd/serde']);
+    expect(['a', 'ab', 'abc', 'pod-protocol-sdk', 'Serde'].map(sparseIndexPath)).toEqual([
+      '1/a',
+      '2/ab',
+      '3/a/abc',
+      'po/d-/pod-protocol-sdk',
+      'se/rd/serde',
+    ]);
   });
 });

@@ -14,14 +14,21 @@ function runner() {
   const lines: string[] = [];
   const redactor = new Redactor();
   redactor.add('hunter2-secret');
-  return { lines, runner: new Runner(dir, redactor, createLogger(redactor, 'test', (s) => void lines.push(s))) };
+  return {
+    lines,
+    runner: new Runner(
+      dir,
+      redactor,
+      createLogger(redactor, 'test', (s) => void lines.push(s)),
+    ),
+  };
 }
 
 describe('runner (real programs)', () => {
   it('passes shell metacharacters as plain arguments: nothing reaches a shell', async () => {
     const { runner: r } = runner();
     const marker = join(dir, 'pwned');
-    const hostile = [`$(touch ${marker})`, `; touch ${marker}`, `\`touch ${marker}\``, '| cat /etc/passwd', "it's \"quoted\" && true"];
+    const hostile = [`$(touch ${marker})`, `; touch ${marker}`, `\`touch ${marker}\``, '| cat /etc/passwd', 'it\'s "quoted" && true'];
     const res = await r.run({ argv: ['node', '-e', 'console.log(JSON.stringify(process.argv.slice(1)))', ...hostile] }, { quiet: true });
     expect(JSON.parse(res.stdout)).toEqual(hostile);
     expect(existsSync(marker)).toBe(false);
@@ -39,7 +46,9 @@ describe('runner (real programs)', () => {
 
   it('stops a command at its timeout and says so', async () => {
     const { runner: r } = runner();
-    await expect(r.run({ argv: ['node', '-e', 'setTimeout(() => {}, 60000)'], timeoutMs: 300 }, { quiet: true })).rejects.toThrow(/timed out after 300 ms and was stopped/);
+    await expect(r.run({ argv: ['node', '-e', 'setTimeout(() => {}, 60000)'], timeoutMs: 300 }, { quiet: true })).rejects.toThrow(
+      /timed out after 300 ms and was stopped/,
+    );
   });
 
   it('explains a program that is not installed', async () => {
@@ -48,7 +57,13 @@ describe('runner (real programs)', () => {
   });
 
   it('keeps image tags and build arguments with metacharacters as single arguments', () => {
-    const cmd = buildImage('podman', { file: 'Dockerfile', context: '.', tags: ['r/x:1;rm -rf /'], buildArgs: { NOTE: '$(id) && `id`' }, labels: {} });
+    const cmd = buildImage('podman', {
+      file: 'Dockerfile',
+      context: '.',
+      tags: ['r/x:1;rm -rf /'],
+      buildArgs: { NOTE: '$(id) && `id`' },
+      labels: {},
+    });
     expect(cmd.argv).toContain('r/x:1;rm -rf /');
     expect(cmd.argv).toContain('NOTE=$(id) && `id`');
   });

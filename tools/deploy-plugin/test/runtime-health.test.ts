@@ -69,7 +69,12 @@ describe('settings a rollback can restart with', () => {
     const templates = { PORT: '3000', API_TOKENS: '${TOKEN}=agents:read', RATE_LIMIT_MAX: '${MAX:-20}', DATABASE_URL: '${DB_URL}' };
     const resolved = { PORT: '3000', API_TOKENS: 'tok-secret=agents:read', RATE_LIMIT_MAX: '500', DATABASE_URL: 'postgres://u:pw@h/db' };
     const stored = storableSettings(templates, resolved, (v) => v.includes('tok-secret') || v.includes('pw@'));
-    expect(stored).toEqual({ PORT: { value: '3000' }, API_TOKENS: { template: '${TOKEN}=agents:read' }, RATE_LIMIT_MAX: { value: '500' }, DATABASE_URL: { template: '${DB_URL}' } });
+    expect(stored).toEqual({
+      PORT: { value: '3000' },
+      API_TOKENS: { template: '${TOKEN}=agents:read' },
+      RATE_LIMIT_MAX: { value: '500' },
+      DATABASE_URL: { template: '${DB_URL}' },
+    });
     expect(JSON.stringify(stored)).not.toMatch(/tok-secret|pw@/);
     expect(resolveStored(stored, { TOKEN: 'new-token', DB_URL: 'postgres://u:pw2@h/db', MAX: '1' }, 'rollback')).toEqual({
       PORT: '3000',

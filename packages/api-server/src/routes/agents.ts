@@ -30,10 +30,7 @@ const listQuery = {
 } as const;
 
 /** /v1/agents. Registered inside the rate-limited /v1 scope by app.ts. */
-export function registerAgentRoutes(
-  app: FastifyInstance,
-  opts: { db: Database; requireScope: ReturnType<typeof createAuth> },
-) {
+export function registerAgentRoutes(app: FastifyInstance, opts: { db: Database; requireScope: ReturnType<typeof createAuth> }) {
   const { db, requireScope } = opts;
 
   app.get<{ Querystring: { limit?: string } }>(

@@ -23,7 +23,12 @@ export function renderHistory(env: string, records: LedgerRecord[], damagedLines
     [r.artifact, r.backupRef, r.reason?.split('\n')[0], r.rollback && describeOutcome(r.rollback)].filter(Boolean).join('; '),
   ]);
   const widths = head.map((_, c) => Math.max(...[head, ...rows].map((row) => row[c]!.length)));
-  const lines = [head, ...rows].map((row) => row.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd());
+  const lines = [head, ...rows].map((row) =>
+    row
+      .map((cell, c) => cell.padEnd(widths[c]!))
+      .join('  ')
+      .trimEnd(),
+  );
   if (damagedLines) lines.push(`(${damagedLines} damaged line(s) skipped: a write was interrupted)`);
   return lines.join('\n');
 }

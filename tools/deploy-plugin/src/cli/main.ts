@@ -85,7 +85,14 @@ async function main(argv: string[]): Promise<number> {
     case 'plan': {
       const [{ readWorkspace }, { renderPlan }] = await Promise.all([import('./workspace.ts'), import('./plan.ts')]);
       const ws = await readWorkspace();
-      console.log(await renderPlan(ws, workspaceRoot, envName, values.projects?.split(',').map((p) => p.trim())));
+      console.log(
+        await renderPlan(
+          ws,
+          workspaceRoot,
+          envName,
+          values.projects?.split(',').map((p) => p.trim()),
+        ),
+      );
       return 0;
     }
     case 'history': {
@@ -102,7 +109,9 @@ async function main(argv: string[]): Promise<number> {
         else if (!status) console.log(`${envName} is not locked.`);
         else {
           const h = status.holder;
-          console.log(`${envName} is locked by ${h.actor} on ${h.host} since ${h.since}: ${h.what} (process ${h.runPid})${status.stale ? ' - STALE: its processes are gone' : ''}`);
+          console.log(
+            `${envName} is locked by ${h.actor} on ${h.host} since ${h.since}: ${h.what} (process ${h.runPid})${status.stale ? ' - STALE: its processes are gone' : ''}`,
+          );
         }
         return 0;
       }
@@ -129,4 +138,3 @@ main(process.argv.slice(2)).then(
     process.exit(1);
   },
 );
-

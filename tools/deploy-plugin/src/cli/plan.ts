@@ -32,12 +32,19 @@ export async function renderPlan(ws: WorkspaceView, workspaceRoot: string, envNa
           continue;
         }
         const step = await entry.load();
-        const options = parseOrExplain(step.options, withoutCommonOptions(targetOptions(targets[target], envName)), `${project}:${target} options`, '');
+        const options = parseOrExplain(
+          step.options,
+          withoutCommonOptions(targetOptions(targets[target], envName)),
+          `${project}:${target} options`,
+          '',
+        );
         out.push(`    ${n + 1}. ${target}`);
         for (const action of step.plan(options as never, session.plan)) {
           out.push(`       - ${action.title}`);
           if (action.command) {
-            const env = Object.entries(action.command.env ?? {}).map(([k, v]) => `${k}=${v}`).join(' ');
+            const env = Object.entries(action.command.env ?? {})
+              .map(([k, v]) => `${k}=${v}`)
+              .join(' ');
             out.push(`         $ ${session.redactor.redact(`${env ? `${env} ` : ''}${renderCommand(action.command)}`)}`);
           }
         }

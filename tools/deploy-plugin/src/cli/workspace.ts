@@ -11,7 +11,9 @@ export async function readWorkspace(): Promise<WorkspaceView> {
   const projects = Object.fromEntries(
     Object.values(graph.nodes).map((n) => [n.name, { root: n.data.root, tags: n.data.tags ?? [], targets: n.data.targets ?? {} }]),
   );
-  const dependencies = Object.fromEntries(Object.entries(graph.dependencies).map(([p, ds]) => [p, ds.map((d) => d.target).filter((t) => t in projects)]));
+  const dependencies = Object.fromEntries(
+    Object.entries(graph.dependencies).map(([p, ds]) => [p, ds.map((d) => d.target).filter((t) => t in projects)]),
+  );
   return { projects, dependencies };
 }
 

@@ -11,7 +11,14 @@ export function cargoRegistryEnvName(registry: string): string {
  */
 export function cargoPublish(manifest: string, registry: string, opts: { allowDirty?: boolean } = {}): Command {
   return {
-    argv: ['cargo', 'publish', '--manifest-path', manifest, ...(registry === 'crates-io' ? [] : ['--registry', registry]), ...(opts.allowDirty ? ['--allow-dirty'] : [])],
+    argv: [
+      'cargo',
+      'publish',
+      '--manifest-path',
+      manifest,
+      ...(registry === 'crates-io' ? [] : ['--registry', registry]),
+      ...(opts.allowDirty ? ['--allow-dirty'] : []),
+    ],
   };
 }
 

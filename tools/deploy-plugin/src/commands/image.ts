@@ -23,7 +23,8 @@ export interface BuildSpec {
  */
 export function buildImage(engine: Engine, spec: BuildSpec): Command {
   const args = [
-    '-f', spec.file,
+    '-f',
+    spec.file,
     ...spec.tags.flatMap((t) => ['-t', t]),
     ...Object.entries(spec.buildArgs).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
     ...Object.entries(spec.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
@@ -39,8 +40,17 @@ export function buildImage(engine: Engine, spec: BuildSpec): Command {
 }
 
 /** Push one reference; podman and buildah write the pushed digest to `digestFile`. */
-export function pushImage(engine: Engine, ref: string, opts: { digestFile: string; authFile?: string; dockerConfig?: string; insecure?: boolean }): Command {
-  const common = [...(opts.insecure ? ['--tls-verify=false'] : []), '--digestfile', opts.digestFile, ...(opts.authFile ? ['--authfile', opts.authFile] : [])];
+export function pushImage(
+  engine: Engine,
+  ref: string,
+  opts: { digestFile: string; authFile?: string; dockerConfig?: string; insecure?: boolean },
+): Command {
+  const common = [
+    ...(opts.insecure ? ['--tls-verify=false'] : []),
+    '--digestfile',
+    opts.digestFile,
+    ...(opts.authFile ? ['--authfile', opts.authFile] : []),
+  ];
   switch (engine) {
     case 'docker':
       return { argv: ['docker', 'push', ref], env: opts.dockerConfig ? { DOCKER_CONFIG: opts.dockerConfig } : undefined };
@@ -60,10 +70,24 @@ export function loginRegistry(
   opts: { authFile: string; dockerConfig: string; insecure?: boolean },
 ): Command {
   if (engine === 'docker') {
-    return { argv: ['docker', 'login', '--username', username, '--password-stdin', registry], input: password, env: { DOCKER_CONFIG: opts.dockerConfig } };
+    return {
+      argv: ['docker', 'login', '--username', username, '--password-stdin', registry],
+      input: password,
+      env: { DOCKER_CONFIG: opts.dockerConfig },
+    };
   }
   return {
-    argv: [engine, 'login', ...(opts.insecure ? ['--tls-verify=false'] : []), '--authfile', opts.authFile, '--username', username, '--password-stdin', registry],
+    argv: [
+      engine,
+      'login',
+      ...(opts.insecure ? ['--tls-verify=false'] : []),
+      '--authfile',
+      opts.authFile,
+      '--username',
+      username,
+      '--password-stdin',
+      registry,
+    ],
     input: password,
   };
 }
@@ -72,10 +96,13 @@ export function loginRegistry(
 export function copyImage(from: string, to: string, opts: { authFile?: string; insecure: boolean }): Command {
   return {
     argv: [
-      'skopeo', 'copy', '--all',
+      'skopeo',
+      'copy',
+      '--all',
       ...(opts.insecure ? ['--src-tls-verify=false', '--dest-tls-verify=false'] : []),
       ...(opts.authFile ? ['--authfile', opts.authFile] : []),
-      `docker://${from}`, `docker://${to}`,
+      `docker://${from}`,
+      `docker://${to}`,
     ],
   };
 }
@@ -85,7 +112,19 @@ export type RunEngine = 'docker' | 'podman';
 /** Start a service container on the host network, its environment from a 0600 file (secrets stay out of argv). */
 export function runContainer(engine: RunEngine, name: string, image: string, envFile: string, labels: Record<string, string>): Command {
   return {
-    argv: [engine, 'run', '--detach', '--name', name, '--network', 'host', '--env-file', envFile, ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), image],
+    argv: [
+      engine,
+      'run',
+      '--detach',
+      '--name',
+      name,
+      '--network',
+      'host',
+      '--env-file',
+      envFile,
+      ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+      image,
+    ],
   };
 }
 

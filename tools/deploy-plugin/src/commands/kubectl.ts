@@ -12,7 +12,14 @@ export function kubectlApply(file: string, opts: { validate: boolean }): Command
 /** Waits until a Deployment is rolled out, or fails at the timeout. */
 export function kubectlRolloutStatus(d: { name: string; namespace?: string }, timeoutMs: number): Command {
   return {
-    argv: ['kubectl', 'rollout', 'status', `deployment/${d.name}`, ...(d.namespace ? ['--namespace', d.namespace] : []), `--timeout=${Math.ceil(timeoutMs / 1000)}s`],
+    argv: [
+      'kubectl',
+      'rollout',
+      'status',
+      `deployment/${d.name}`,
+      ...(d.namespace ? ['--namespace', d.namespace] : []),
+      `--timeout=${Math.ceil(timeoutMs / 1000)}s`,
+    ],
     timeoutMs: timeoutMs + 30_000,
   };
 }

@@ -1,10 +1,7 @@
 import { join } from 'node:path';
 import type { Command } from '../core/run.ts';
 
-export type MigrateTool =
-  | { tool: 'builtin'; script: string }
-  | { tool: 'prisma'; schema: string }
-  | { tool: 'command'; command: string[] };
+export type MigrateTool = { tool: 'builtin'; script: string } | { tool: 'prisma'; schema: string } | { tool: 'command'; command: string[] };
 
 /** The command that applies pending migrations, run in the project folder with DATABASE_URL set. */
 export function migrateUp(t: MigrateTool, projectDir: string, databaseUrl: string, timeoutMs?: number): Command {

@@ -12,11 +12,17 @@ export function npmPack(packageDirs: string[], dest: string): Command {
 export function npmPublish(tarball: string, opts: { registry: string; tag: string; userconfig: string; provenance: boolean }): Command {
   return {
     argv: [
-      'npm', 'publish', tarball,
-      '--registry', opts.registry,
-      '--tag', opts.tag,
-      '--access', 'public',
-      '--userconfig', opts.userconfig,
+      'npm',
+      'publish',
+      tarball,
+      '--registry',
+      opts.registry,
+      '--tag',
+      opts.tag,
+      '--access',
+      'public',
+      '--userconfig',
+      opts.userconfig,
       ...(opts.provenance ? ['--provenance'] : []),
     ],
   };

@@ -21,7 +21,9 @@ export function resolveDatabase(ctx: PlanContext, lenient = false): DatabaseTarg
     );
   }
   const url =
-    fromVariable ?? db?.url ?? `file:${relative(ctx.workspaceRoot, join(ctx.stateDir, 'data', ctx.envName, `${ctx.project.name.replace(/[\\/]/g, '__')}.sqlite`))}`;
+    fromVariable ??
+    db?.url ??
+    `file:${relative(ctx.workspaceRoot, join(ctx.stateDir, 'data', ctx.envName, `${ctx.project.name.replace(/[\\/]/g, '__')}.sqlite`))}`;
   const template = fromVariable ? `\${${db!.urlVariable}}` : undefined;
   if (url.startsWith('file:')) {
     const file = join(ctx.workspaceRoot, url.slice(5));

@@ -13,7 +13,9 @@ export const roleSchema = z.enum(ROLES);
 
 export const runtimeSchema = z
   .enum(['process', 'container', 'compose', 'kubernetes'])
-  .describe('How backend services are rolled out: local processes, one container of the pushed image, a compose file, or Kubernetes manifests pinned to it');
+  .describe(
+    'How backend services are rolled out: local processes, one container of the pushed image, a compose file, or Kubernetes manifests pinned to it',
+  );
 
 const serviceSchema = z.strictObject({
   url: httpUrl.describe('Where the service answers in this environment (smoke tests and roll-out health use it)'),
@@ -70,12 +72,8 @@ export const environmentSchema = z.strictObject({
     .refine((d) => d.urlVariable || d.url, { error: 'set urlVariable (or url for a local SQLite file)' })
     .optional(),
   services: z.record(projectName, serviceSchema).default({}),
-  npm: z
-    .strictObject({ registry: httpUrl, distTag: z.string().min(1), tokenVariable: variableName.optional() })
-    .optional(),
-  crates: z
-    .strictObject({ registry: z.string().min(1), index: z.string().optional(), tokenVariable: variableName.optional() })
-    .optional(),
+  npm: z.strictObject({ registry: httpUrl, distTag: z.string().min(1), tokenVariable: variableName.optional() }).optional(),
+  crates: z.strictObject({ registry: z.string().min(1), index: z.string().optional(), tokenVariable: variableName.optional() }).optional(),
   containers: z
     .strictObject({
       registry: z.string().min(1).describe('host[:port] of the container registry'),

@@ -4,7 +4,6 @@ import { UserError } from '../core/errors.ts';
 import { deployFileSchema, type DeployFile, type Environment } from './environments.ts';
 import { parseOrExplain } from './validate.ts';
 
-
 /** Used when a workspace has no deploy.json: a development environment that needs nothing installed. */
 export const EMBEDDED_DEFAULT = { environments: { development: { runtime: 'process' } } };
 

@@ -32,7 +32,9 @@ export async function waitUntil(
 ): Promise<string | undefined> {
   const end = Date.now() + opts.deadlineMs;
   for (let attempt = 1; ; attempt++) {
-    const failure = await check().catch((err: Error) => `${err.name === 'TimeoutError' ? 'timed out' : (err.cause as Error)?.message ?? err.message}`);
+    const failure = await check().catch(
+      (err: Error) => `${err.name === 'TimeoutError' ? 'timed out' : ((err.cause as Error)?.message ?? err.message)}`,
+    );
     if (!failure) return undefined;
     const final = await opts.giveUp?.();
     if (final) return `${failure}; ${final}`;

@@ -6,7 +6,10 @@ export function deployLayers(deps: Record<string, string[]>): string[][] {
   const remaining = new Map(Object.entries(deps).map(([p, d]) => [p, new Set(d.filter((x) => x in deps && x !== p))]));
   const layers: string[][] = [];
   while (remaining.size) {
-    const ready = [...remaining].filter(([, d]) => d.size === 0).map(([p]) => p).sort();
+    const ready = [...remaining]
+      .filter(([, d]) => d.size === 0)
+      .map(([p]) => p)
+      .sort();
     if (!ready.length) throw new Error(`deploy dependencies form a cycle among: ${[...remaining.keys()].sort().join(', ')}`);
     layers.push(ready);
     for (const p of ready) remaining.delete(p);

@@ -78,11 +78,16 @@ export class Runner {
         durationMs: Date.now() - started,
       };
       if (result.timedOut) {
-        throw new UserError(`command timed out after ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`} and was stopped: ${shown}`);
+        throw new UserError(
+          `command timed out after ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`} and was stopped: ${shown}`,
+        );
       }
       if (result.failed && result.exitCode === undefined) {
         const code = (result.cause as NodeJS.ErrnoException | undefined)?.code;
-        const why = code === 'ENOENT' ? `'${cmd.argv[0]}' was not found on PATH; install it or fix the command` : this.redactor.redact(result.shortMessage ?? 'unknown error');
+        const why =
+          code === 'ENOENT'
+            ? `'${cmd.argv[0]}' was not found on PATH; install it or fix the command`
+            : this.redactor.redact(result.shortMessage ?? 'unknown error');
         throw new UserError(`could not run ${shown}: ${why}`);
       }
       if (out.exitCode !== 0 && !opts.allowFailure) throw new CommandFailed(shown, out, this.redactor);
@@ -95,7 +100,14 @@ export class Runner {
   /** `from | to` without a shell: two processes, the first one's output fed to the second. */
   async pipe(from: Command, to: Command): Promise<void> {
     const shown = this.redactor.redact(`${renderCommand(from)} | ${renderCommand(to)}`);
-    const opts = (c: Command) => ({ cwd: c.cwd ?? this.workspaceRoot, env: c.env, preferLocal: true, localDir: this.workspaceRoot, timeout: c.timeoutMs ?? DEFAULT_TIMEOUT_MS, reject: false });
+    const opts = (c: Command) => ({
+      cwd: c.cwd ?? this.workspaceRoot,
+      env: c.env,
+      preferLocal: true,
+      localDir: this.workspaceRoot,
+      timeout: c.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+      reject: false,
+    });
     const source = execa(from.argv[0]!, from.argv.slice(1), opts(from));
     const sink = source.pipe(to.argv[0]!, to.argv.slice(1), opts(to));
     this.running.add(source);
@@ -106,7 +118,14 @@ export class Runner {
       this.running.delete(source);
     }
     const failed = [result, ...result.pipedFrom].find((r) => r.exitCode !== 0);
-    if (failed) throw new UserError(`command failed with exit code ${failed.exitCode}: ${shown}\n    ${this.redactor.redact(String(failed.stderr ?? '')).split('\n').slice(-3).join('\n    ')}`);
+    if (failed)
+      throw new UserError(
+        `command failed with exit code ${failed.exitCode}: ${shown}\n    ${this.redactor
+          .redact(String(failed.stderr ?? ''))
+          .split('\n')
+          .slice(-3)
+          .join('\n    ')}`,
+      );
   }
 
   /**
@@ -126,7 +145,8 @@ export class Runner {
       stdio: [cmd.input === undefined ? 'ignore' : 'pipe', 'ignore', 'ignore'],
     });
     child.on('error', () => undefined);
-    if (child.pid === undefined) throw new UserError(`could not start ${this.redactor.redact(renderCommand(cmd))}: '${cmd.argv[0]}' was not found on PATH`);
+    if (child.pid === undefined)
+      throw new UserError(`could not start ${this.redactor.redact(renderCommand(cmd))}: '${cmd.argv[0]}' was not found on PATH`);
     child.stdin?.on('error', () => undefined);
     child.stdin?.end(cmd.input);
     child.unref();

@@ -3,10 +3,7 @@ import { UserError } from '../core/errors.ts';
 import type { Environment } from '../config/environments.ts';
 
 export type ApprovalDecision =
-  | { kind: 'not-required' }
-  | { kind: 'approved'; approver: string }
-  | { kind: 'ask'; actor: string }
-  | { kind: 'refused'; reason: string };
+  { kind: 'not-required' } | { kind: 'approved'; approver: string } | { kind: 'ask'; actor: string } | { kind: 'refused'; reason: string };
 
 /**
  * Pure: decides from the environment's rule, the approver variable (set by CI after a reviewer

@@ -74,7 +74,11 @@ async function undoSucceededSteps(steps: ParsedStep[], ctx: StepContext): Promis
     const result = ctx.results[i];
     if (!result || result.skipped || !step.rollback) continue;
     ctx.log.warn(`rolling back ${name}`);
-    outcomes.push(await step.rollback(options as never, stepContext(ctx, name), result).catch((err: unknown) => restoreFailed(`${name}: ${describeError(err, ctx.redactor.redact)}`)));
+    outcomes.push(
+      await step
+        .rollback(options as never, stepContext(ctx, name), result)
+        .catch((err: unknown) => restoreFailed(`${name}: ${describeError(err, ctx.redactor.redact)}`)),
+    );
   }
   return combineOutcomes(outcomes);
 }
@@ -95,13 +99,21 @@ export async function executeDeploy(req: DeployRequest): Promise<{ success: bool
       inFlight.ledger.append({ ...inFlight.record, status: 'aborted', reason: `interrupted by ${signal}`, finishedAt: new Date().toISOString() });
     }
     inFlight.lease?.release();
-    process.stderr.write(`\n${req.project.name}: interrupted by ${signal}; ${inFlight.record ? 'recorded as aborted' : 'nothing had run'}${inFlight.lease ? ', lock released' : ''}\n`);
+    process.stderr.write(
+      `\n${req.project.name}: interrupted by ${signal}; ${inFlight.record ? 'recorded as aborted' : 'nothing had run'}${inFlight.lease ? ', lock released' : ''}\n`,
+    );
     process.exit(130);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
-    session = openSession({ workspaceRoot: req.workspaceRoot, project: req.project, envName: req.envName, target: `${req.project.name}:${req.kind}`, environ: req.environ });
+    session = openSession({
+      workspaceRoot: req.workspaceRoot,
+      project: req.project,
+      envName: req.envName,
+      target: `${req.project.name}:${req.kind}`,
+      environ: req.environ,
+    });
     const s = session;
     const steps = req.steps.map((r) => parseStep(r, req.project.name));
     if (steps.length === 0) {
@@ -152,7 +164,12 @@ export async function executeDeploy(req: DeployRequest): Promise<{ success: bool
   }
 }
 
-async function runSteps(req: DeployRequest, ctx: StepContext, steps: ParsedStep[], record: LedgerRecord): Promise<{ success: boolean; record: LedgerRecord }> {
+async function runSteps(
+  req: DeployRequest,
+  ctx: StepContext,
+  steps: ParsedStep[],
+  record: LedgerRecord,
+): Promise<{ success: boolean; record: LedgerRecord }> {
   const done: StepRecord[] = [];
   let failure: unknown;
   let rollback: RollbackOutcome | undefined;
@@ -164,7 +181,13 @@ async function runSteps(req: DeployRequest, ctx: StepContext, steps: ParsedStep[
       ctx.results.push(result);
       const detail = result.skipped ?? result.detail;
       if (result.skipped) ctx.log.info(`${name} skipped: ${result.skipped}`);
-      done.push({ name, status: result.skipped ? 'skipped' : 'succeeded', durationMs: Date.now() - started, ...(detail ? { detail } : {}), ...(result.url ? { url: result.url } : {}) });
+      done.push({
+        name,
+        status: result.skipped ? 'skipped' : 'succeeded',
+        durationMs: Date.now() - started,
+        ...(detail ? { detail } : {}),
+        ...(result.url ? { url: result.url } : {}),
+      });
     } catch (err) {
       done.push({ name, status: 'failed', durationMs: Date.now() - started });
       failure = err;
@@ -189,7 +212,12 @@ async function runSteps(req: DeployRequest, ctx: StepContext, steps: ParsedStep[
   };
   ctx.ledger.append(final);
   const title = `${req.kind} ${ctx.project.name} ${ctx.project.version} to ${ctx.envName} (${ctx.gitSha.slice(0, 8)}): ${final.status}`;
-  ctx.log.info(renderSummary(rollback ? `${title}\n  ${describeOutcome(rollback)}` : title, done.map((r) => ({ ...r, project: ctx.project.name }))));
+  ctx.log.info(
+    renderSummary(
+      rollback ? `${title}\n  ${describeOutcome(rollback)}` : title,
+      done.map((r) => ({ ...r, project: ctx.project.name })),
+    ),
+  );
   if (!failure) return { success: true, record: final };
   if (rollback) throw new UserError(`${describeError(failure, (t) => t)}\n${describeOutcome(rollback)}`);
   throw failure;

@@ -12,6 +12,11 @@ function seconds(ms: number): string {
 export function renderSummary(title: string, rows: SummaryRow[]): string {
   const table = [['project', 'step', 'result', 'time', 'url'], ...rows.map((r) => [r.project, r.name, r.status, seconds(r.durationMs), r.url ?? ''])];
   const widths = table[0]!.map((_, c) => Math.max(...table.map((row) => row[c]!.length)));
-  const lines = table.map((row) => row.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd());
+  const lines = table.map((row) =>
+    row
+      .map((cell, c) => cell.padEnd(widths[c]!))
+      .join('  ')
+      .trimEnd(),
+  );
   return [title, ...lines.map((l) => `  ${l}`)].join('\n');
 }

@@ -18,7 +18,12 @@ export interface RegistryAuth {
  * Logs in to the environment's registry into a temporary auth file (mode 0600, removed by
  * `done`), when deploy.json names credential variables; otherwise nothing.
  */
-export async function registryLogin(engine: Engine, env: Environment, environ: NodeJS.ProcessEnv, runner: Runner): Promise<RegistryAuth & { done(): void }> {
+export async function registryLogin(
+  engine: Engine,
+  env: Environment,
+  environ: NodeJS.ProcessEnv,
+  runner: Runner,
+): Promise<RegistryAuth & { done(): void }> {
   const c = env.containers!;
   const username = c.usernameVariable ? environ[c.usernameVariable] : undefined;
   const password = c.passwordVariable ? environ[c.passwordVariable] : undefined;
@@ -28,7 +33,14 @@ export async function registryLogin(engine: Engine, env: Environment, environ: N
   writeFileSync(authFile, '{"auths":{}}\n', { mode: 0o600 });
   const done = () => rmSync(dir, { recursive: true, force: true });
   try {
-    await runner.run(loginRegistry(engine, c.registry, username, password ?? '', { authFile, dockerConfig: dir, insecure: registryScheme(c.registry, c.insecure) === 'http' }), { quiet: true });
+    await runner.run(
+      loginRegistry(engine, c.registry, username, password ?? '', {
+        authFile,
+        dockerConfig: dir,
+        insecure: registryScheme(c.registry, c.insecure) === 'http',
+      }),
+      { quiet: true },
+    );
   } catch (err) {
     done();
     if (!(err instanceof CommandFailed)) throw err;

@@ -46,7 +46,10 @@ export function productionClosure(packages: Record<string, LockEntry>, rootLoc: 
       }
       if (found.has(loc)) continue;
       const dep = packages[loc]!;
-      if (dep.link) throw new UserError(`${who} depends on the workspace package ${name}: image contexts copy installed packages only; bundle it or publish it first`);
+      if (dep.link)
+        throw new UserError(
+          `${who} depends on the workspace package ${name}: image contexts copy installed packages only; bundle it or publish it first`,
+        );
       found.add(loc);
       visit(loc, dep, name);
     }
@@ -60,11 +63,18 @@ export function productionClosure(packages: Record<string, LockEntry>, rootLoc: 
  * node_modules copied from the workspace's installed tree (exact lockfile versions, nothing
  * downloaded; ~1 s against ~25 s for npm install --omit=dev), with one tar-to-tar pipe.
  */
-export async function prepareContext(workspaceRoot: string, packageDir: string, contextDir: string, files: string[], runner: Runner): Promise<number> {
+export async function prepareContext(
+  workspaceRoot: string,
+  packageDir: string,
+  contextDir: string,
+  files: string[],
+  runner: Runner,
+): Promise<number> {
   rmSync(contextDir, { recursive: true, force: true });
   mkdirSync(contextDir, { recursive: true });
   for (const f of files) {
-    if (!existsSync(join(packageDir, f))) throw new UserError(`${relative(workspaceRoot, packageDir)}/${f} does not exist: build the project first (it is part of the image context)`);
+    if (!existsSync(join(packageDir, f)))
+      throw new UserError(`${relative(workspaceRoot, packageDir)}/${f} does not exist: build the project first (it is part of the image context)`);
     cpSync(join(packageDir, f), join(contextDir, f), { recursive: true });
   }
   const lockPath = [join(workspaceRoot, 'node_modules', '.package-lock.json'), join(workspaceRoot, 'package-lock.json')].find(existsSync);
@@ -82,10 +92,7 @@ export async function prepareContext(workspaceRoot: string, packageDir: string, 
   const list = join(contextDir, '.node_modules.list');
   writeFileSync(list, `${members.join('\0')}\0`);
   try {
-    await runner.pipe(
-      tarCreateFromList(workspaceRoot, list, `s,^${pkgLoc}/node_modules/,node_modules/,`),
-      tarExtract(contextDir),
-    );
+    await runner.pipe(tarCreateFromList(workspaceRoot, list, `s,^${pkgLoc}/node_modules/,node_modules/,`), tarExtract(contextDir));
   } finally {
     rmSync(list, { force: true });
   }

@@ -5,7 +5,8 @@ import { engineProbe, type Engine } from '../commands/image.ts';
 /** The configured engine, or the first that answers: docker (with a reachable daemon), podman, buildah. */
 export async function resolveEngine(runner: Runner, configured: Engine | undefined, canRun: boolean): Promise<Engine> {
   if (configured) {
-    if (canRun && configured === 'buildah') throw new UserError(`buildah builds and pushes images but cannot run them: set containers.engine to docker or podman for roll-outs`);
+    if (canRun && configured === 'buildah')
+      throw new UserError(`buildah builds and pushes images but cannot run them: set containers.engine to docker or podman for roll-outs`);
     return configured;
   }
   const candidates: Engine[] = canRun ? ['docker', 'podman'] : ['docker', 'podman', 'buildah'];
@@ -13,7 +14,9 @@ export async function resolveEngine(runner: Runner, configured: Engine | undefin
     const res = await runner.run(engineProbe(engine), { quiet: true, allowFailure: true }).catch(() => undefined);
     if (res?.exitCode === 0) return engine;
   }
-  throw new UserError(`no container engine found: tried ${candidates.join(', ')}. Install one, or set environments.<env>.containers.engine in deploy.json`);
+  throw new UserError(
+    `no container engine found: tried ${candidates.join(', ')}. Install one, or set environments.<env>.containers.engine in deploy.json`,
+  );
 }
 
 /** Plain HTTP for loopback registries and those marked insecure; HTTPS otherwise. */
@@ -39,15 +42,22 @@ export async function registryDigest(
   opts: { insecure: boolean; username?: string; password?: string },
 ): Promise<string | undefined> {
   const url = `${registryScheme(registry, opts.insecure)}://${registry}/v2/${repository}/manifests/${tag}`;
-  const auth: Record<string, string> = opts.username ? { authorization: `Basic ${Buffer.from(`${opts.username}:${opts.password ?? ''}`).toString('base64')}` } : {};
+  const auth: Record<string, string> = opts.username
+    ? { authorization: `Basic ${Buffer.from(`${opts.username}:${opts.password ?? ''}`).toString('base64')}` }
+    : {};
   let res: Response;
   try {
     res = await fetch(url, { method: 'HEAD', headers: { accept: ACCEPT, ...auth }, signal: AbortSignal.timeout(15_000) });
   } catch (err) {
-    throw new UserError(`container registry ${registry} cannot be reached (${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message})`);
+    throw new UserError(
+      `container registry ${registry} cannot be reached (${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message})`,
+    );
   }
   if (res.status === 404) return undefined;
-  if (res.status === 401 || res.status === 403) throw new UserError(`container registry ${registry} refused the credentials (HTTP ${res.status}); check containers.usernameVariable/passwordVariable`);
+  if (res.status === 401 || res.status === 403)
+    throw new UserError(
+      `container registry ${registry} refused the credentials (HTTP ${res.status}); check containers.usernameVariable/passwordVariable`,
+    );
   if (!res.ok) throw new UserError(`container registry ${registry} answered ${res.status} for ${repository}:${tag}`);
   return res.headers.get('docker-content-digest') ?? undefined;
 }

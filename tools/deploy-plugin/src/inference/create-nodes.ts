@@ -19,7 +19,11 @@ interface LenientEnvironment {
   services?: Record<string, { runtime?: string }>;
 }
 
-function readDeployFile(workspaceRoot: string): { environments: string[]; roles: Record<string, Role>; runtimeOf: (env: string, project: string) => string } {
+function readDeployFile(workspaceRoot: string): {
+  environments: string[];
+  roles: Record<string, Role>;
+  runtimeOf: (env: string, project: string) => string;
+} {
   try {
     const file = JSON.parse(readFileSync(deployFilePath(workspaceRoot), 'utf8'));
     const roles = Object.fromEntries(

@@ -70,7 +70,11 @@ const ROLE_TAG = /^deploy:(backend|frontend|package|none)$/;
  * file makes a backend, a Vite config or index.html a static frontend, a publishable manifest
  * (non-private package.json, Cargo.toml) a package. A `deploy:<role>` tag overrides.
  */
-export function detectProject(workspaceRoot: string, root: string, input: ProjectFiles = readProjectFiles(workspaceRoot, root)): ProjectFacts | undefined {
+export function detectProject(
+  workspaceRoot: string,
+  root: string,
+  input: ProjectFiles = readProjectFiles(workspaceRoot, root),
+): ProjectFacts | undefined {
   const has = (f: string) => input.names.has(f);
   const pkg = parseJson<Manifest>(input.packageJson);
   const projectJson = parseJson<{ name?: string; tags?: string[] }>(input.projectJson);

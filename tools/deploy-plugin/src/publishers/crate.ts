@@ -40,7 +40,8 @@ export class CratePublisher implements Publisher {
 
   private index(): string {
     const index = this.target.index ?? (this.target.registry === 'crates-io' ? CRATES_IO_INDEX : undefined);
-    if (!index) throw new UserError(`crate registry '${this.target.registry}': set crates.index in deploy.json (sparse+https://... or a git index URL)`);
+    if (!index)
+      throw new UserError(`crate registry '${this.target.registry}': set crates.index in deploy.json (sparse+https://... or a git index URL)`);
     return index;
   }
 
@@ -52,7 +53,10 @@ export class CratePublisher implements Publisher {
     if (!this.index().startsWith('sparse+')) env.CARGO_NET_GIT_FETCH_WITH_CLI = 'true';
     if (this.target.tokenVariable) {
       const token = this.environ[this.target.tokenVariable];
-      if (!token) throw new UserError(`publishing to crate registry '${this.target.registry}' needs a token in ${this.target.tokenVariable} (deploy.json crates.tokenVariable), which is not set`);
+      if (!token)
+        throw new UserError(
+          `publishing to crate registry '${this.target.registry}' needs a token in ${this.target.tokenVariable} (deploy.json crates.tokenVariable), which is not set`,
+        );
       env[this.target.registry === 'crates-io' ? 'CARGO_REGISTRY_TOKEN' : `CARGO_REGISTRIES_${name}_TOKEN`] = token;
     }
     return env;
@@ -60,7 +64,9 @@ export class CratePublisher implements Publisher {
 
   async isPublished(pkg: ReleasePackage): Promise<boolean> {
     const index = this.index();
-    const lines = index.startsWith('sparse+') ? await this.sparseEntry(index.slice('sparse+'.length), pkg.name) : await this.gitEntry(index, pkg.name);
+    const lines = index.startsWith('sparse+')
+      ? await this.sparseEntry(index.slice('sparse+'.length), pkg.name)
+      : await this.gitEntry(index, pkg.name);
     return lines.some((line) => (JSON.parse(line) as { vers: string }).vers === pkg.version);
   }
 
@@ -98,7 +104,11 @@ export class CratePublisher implements Publisher {
   }
 
   async publish(pkg: ReleasePackage, manifest: string): Promise<void> {
-    const cmd = { ...cargoPublish(manifest, this.target.registry, { allowDirty: this.target.allowDirty }), env: this.cargoEnv(), timeoutMs: 15 * 60_000 };
+    const cmd = {
+      ...cargoPublish(manifest, this.target.registry, { allowDirty: this.target.allowDirty }),
+      env: this.cargoEnv(),
+      timeoutMs: 15 * 60_000,
+    };
     await withRetry(
       async () => {
         try {
@@ -115,7 +125,8 @@ export class CratePublisher implements Publisher {
   async waitUntilVisible(pkg: ReleasePackage, timeoutMs = 120_000): Promise<void> {
     const end = Date.now() + timeoutMs;
     while (!(await this.isPublished(pkg))) {
-      if (Date.now() > end) throw new UserError(`${pkg.name}@${pkg.version} is not in the index of '${this.target.registry}' after ${timeoutMs / 1000} s`);
+      if (Date.now() > end)
+        throw new UserError(`${pkg.name}@${pkg.version} is not in the index of '${this.target.registry}' after ${timeoutMs / 1000} s`);
       await new Promise((r) => setTimeout(r, 500));
     }
   }

@@ -15,7 +15,11 @@ export interface PublishTools {
  * npm publishing to an environment's registry: its dist-tag (a prerelease gets its own, see
  * distTagFor), its token variable, and provenance when running in GitHub Actions with OIDC.
  */
-export function npmPublisherFor(npm: NonNullable<Environment['npm']>, tag: { distTag?: string; preModeTag?: string }, tools: PublishTools): NpmPublisher {
+export function npmPublisherFor(
+  npm: NonNullable<Environment['npm']>,
+  tag: { distTag?: string; preModeTag?: string },
+  tools: PublishTools,
+): NpmPublisher {
   return new NpmPublisher(
     {
       registry: npm.registry,

@@ -63,7 +63,11 @@ export class NpmPublisher implements Publisher {
         if (!res.ok) throw new Error(`GET ${url} answered ${res.status}`);
         return (await res.json()) as Packument;
       },
-      { attempts: 6, baseMs: 200, isTransient: (e) => /answered 5\d\d|fetch failed|timed? ?out|ECONN/i.test(String((e as Error).message) + String((e as Error).cause ?? '')) },
+      {
+        attempts: 6,
+        baseMs: 200,
+        isTransient: (e) => /answered 5\d\d|fetch failed|timed? ?out|ECONN/i.test(String((e as Error).message) + String((e as Error).cause ?? '')),
+      },
     );
   }
 
@@ -76,7 +80,13 @@ export class NpmPublisher implements Publisher {
     if (!pkgs.length) return;
     const dest = mkdtempSync(join(tmpdir(), 'nx-deploy-pack-'));
     this.packDirs.push(dest);
-    const res = await this.runner.run(npmPack(pkgs.map((p) => p.publishDir ?? p.dir), dest), { quiet: true });
+    const res = await this.runner.run(
+      npmPack(
+        pkgs.map((p) => p.publishDir ?? p.dir),
+        dest,
+      ),
+      { quiet: true },
+    );
     const infos = JSON.parse(res.stdout) as Array<{ name: string; version: string; filename: string; shasum: string }>;
     for (const info of infos) {
       const key = `${info.name}@${info.version}`;
@@ -89,7 +99,8 @@ export class NpmPublisher implements Publisher {
     const key = `${pkg.name}@${pkg.version}`;
     if (!this.packed.has(key)) await this.prepare([pkg]);
     const tarball = this.packed.get(key);
-    if (!tarball) throw new UserError(`npm pack of ${pkg.publishDir ?? pkg.dir} gave no tarball for ${key}: does its package.json say that name and version?`);
+    if (!tarball)
+      throw new UserError(`npm pack of ${pkg.publishDir ?? pkg.dir} gave no tarball for ${key}: does its package.json say that name and version?`);
     return tarball;
   }
 
@@ -100,9 +111,19 @@ export class NpmPublisher implements Publisher {
     // publishes (a local Verdaccio); without a token variable, a placeholder token is given.
     const tokenVariable = this.target.tokenVariable ?? 'NX_DEPLOY_ANONYMOUS_TOKEN';
     // fetch-retries=0: npm would re-send a publish whose reply was lost; ours asks the registry first (storedThisArtifact).
-    writeFileSync(userconfig, `registry=${this.target.registry}\nfetch-retries=0\n${npmrcAuthLine(this.target.registry, tokenVariable)}\n`, { mode: 0o600 });
+    writeFileSync(userconfig, `registry=${this.target.registry}\nfetch-retries=0\n${npmrcAuthLine(this.target.registry, tokenVariable)}\n`, {
+      mode: 0o600,
+    });
     const env = { [tokenVariable]: this.token() ?? 'anonymous' };
-    const cmd = { ...npmPublish(tarball, { registry: this.target.registry, tag: this.target.distTag(pkg.version), userconfig, provenance: this.target.provenance }), env };
+    const cmd = {
+      ...npmPublish(tarball, {
+        registry: this.target.registry,
+        tag: this.target.distTag(pkg.version),
+        userconfig,
+        provenance: this.target.provenance,
+      }),
+      env,
+    };
     try {
       await withRetry(
         async () => {
@@ -113,7 +134,9 @@ export class NpmPublisher implements Publisher {
             throw err;
           }
         },
-        { onRetry: (err, n, ms) => this.log.warn(`${pkg.name}@${pkg.version}: publish attempt ${n} failed (${firstLine(err)}); retrying in ${ms} ms`) },
+        {
+          onRetry: (err, n, ms) => this.log.warn(`${pkg.name}@${pkg.version}: publish attempt ${n} failed (${firstLine(err)}); retrying in ${ms} ms`),
+        },
       );
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -131,7 +154,9 @@ export class NpmPublisher implements Publisher {
     if (!stored) return false;
     const ours = this.shasums.get(`${pkg.name}@${pkg.version}`);
     if (ours && stored !== ours) {
-      throw new UserError(`${pkg.name}@${pkg.version} is already on ${this.target.registry} with different contents (shasum ${stored}, ours ${ours}); bump the version`);
+      throw new UserError(
+        `${pkg.name}@${pkg.version} is already on ${this.target.registry} with different contents (shasum ${stored}, ours ${ours}); bump the version`,
+      );
     }
     return true;
   }
@@ -139,12 +164,18 @@ export class NpmPublisher implements Publisher {
   async waitUntilVisible(pkg: ReleasePackage, timeoutMs = 60_000): Promise<void> {
     const end = Date.now() + timeoutMs;
     while (!(await this.isPublished(pkg))) {
-      if (Date.now() > end) throw new UserError(`${pkg.name}@${pkg.version} was published but is not visible on ${this.target.registry} after ${timeoutMs / 1000} s`);
+      if (Date.now() > end)
+        throw new UserError(`${pkg.name}@${pkg.version} was published but is not visible on ${this.target.registry} after ${timeoutMs / 1000} s`);
       await new Promise((r) => setTimeout(r, 250));
     }
   }
 }
 
 function firstLine(err: unknown): string {
-  return String((err as Error)?.message ?? err).split('\n').find((l) => /E\d{3}|error/i.test(l))?.trim() ?? String(err).split('\n')[0]!;
+  return (
+    String((err as Error)?.message ?? err)
+      .split('\n')
+      .find((l) => /E\d{3}|error/i.test(l))
+      ?.trim() ?? String(err).split('\n')[0]!
+  );
 }

@@ -6,7 +6,10 @@ export function changelogSection(markdown: string, version: string): string | un
   const start = lines.findIndex((l) => l.trim() === `## ${version}`);
   if (start < 0) return undefined;
   const end = lines.findIndex((l, i) => i > start && /^## /.test(l));
-  const body = lines.slice(start + 1, end < 0 ? undefined : end).join('\n').trim();
+  const body = lines
+    .slice(start + 1, end < 0 ? undefined : end)
+    .join('\n')
+    .trim();
   return body || undefined;
 }
 

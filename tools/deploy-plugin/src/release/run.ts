@@ -61,12 +61,17 @@ export async function runRelease(req: ReleaseRequest): Promise<{ success: boolea
   const packages = discoverReleasePackages(root);
 
   const needs = (kind: ReleasePackage['kind']) => packages.filter((p) => p.kind === kind);
-  if (needs('npm').length && !env.npm) throw new UserError(`release: npm packages need environments.${envName}.npm (registry, distTag) in deploy.json`);
-  if (needs('crate').length && !env.crates) throw new UserError(`release: crates need environments.${envName}.crates (registry, index) in deploy.json`);
+  if (needs('npm').length && !env.npm)
+    throw new UserError(`release: npm packages need environments.${envName}.npm (registry, distTag) in deploy.json`);
+  if (needs('crate').length && !env.crates)
+    throw new UserError(`release: crates need environments.${envName}.crates (registry, index) in deploy.json`);
   let github: GitHubTarget | undefined;
   if (cfg.github) {
     const token = environ[cfg.github.tokenVariable];
-    if (!token && !req.dryRun) throw new UserError(`release: GitHub releases need a token in ${cfg.github.tokenVariable} (deploy.json release.github.tokenVariable), which is not set; nothing was published`);
+    if (!token && !req.dryRun)
+      throw new UserError(
+        `release: GitHub releases need a token in ${cfg.github.tokenVariable} (deploy.json release.github.tokenVariable), which is not set; nothing was published`,
+      );
     github = { repository: cfg.github.repository, apiUrl: cfg.github.apiUrl, token: token ?? '' };
   }
   const tools = { runner, log, environ };
@@ -103,7 +108,13 @@ export async function runRelease(req: ReleaseRequest): Promise<{ success: boolea
       outcomes.set(
         name,
         Promise.all(pkg.dependencies.map((d) => outcomes.get(d)!)).then((deps) =>
-          publishOne(pkg, !missing.includes(pkg), deps, () => limit(() => publishIfMissing(pkg, publisher(pkg), log)), { ledger, envName, actor, gitSha, log }),
+          publishOne(pkg, !missing.includes(pkg), deps, () => limit(() => publishIfMissing(pkg, publisher(pkg), log)), {
+            ledger,
+            envName,
+            actor,
+            gitSha,
+            log,
+          }),
         ),
       );
     }

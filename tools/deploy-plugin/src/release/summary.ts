@@ -21,6 +21,18 @@ export function renderReleaseSummary(outcomes: PackageOutcome[]): string {
     [o.tag, o.release, o.reason?.split('\n')[0]].filter(Boolean).join('  '),
   ]);
   const widths = head.map((_, c) => Math.max(...[head, ...rows].map((r) => r[c]!.length)));
-  const counts = ['published', 'already published', 'failed', 'skipped'].map((r) => `${outcomes.filter((o) => o.result === r).length} ${r}`).join(', ');
-  return ['Release summary', ...[head, ...rows].map((r) => `  ${r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}`), `  ${counts}`].join('\n');
+  const counts = ['published', 'already published', 'failed', 'skipped']
+    .map((r) => `${outcomes.filter((o) => o.result === r).length} ${r}`)
+    .join(', ');
+  return [
+    'Release summary',
+    ...[head, ...rows].map(
+      (r) =>
+        `  ${r
+          .map((c, i) => c.padEnd(widths[i]!))
+          .join('  ')
+          .trimEnd()}`,
+    ),
+    `  ${counts}`,
+  ].join('\n');
 }

@@ -1,7 +1,16 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunContext } from '../config/context.ts';
-import { composeDown, composePluginProbe, composeProjectContainers, composeTool, composeUp, startContainers, stopContainers, type RunEngine } from '../commands/image.ts';
+import {
+  composeDown,
+  composePluginProbe,
+  composeProjectContainers,
+  composeTool,
+  composeUp,
+  startContainers,
+  stopContainers,
+  type RunEngine,
+} from '../commands/image.ts';
 import { UserError } from '../core/errors.ts';
 import { FailedWithRollback, nothingToRestore, restored, restoreFailed, type RollbackOutcome } from '../core/rollback.ts';
 import { resolveEngine } from '../image/engine.ts';
@@ -33,9 +42,13 @@ const state = (ctx: RunContext) => new ServiceState<ComposeState>(ctx.stateDir, 
 /** The environment's compose file: docker-compose.<env>.yml (docker-compose.prod.yml for production). */
 export function composeFile(ctx: RunContext, pattern: string): string {
   const dir = join(ctx.workspaceRoot, ctx.project.root);
-  const candidates = [pattern.replaceAll('{environment}', ctx.envName), ...(ctx.envName === 'production' ? [pattern.replaceAll('{environment}', 'prod')] : [])];
+  const candidates = [
+    pattern.replaceAll('{environment}', ctx.envName),
+    ...(ctx.envName === 'production' ? [pattern.replaceAll('{environment}', 'prod')] : []),
+  ];
   const found = candidates.find((c) => existsSync(join(dir, c)));
-  if (!found) throw new UserError(`${ctx.project.name}: no compose file for ${ctx.envName} (looked for ${candidates.join(', ')} in ${ctx.project.root})`);
+  if (!found)
+    throw new UserError(`${ctx.project.name}: no compose file for ${ctx.envName} (looked for ${candidates.join(', ')} in ${ctx.project.root})`);
   return join(dir, found);
 }
 
@@ -80,7 +93,11 @@ async function restorePrevious(spec: ServiceSpec, ctx: RunContext): Promise<Roll
   state(ctx).write({ engine: s.engine, tool: s.tool, current: s.previous });
   const ids = await containersOf(s.engine, s.previous, ctx);
   const start = ids.length ? await ctx.runner.run(startContainers(s.engine, ids), { allowFailure: true }) : undefined;
-  const failure = !start ? `its containers (compose project ${s.previous.project}) are gone` : start.exitCode !== 0 ? start.stderr.split('\n')[0] : await healthy(s.engine, s.previous, spec, ctx);
+  const failure = !start
+    ? `its containers (compose project ${s.previous.project}) are gone`
+    : start.exitCode !== 0
+      ? start.stderr.split('\n')[0]
+      : await healthy(s.engine, s.previous, spec, ctx);
   if (failure) return restoreFailed(`started compose project ${s.previous.project} (${s.previous.image}) again, but it is not healthy (${failure})`);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   ctx.log.info(`rolled back: previous version ${s.previous.image} healthy again ${seconds} s after the failure was detected`);
@@ -100,8 +117,12 @@ export const composeRuntime: Runtime = {
   plan(spec) {
     return [
       { title: `stop the running compose project (kept, for a rollback)` },
-      { title: `bring ${spec.composeFile} up as a new compose project with POD_IMAGE = the pushed image by digest; service settings (${Object.keys(spec.env).join(', ')}) as environment variables` },
-      { title: `wait until ${spec.url}${spec.healthPath} answers 200 from it; if not, or if a later step fails, start the previous project's containers again` },
+      {
+        title: `bring ${spec.composeFile} up as a new compose project with POD_IMAGE = the pushed image by digest; service settings (${Object.keys(spec.env).join(', ')}) as environment variables`,
+      },
+      {
+        title: `wait until ${spec.url}${spec.healthPath} answers 200 from it; if not, or if a later step fails, start the previous project's containers again`,
+      },
     ];
   },
 
@@ -116,7 +137,10 @@ export const composeRuntime: Runtime = {
     const plugin = engine === 'docker' && (await ctx.runner.run(composePluginProbe(), { quiet: true, allowFailure: true })).exitCode === 0;
     const tool = composeTool(engine, plugin);
     const run: ComposeRun = {
-      project: `${ctx.project.name}-${ctx.envName}-${ctx.deployId.split('-').at(-1)}`.replace(/[^a-z0-9_-]/gi, '-').replace(/^[^a-z0-9]+/i, '').toLowerCase(),
+      project: `${ctx.project.name}-${ctx.envName}-${ctx.deployId.split('-').at(-1)}`
+        .replace(/[^a-z0-9_-]/gi, '-')
+        .replace(/^[^a-z0-9]+/i, '')
+        .toLowerCase(),
       file,
       image: spec.image,
       deployId: ctx.deployId,
@@ -134,7 +158,10 @@ export const composeRuntime: Runtime = {
       .catch((err: Error) => err.message.split('\n')[0]);
     if (failure) {
       const outcome = await restorePrevious(spec, ctx);
-      throw new FailedWithRollback(`${ctx.project.name}: the new version did not become healthy at ${spec.url}${spec.healthPath} (${failure})`, outcome);
+      throw new FailedWithRollback(
+        `${ctx.project.name}: the new version did not become healthy at ${spec.url}${spec.healthPath} (${failure})`,
+        outcome,
+      );
     }
     if (before.previous) await down({ tool }, before.previous, ctx);
     return { url: spec.url, artifact: run.image, detail: `compose ${run.project}: ${run.image.split('@')[1]?.slice(0, 19)}` };

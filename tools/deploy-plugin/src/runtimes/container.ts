@@ -102,7 +102,13 @@ export const containerRuntime: Runtime = {
     };
     const dir = mkdtempSync(join(tmpdir(), 'nx-deploy-env-'));
     const envFile = join(dir, 'env');
-    writeFileSync(envFile, Object.entries(spec.env).map(([k, v]) => `${k}=${v.replace(/\n/g, ' ')}`).join('\n') + '\n', { mode: 0o600 });
+    writeFileSync(
+      envFile,
+      Object.entries(spec.env)
+        .map(([k, v]) => `${k}=${v.replace(/\n/g, ' ')}`)
+        .join('\n') + '\n',
+      { mode: 0o600 },
+    );
     try {
       if (before.current) await ctx.runner.run(stopContainers(engine, [before.current.name]), { allowFailure: true });
       state(ctx).write({ engine, current: run, ...(before.current ? { previous: before.current } : {}) });
@@ -118,7 +124,10 @@ export const containerRuntime: Runtime = {
       const logs = await ctx.runner.run(containerLogs(engine, run.name), { quiet: true, allowFailure: true });
       ctx.log.warn(`the new container is not healthy (${failure}); its last log lines:\n${logs.stdout}\n${logs.stderr}`);
       const outcome = await restorePrevious(spec, ctx);
-      throw new FailedWithRollback(`${ctx.project.name}: the new version did not become healthy at ${spec.url}${spec.healthPath} (${failure})`, outcome);
+      throw new FailedWithRollback(
+        `${ctx.project.name}: the new version did not become healthy at ${spec.url}${spec.healthPath} (${failure})`,
+        outcome,
+      );
     }
     if (before.previous) await ctx.runner.run(removeContainer(engine, before.previous.name), { quiet: true, allowFailure: true });
     return { url: spec.url, artifact: run.image, detail: `${run.name} running ${run.image.split('@')[1]?.slice(0, 19) ?? run.image}` };

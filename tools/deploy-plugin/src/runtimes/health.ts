@@ -24,7 +24,10 @@ export function identityMismatch(body: string, expected: Identity): string | und
   }
   // 'unknown' (no git at build or deploy time) tells nothing either way.
   const differs = (key: keyof Identity) =>
-    expected[key] !== undefined && typeof reported[key] === 'string' && reported[key] !== expected[key] && ![expected[key], reported[key]].includes('unknown');
+    expected[key] !== undefined &&
+    typeof reported[key] === 'string' &&
+    reported[key] !== expected[key] &&
+    ![expected[key], reported[key]].includes('unknown');
   if (!differs('version') && !differs('gitSha')) return undefined;
   const sha = typeof reported.gitSha === 'string' ? `, git sha ${reported.gitSha.slice(0, 12)}` : '';
   return `it is answered by version ${String(reported.version ?? '?')}${sha}, not the ${expected.version ?? ''}${expected.gitSha ? ` (${expected.gitSha.slice(0, 12)})` : ''} just started`;

@@ -52,11 +52,15 @@ export const kubernetesRuntime: Runtime = {
   async start(spec, ctx) {
     if (!spec.image) throw new UserError(`${ctx.project.name}: no image to run`);
     const overlay = join(ctx.workspaceRoot, ctx.project.root, spec.manifests.replaceAll('{environment}', ctx.envName));
-    if (!existsSync(join(overlay, 'kustomization.yaml'))) throw new UserError(`${ctx.project.name}: no kustomization.yaml in ${overlay} (rollout option manifests)`);
+    if (!existsSync(join(overlay, 'kustomization.yaml')))
+      throw new UserError(`${ctx.project.name}: no kustomization.yaml in ${overlay} (rollout option manifests)`);
     const dir = folder(ctx);
     const build = join(dir, 'pinned');
     mkdirSync(build, { recursive: true });
-    writeFileSync(join(build, 'kustomization.yaml'), pinnedKustomization(relative(build, overlay), spec.manifestImage ?? ctx.project.name, spec.image));
+    writeFileSync(
+      join(build, 'kustomization.yaml'),
+      pinnedKustomization(relative(build, overlay), spec.manifestImage ?? ctx.project.name, spec.image),
+    );
     const rendered = await ctx.runner.run(kustomizeBuild(build), { quiet: true });
     const next = join(dir, `${ctx.deployId}.yaml`);
     writeFileSync(next, rendered.stdout);

@@ -99,7 +99,8 @@ async function restorePrevious(spec: ServiceSpec, ctx: RunContext): Promise<Roll
   const again = launch(previous, env, ctx);
   state(ctx).write({ current: again });
   const failure = await healthy(again, spec);
-  if (failure) return restoreFailed(`started ${previous.version} again from ${previous.cwd}, but it is not healthy (${failure}); its log: ${again.log}`);
+  if (failure)
+    return restoreFailed(`started ${previous.version} again from ${previous.cwd}, but it is not healthy (${failure}); its log: ${again.log}`);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   ctx.log.info(`rolled back: ${previous.version} healthy again in ${seconds} s (pid ${again.pid})`);
   return restored(`${previous.version} (${previous.gitSha.slice(0, 12)}, pid ${again.pid})`, `healthy again in ${seconds} s`);
@@ -126,7 +127,9 @@ export const processRuntime: Runtime = {
 
   plan(spec, ctx) {
     return [
-      { title: `copy ${spec.files.join(', ')} and production node_modules into a release folder under ${join(ctx.stateDir, 'releases', ctx.envName)}` },
+      {
+        title: `copy ${spec.files.join(', ')} and production node_modules into a release folder under ${join(ctx.stateDir, 'releases', ctx.envName)}`,
+      },
       { title: `stop the running ${ctx.project.name} (kept, with its release folder, for a rollback)` },
       { title: 'start the new version from the release folder', command: { argv: spec.command, env: spec.env } },
       { title: `wait until ${spec.url}${spec.healthPath} answers 200 from it; if not, or a later step fails, start the previous version again` },
@@ -165,7 +168,10 @@ export const processRuntime: Runtime = {
     if (failure) {
       ctx.log.warn(`the new version is not healthy (${failure}); its last log lines:\n${tail(run.log)}`);
       const outcome = await restorePrevious(spec, ctx);
-      throw new FailedWithRollback(`${ctx.project.name}: the new version did not become healthy at ${spec.url}${spec.healthPath} (${failure})`, outcome);
+      throw new FailedWithRollback(
+        `${ctx.project.name}: the new version did not become healthy at ${spec.url}${spec.healthPath} (${failure})`,
+        outcome,
+      );
     }
     pruneReleases(ctx);
     ctx.log.info(`running: pid ${run.pid}, ${spec.url}`);

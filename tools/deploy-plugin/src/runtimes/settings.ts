@@ -15,14 +15,10 @@ export type StoredSettings = Record<string, { value: string } | { template: stri
  * environment on rollback), any other as the value it had.
  */
 export function storableSettings(templates: Settings, resolved: Record<string, string>, isSecret: (value: string) => boolean): StoredSettings {
-  return Object.fromEntries(
-    Object.entries(resolved).map(([k, v]) => [k, isSecret(v) ? { template: templates[k] ?? '' } : { value: v }]),
-  );
+  return Object.fromEntries(Object.entries(resolved).map(([k, v]) => [k, isSecret(v) ? { template: templates[k] ?? '' } : { value: v }]));
 }
 
 /** The values of stored settings, secret ones read again from the environment. */
 export function resolveStored(stored: StoredSettings, environ: NodeJS.ProcessEnv, where: string): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(stored).map(([k, s]) => [k, 'value' in s ? s.value : interpolate(s.template, environ, `${where} ${k}`)]),
-  );
+  return Object.fromEntries(Object.entries(stored).map(([k, s]) => [k, 'value' in s ? s.value : interpolate(s.template, environ, `${where} ${k}`)]));
 }

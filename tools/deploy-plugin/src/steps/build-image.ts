@@ -16,10 +16,20 @@ const options = z.strictObject({
   environment: z.string().optional(),
   engine: z.enum(['docker', 'podman', 'buildah']).optional().describe("Overrides the environment's containers.engine"),
   file: z.string().optional().describe('Dockerfile.prod, Dockerfile or Containerfile of the project when unset'),
-  repository: z.string().regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, { error: 'lowercase letters, digits and . _ / -' }).optional().describe('Image name in the registry (default: the project name)'),
-  files: z.array(z.string()).default(['package.json', 'dist']).describe('Files of the project copied into the build context, beside its production node_modules'),
+  repository: z
+    .string()
+    .regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, { error: 'lowercase letters, digits and . _ / -' })
+    .optional()
+    .describe('Image name in the registry (default: the project name)'),
+  files: z
+    .array(z.string())
+    .default(['package.json', 'dist'])
+    .describe('Files of the project copied into the build context, beside its production node_modules'),
   buildArgs: z.record(z.string(), z.string()).default({}).describe('Build arguments; values may use ${VAR} or ${VAR:-default}'),
-  timeoutMs: z.int().positive().default(20 * 60_000),
+  timeoutMs: z
+    .int()
+    .positive()
+    .default(20 * 60_000),
 });
 type Options = z.infer<typeof options>;
 
@@ -48,7 +58,9 @@ function labelsOf(ctx: StepContext): Record<string, string> {
   let source = '';
   try {
     const repo = JSON.parse(readFileSync(join(ctx.workspaceRoot, ctx.project.root, 'package.json'), 'utf8')).repository;
-    source = String(typeof repo === 'string' ? repo : (repo?.url ?? '')).replace(/^git\+/, '').replace(/\.git$/, '');
+    source = String(typeof repo === 'string' ? repo : (repo?.url ?? ''))
+      .replace(/^git\+/, '')
+      .replace(/\.git$/, '');
   } catch {
     // no manifest: no source label
   }
@@ -71,13 +83,20 @@ function passedImage(ctx: StepContext, from: string): string {
   return record.image!;
 }
 
-async function push(engine: Engine, ref: string, o: { insecure: boolean; authFile?: string; dockerConfig?: string }, ctx: StepContext, registry: string): Promise<string | undefined> {
+async function push(
+  engine: Engine,
+  ref: string,
+  o: { insecure: boolean; authFile?: string; dockerConfig?: string },
+  ctx: StepContext,
+  registry: string,
+): Promise<string | undefined> {
   const dir = mkdtempSync(join(tmpdir(), 'nx-deploy-digest-'));
   try {
     const res = await ctx.runner.run({ ...pushImage(engine, ref, { digestFile: join(dir, 'digest'), ...o }), timeoutMs: 10 * 60_000 });
     return existsSync(join(dir, 'digest')) ? readFileSync(join(dir, 'digest'), 'utf8').trim() : /digest: (sha256:[0-9a-f]{64})/.exec(res.stdout)?.[1];
   } catch (err) {
-    if (err instanceof CommandFailed) throw new UserError(`${ctx.project.name}: pushing to the container registry ${registry} failed; nothing was rolled out. ${err.message}`);
+    if (err instanceof CommandFailed)
+      throw new UserError(`${ctx.project.name}: pushing to the container registry ${registry} failed; nothing was rolled out. ${err.message}`);
     throw err;
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -90,11 +109,26 @@ export const buildImageStep: StepDefinition<typeof options> = {
   plan(o, ctx) {
     const { c, image } = target(o, ctx);
     const tags = tagsOf(ctx).map((t) => `${image}:${t}`);
-    if (c.promoteFrom) return [{ title: `promote the image that passed ${c.promoteFrom} for this commit, by digest (no build)`, command: copyImage(`${image}@<digest>`, tags[0]!, { insecure: false }) }];
+    if (c.promoteFrom)
+      return [
+        {
+          title: `promote the image that passed ${c.promoteFrom} for this commit, by digest (no build)`,
+          command: copyImage(`${image}@<digest>`, tags[0]!, { insecure: false }),
+        },
+      ];
     const engine = (o.engine ?? c.engine ?? 'docker') as Engine;
     return [
       { title: `context: ${o.files.join(', ')} + production node_modules` },
-      { title: `build${o.engine ?? c.engine ? '' : ' (engine detected at run time)'}`, command: buildImage(engine, { file: containerFile(o, ctx), context: '<context>', tags, buildArgs: interpolateRecord(o.buildArgs, ctx.environ, 'buildArgs', true), labels: {} }) },
+      {
+        title: `build${(o.engine ?? c.engine) ? '' : ' (engine detected at run time)'}`,
+        command: buildImage(engine, {
+          file: containerFile(o, ctx),
+          context: '<context>',
+          tags,
+          buildArgs: interpolateRecord(o.buildArgs, ctx.environ, 'buildArgs', true),
+          labels: {},
+        }),
+      },
       ...tags.map((t) => ({ title: `push ${t}`, command: pushImage(engine, t, { digestFile: '<digest file>' }) })),
       { title: 'check the registry serves the pushed digest' },
     ];
@@ -117,12 +151,19 @@ export const buildImageStep: StepDefinition<typeof options> = {
         const count = await prepareContext(ctx.workspaceRoot, join(ctx.workspaceRoot, ctx.project.root), context, o.files, ctx.runner);
         ctx.log.info(`context ready: ${o.files.join(', ')} and ${count} production packages`);
         const buildArgs = interpolateRecord(o.buildArgs, ctx.environ, `${ctx.project.name} buildArgs`);
-        await ctx.runner.run({ ...buildImage(engine, { file: containerFile(o, ctx), context, tags: tags.map((t) => `${image}:${t}`), buildArgs, labels: labelsOf(ctx) }), timeoutMs: o.timeoutMs });
-        for (const t of tags) digest = (await push(engine, `${image}:${t}`, { insecure, authFile: auth.authFile, dockerConfig: auth.dockerConfig }, ctx, c.registry)) ?? digest;
+        await ctx.runner.run({
+          ...buildImage(engine, { file: containerFile(o, ctx), context, tags: tags.map((t) => `${image}:${t}`), buildArgs, labels: labelsOf(ctx) }),
+          timeoutMs: o.timeoutMs,
+        });
+        for (const t of tags)
+          digest =
+            (await push(engine, `${image}:${t}`, { insecure, authFile: auth.authFile, dockerConfig: auth.dockerConfig }, ctx, c.registry)) ?? digest;
       }
       const served = await registryDigest(c.registry, repository, tags[0]!, { insecure, username: auth.username, password: auth.password });
       if (!served || (digest && served !== digest)) {
-        throw new UserError(`${ctx.project.name}: the registry ${c.registry} serves ${served ?? 'nothing'} for ${image}:${tags[0]}, not the pushed ${digest}`);
+        throw new UserError(
+          `${ctx.project.name}: the registry ${c.registry} serves ${served ?? 'nothing'} for ${image}:${tags[0]}, not the pushed ${digest}`,
+        );
       }
       ctx.log.info(`image ${image}@${served}`);
       return { artifact: `${image}@${served}`, image: `${image}@${served}`, detail: served };

@@ -13,7 +13,10 @@ import type { StepContext, StepDefinition, StepResult } from './step.ts';
 const options = z
   .strictObject({
     environment: z.string().optional(),
-    tool: z.enum(['builtin', 'prisma', 'command']).default('builtin').describe("builtin: the project's own migration script; prisma: prisma migrate deploy; command: any argv"),
+    tool: z
+      .enum(['builtin', 'prisma', 'command'])
+      .default('builtin')
+      .describe("builtin: the project's own migration script; prisma: prisma migrate deploy; command: any argv"),
     script: z.string().default('dist/migrate.js').describe("builtin: the project's migration script (`up` and `pending` commands)"),
     schema: z.string().default('prisma/schema.prisma').describe('prisma: the schema file'),
     command: z.array(z.string()).min(1).optional().describe('command: the argv that applies pending migrations'),
@@ -33,7 +36,10 @@ function toolOf(o: Options): MigrateTool {
 /** The line of the tool's output that names the failed migration, for the error message. */
 function failureLine(err: unknown): string {
   if (!(err instanceof CommandFailed)) return (err as Error).message;
-  const lines = `${err.result.stderr}\n${err.result.stdout}`.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = `${err.result.stderr}\n${err.result.stdout}`
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   return lines.find((l) => /migration/i.test(l) && /fail|error/i.test(l)) ?? lines.at(-1) ?? err.message;
 }
 
@@ -44,7 +50,9 @@ async function pendingMigrations(o: Options, ctx: StepContext, db: DatabaseTarge
   try {
     return JSON.parse(res.stdout.trim().split('\n').at(-1) ?? '[]') as string[];
   } catch {
-    throw new UserError(`${ctx.project.name}: '${o.script} pending' must print a JSON array of migration names; it printed: ${res.stdout.slice(0, 200)}`);
+    throw new UserError(
+      `${ctx.project.name}: '${o.script} pending' must print a JSON array of migration names; it printed: ${res.stdout.slice(0, 200)}`,
+    );
   }
 }
 
@@ -102,7 +110,10 @@ export const migrateStep: StepDefinition<typeof options> = {
           ? { title: `back up the SQLite file ${db.file} (VACUUM INTO)` }
           : db.url.startsWith('${')
             ? { title: `back up the database (pg_dump -Fc, connection from ${db.url}, which is not set now)` }
-            : { title: 'back up the database', command: pgDump(db.url, backupPath(ctx.stateDir, ctx.envName, ctx.project.name, ctx.deployId, 'dump')) },
+            : {
+                title: 'back up the database',
+                command: pgDump(db.url, backupPath(ctx.stateDir, ctx.envName, ctx.project.name, ctx.deployId, 'dump')),
+              },
       );
     }
     actions.push({ title: 'apply migrations', command: migrateUp(toolOf(o), dir, db.url, o.timeoutMs) });

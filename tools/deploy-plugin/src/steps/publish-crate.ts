@@ -20,7 +20,10 @@ export const publishCrateStep: StepDefinition<typeof options> = {
     if (!registry) return [{ title: `skipped: ${ctx.envName} has no crate registry` }];
     return [
       { title: `check the index of '${registry}' for ${pkg.name}@${pkg.version}` },
-      { title: 'publish (cargo verifies, uploads and waits for the index)', command: cargoPublish(pkg.manifest!, registry, { allowDirty: o.allowDirty }) },
+      {
+        title: 'publish (cargo verifies, uploads and waits for the index)',
+        command: cargoPublish(pkg.manifest!, registry, { allowDirty: o.allowDirty }),
+      },
     ];
   },
 

@@ -33,7 +33,8 @@ const serviceFiles = (p: ProjectFacts) => ['package.json', 'dist', ...(p.migrati
 export const STEPS: StepEntry[] = [
   {
     name: 'build-image',
-    description: "Build the project's container image once, push it with version, commit and environment tags, and record its digest; or promote the digest that passed an earlier environment",
+    description:
+      "Build the project's container image once, push it with version, commit and environment tags, and record its digest; or promote the digest that passed an earlier environment",
     inDeploy: (p, runtime) => backend(p) && runtime !== 'process',
     options: (p) => ({ files: serviceFiles(p) }),
     afterBuild: (p) => p.hasBuild,
@@ -49,7 +50,8 @@ export const STEPS: StepEntry[] = [
   },
   {
     name: 'rollout',
-    description: "Replace the running version of a backend service (runtime process, container, compose or kubernetes), checked healthy; the previous version is kept for a rollback",
+    description:
+      'Replace the running version of a backend service (runtime process, container, compose or kubernetes), checked healthy; the previous version is kept for a rollback',
     inDeploy: backend,
     options: (p) => ({ command: p.start, database: Boolean(p.migrations), files: serviceFiles(p) }),
     afterBuild: (p) => p.hasBuild,

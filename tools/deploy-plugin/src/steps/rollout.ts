@@ -12,12 +12,22 @@ import type { StepDefinition } from './step.ts';
 
 const options = z.strictObject({
   environment: z.string().optional(),
-  command: z.array(z.string()).min(1).default(['node', 'dist/main.js']).describe('runtime process: the argv that starts the service, run in its release folder'),
-  files: z.array(z.string()).default(['package.json', 'dist']).describe("runtime process: the project's files copied into the release folder, beside its production node_modules"),
+  command: z
+    .array(z.string())
+    .min(1)
+    .default(['node', 'dist/main.js'])
+    .describe('runtime process: the argv that starts the service, run in its release folder'),
+  files: z
+    .array(z.string())
+    .default(['package.json', 'dist'])
+    .describe("runtime process: the project's files copied into the release folder, beside its production node_modules"),
   env: z.record(z.string(), z.string()).default({}).describe('Environment of the service; values may use ${VAR}'),
   database: z.boolean().default(false).describe("Pass the environment's database URL as DATABASE_URL"),
   startTimeoutMs: z.int().positive().default(30_000).describe('How long the new version has to answer its health check'),
-  composeFile: z.string().default('docker-compose.{environment}.yml').describe('runtime compose: the compose file (docker-compose.prod.yml is found for production)'),
+  composeFile: z
+    .string()
+    .default('docker-compose.{environment}.yml')
+    .describe('runtime compose: the compose file (docker-compose.prod.yml is found for production)'),
   manifests: z.string().default('k8s/overlays/{environment}').describe('runtime kubernetes: the kustomize overlay of the environment'),
   manifestImage: z.string().optional().describe('runtime kubernetes: the image name the manifests use (default: the project name)'),
   rolloutTimeoutMs: z.int().positive().default(300_000).describe('runtime kubernetes: kubectl rollout status timeout'),

@@ -9,7 +9,10 @@ export const smokeCheckSchema = z.strictObject({
   body: z.string().optional(),
   expect: z.strictObject({
     status: z.int().min(100).max(599).default(200),
-    json: z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()])).optional().describe('Dotted path -> expected value'),
+    json: z
+      .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
+      .optional()
+      .describe('Dotted path -> expected value'),
     headers: z.record(z.string(), z.string()).optional().describe('Header -> regular expression its value must match'),
     maxLatencyMs: z.int().positive().optional(),
   }),
