@@ -1,5 +1,6 @@
 import type { CreateNodesV2 } from '@nx/devkit';
 import { createDeployNodes, type DeployPluginOptions } from './inference/create-nodes.ts';
+import { DETECTED_FILES } from './inference/detect.ts';
 
 export type { DeployPluginOptions };
 
@@ -8,7 +9,7 @@ export type { DeployPluginOptions };
  * loaded here; executors load their own code when they run.
  */
 export const createNodesV2: CreateNodesV2<DeployPluginOptions> = [
-  '**/{package.json,project.json}',
+  DETECTED_FILES,
   (configFiles, options, context) => createDeployNodes(configFiles, options, context),
 ];
 

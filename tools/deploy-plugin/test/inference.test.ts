@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ProjectFacts } from '../src/config/project.ts';
-import { detectProject } from '../src/inference/detect.ts';
+import { detectProject, groupByFolder, readProjectFiles } from '../src/inference/detect.ts';
 import { inferTargets } from '../src/inference/targets.ts';
 
 const ws = mkdtempSync(join(tmpdir(), 'nx-deploy-inference-'));
@@ -14,7 +14,8 @@ function project(root: string, files: Record<string, string>) {
     mkdirSync(join(ws, root, f, '..'), { recursive: true });
     writeFileSync(join(ws, root, f), content);
   }
-  return detectProject(ws, root)!;
+  const found = groupByFolder(Object.keys(files).map((f) => `${root}/${f}`)).get(root)!;
+  return detectProject(root, readProjectFiles(ws, root, found))!;
 }
 
 const api = project('packages/api', {
@@ -34,6 +35,19 @@ const all: ProjectFacts[] = [api, web, sdk, cli, crate, tagged];
 const opts = { environments: ['development', 'staging', 'production'] };
 
 describe('detectors', () => {
+  it('group the files Nx matched by the folder they describe', () => {
+    const folders = groupByFolder([
+      'apps/api/package.json',
+      'apps/api/migrations/0001.sql',
+      'apps/api/prisma/schema.prisma',
+      'apps/api/src/index.html',
+      'index.html',
+    ]);
+    expect(folders.get('apps/api')).toEqual({ names: new Set(['package.json', 'migrations']), prismaSchema: true });
+    expect(folders.get('apps/api/src')!.names).toEqual(new Set(['index.html']));
+    expect(folders.get('.')!.names).toEqual(new Set(['index.html']));
+  });
+
   it('find roles by artifact kind, a tag overriding', () => {
     expect(all.map((p) => [p.name, p.role])).toEqual([
       ['api', 'backend'],
@@ -52,18 +66,18 @@ describe('detectors', () => {
 });
 
 describe('inferred targets and deploy graph', () => {
-  it('gives a backend migrate -> rollout -> smoke, every configuration naming its environment', () => {
+  it('gives a backend migrate -> rollout -> smoke, one configuration per environment', () => {
     const t = inferTargets(api, 'backend', true, opts);
     expect(Object.keys(t)).toEqual(['migrate', 'rollout', 'smoke', 'deploy']);
     expect(t.deploy!.options).toEqual({ steps: ['migrate', 'rollout', 'smoke'] });
-    expect(t.deploy!.configurations!.staging).toEqual({ environment: 'staging' });
+    expect(t.deploy!.configurations!.staging).toEqual({});
     expect(t.deploy!.cache).toBe(false);
     expect(t.migrate!.dependsOn).toEqual(['build']);
   });
 
   it('builds the image first where an environment runs containers', () => {
     const t = inferTargets(api, 'backend', true, { ...opts, runtimeOf: (env) => (env === 'development' ? 'process' : 'container') });
-    expect(t.deploy!.configurations!.staging).toEqual({ environment: 'staging', steps: ['build-image', 'migrate', 'rollout', 'smoke'] });
+    expect(t.deploy!.configurations!.staging).toEqual({ steps: ['build-image', 'migrate', 'rollout', 'smoke'] });
     expect(t['build-image']!.options).toEqual({ files: ['package.json', 'dist', 'migrations'] });
   });
 

@@ -1,10 +1,10 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { CreateNodesContextV2, CreateNodesResult } from '@nx/devkit';
 import { Minimatch } from 'minimatch';
 import { deployFilePath } from '../config/deploy-file-path.ts';
 import type { ProjectFacts, Role } from '../config/project.ts';
-import { detectProject, projectFilesHash, readProjectFiles } from './detect.ts';
+import { detectProject, groupByFolder, readProjectFiles } from './detect.ts';
 import { inferTargets, roleTag, type InferenceOptions } from './targets.ts';
 
 export interface DeployPluginOptions {
@@ -51,63 +51,26 @@ function workspaceMatcher(workspaceRoot: string): (root: string) => boolean {
   return (root) => compiled.some((m) => m.match(root));
 }
 
-/** Bump when what detection records changes: entries of an older shape must not be reused. */
-const CACHE_FORMAT = 3;
-
 /**
- * Nx's workspace data folder (NX_WORKSPACE_DATA_DIRECTORY, else .nx/workspace-data). Resolved
- * here rather than through @nx/devkit: loading devkit costs a plugin worker more than inference.
- */
-function dataDirectory(workspaceRoot: string): string {
-  return resolve(workspaceRoot, process.env.NX_WORKSPACE_DATA_DIRECTORY ?? join('.nx', 'workspace-data'));
-}
-
-function cachePath(workspaceRoot: string): string {
-  return join(dataDirectory(workspaceRoot), `nx-deploy-inference-v${CACHE_FORMAT}.json`);
-}
-
-function readCache(workspaceRoot: string): Record<string, ProjectFacts | null> {
-  try {
-    return JSON.parse(readFileSync(cachePath(workspaceRoot), 'utf8'));
-  } catch {
-    return {};
-  }
-}
-
-/**
- * Infers deploy targets for every project at once. Detection per project is cached by a hash of
- * exactly what it reads (the folder's file names and its manifests: one readdir and one or two
- * reads, no process, no Nx workspace context); the deploy graph, which spans projects, is
- * assembled from the detections.
+ * Infers deploy targets for every project at once from the files Nx matched (DETECTED_FILES):
+ * detection reads each project's manifests and nothing else, no process, no Nx workspace context;
+ * the deploy graph, which spans projects, is assembled from the detections.
  */
 export function createDeployNodes(
-  configFiles: readonly string[],
+  matchedFiles: readonly string[],
   options: DeployPluginOptions | undefined,
   context: CreateNodesContextV2,
 ): Array<readonly [string, CreateNodesResult]> {
   const { workspaceRoot } = context;
   const inWorkspaces = workspaceMatcher(workspaceRoot);
-  const withProjectJson = new Set(configFiles.filter((f) => f.endsWith('project.json')).map((f) => dirname(f)));
-  const roots = [...new Set(configFiles.map((f) => dirname(f)))].filter((root) => root !== '.' && (withProjectJson.has(root) || inWorkspaces(root)));
-  const cache = readCache(workspaceRoot);
-  const next: Record<string, ProjectFacts | null> = {};
   const detected: ProjectFacts[] = [];
-  let changed = false;
-  for (const root of roots) {
-    const files = readProjectFiles(workspaceRoot, root);
-    const key = `${root}:${projectFilesHash(files)}`;
-    const hit = key in cache ? cache[key]! : (detectProject(workspaceRoot, root, files) ?? null);
-    changed ||= !(key in cache);
-    next[key] = hit;
-    if (hit) detected.push(hit);
-  }
-  if (changed || Object.keys(cache).length !== roots.length) {
-    try {
-      mkdirSync(dataDirectory(workspaceRoot), { recursive: true });
-      writeFileSync(cachePath(workspaceRoot), JSON.stringify(next));
-    } catch {
-      // a read-only cache folder only costs speed
-    }
+  const withProjectJson = new Set<string>();
+  for (const [root, found] of groupByFolder(matchedFiles)) {
+    if (found.names.has('project.json')) withProjectJson.add(root);
+    const isProject = found.names.has('project.json') || (found.names.has('package.json') && inWorkspaces(root));
+    if (root === '.' || !isProject) continue;
+    const facts = detectProject(root, readProjectFiles(workspaceRoot, root, found));
+    if (facts) detected.push(facts);
   }
 
   const deployFile = readDeployFile(workspaceRoot);
@@ -118,10 +81,12 @@ export function createDeployNodes(
   };
   const roleOf = (p: ProjectFacts) => deployFile.roles[p.name] ?? p.role;
   const backendsExist = detected.some((p) => roleOf(p) === 'backend');
-  return detected.map((p) => {
+  // A project with nothing to deploy gets nothing: no entry for Nx to merge.
+  return detected.flatMap((p) => {
     const role = roleOf(p);
+    if (role === 'none') return [];
     const file = withProjectJson.has(p.root) ? join(p.root, 'project.json') : join(p.root, 'package.json');
-    const project = { tags: role === 'none' ? [] : [roleTag(role)], targets: inferTargets(p, role, backendsExist, inference) };
-    return [file, { projects: { [p.root]: project } }] as const;
+    const project = { tags: [roleTag(role)], targets: inferTargets(p, role, backendsExist, inference) };
+    return [[file, { projects: { [p.root]: project } }] as const];
   });
 }

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { ProjectFacts, Role } from '../config/project.ts';
 
 interface Manifest {
@@ -13,8 +12,16 @@ interface Manifest {
   nx?: { name?: string; tags?: string[]; targets?: Record<string, unknown> };
 }
 
-/** What detection reads of a project: its file names (one readdir, no stat per candidate) and manifests. */
+/**
+ * The files detection looks at, as a glob for Nx: Nx matches them from its own file index and
+ * hands them to createNodes, so inference lists no folder and stats no file itself.
+ */
+export const DETECTED_FILES =
+  '**/{package.json,project.json,Dockerfile,Dockerfile.prod,Containerfile,vite.config.ts,vite.config.mts,vite.config.js,vite.config.mjs,index.html,Cargo.toml,prisma/schema.prisma,migrations/*}';
+
+/** What detection knows of a project folder: which of DETECTED_FILES it holds, and its manifests. */
 export interface ProjectFiles {
+  /** File names directly in the folder, plus `migrations` when it has a migrations/ folder. */
   names: Set<string>;
   /** prisma/schema.prisma exists (the one nested path detection looks at). */
   prismaSchema: boolean;
@@ -22,29 +29,22 @@ export interface ProjectFiles {
   projectJson?: string;
 }
 
-export function readProjectFiles(workspaceRoot: string, root: string): ProjectFiles {
-  const dir = join(workspaceRoot, root);
-  let names: Set<string>;
-  try {
-    names = new Set(readdirSync(dir));
-  } catch {
-    names = new Set();
+/** Pure: the DETECTED_FILES Nx matched, grouped by the folder they describe. */
+export function groupByFolder(files: readonly string[]): Map<string, { names: Set<string>; prismaSchema: boolean }> {
+  const folders = new Map<string, { names: Set<string>; prismaSchema: boolean }>();
+  const folder = (dir: string) => folders.get(dir) ?? folders.set(dir, { names: new Set(), prismaSchema: false }).get(dir)!;
+  for (const file of files) {
+    const dir = dirname(file);
+    if (file.endsWith('/prisma/schema.prisma') || file === 'prisma/schema.prisma') folder(dirname(dir)).prismaSchema = true;
+    else if (basename(dir) === 'migrations') folder(dirname(dir)).names.add('migrations');
+    else folder(dir).names.add(basename(file));
   }
-  const read = (f: string) => (names.has(f) ? readFileSync(join(dir, f), 'utf8') : undefined);
-  const prismaSchema = names.has('prisma') && existsSync(join(dir, 'prisma', 'schema.prisma'));
-  return { names, prismaSchema, packageJson: read('package.json'), projectJson: read('project.json') };
+  return folders;
 }
 
-/** The cache key of a project's detection: a hash of exactly what detection reads. */
-export function projectFilesHash(files: ProjectFiles): string {
-  return createHash('sha1')
-    .update([...files.names].sort().join('\0'))
-    .update(files.prismaSchema ? '\0prisma/schema.prisma' : '')
-    .update('\0package.json\0')
-    .update(files.packageJson ?? '')
-    .update('\0project.json\0')
-    .update(files.projectJson ?? '')
-    .digest('hex');
+export function readProjectFiles(workspaceRoot: string, root: string, found: { names: Set<string>; prismaSchema: boolean }): ProjectFiles {
+  const read = (f: string) => (found.names.has(f) ? readFileSync(join(workspaceRoot, root, f), 'utf8') : undefined);
+  return { ...found, packageJson: read('package.json'), projectJson: read('project.json') };
 }
 
 function parseJson<T>(text: string | undefined): T | undefined {
@@ -70,11 +70,7 @@ const ROLE_TAG = /^deploy:(backend|frontend|package|none)$/;
  * file makes a backend, a Vite config or index.html a static frontend, a publishable manifest
  * (non-private package.json, Cargo.toml) a package. A `deploy:<role>` tag overrides.
  */
-export function detectProject(
-  workspaceRoot: string,
-  root: string,
-  input: ProjectFiles = readProjectFiles(workspaceRoot, root),
-): ProjectFacts | undefined {
+export function detectProject(root: string, input: ProjectFiles): ProjectFacts | undefined {
   const has = (f: string) => input.names.has(f);
   const pkg = parseJson<Manifest>(input.packageJson);
   const projectJson = parseJson<{ name?: string; tags?: string[] }>(input.projectJson);

@@ -14,16 +14,18 @@ export interface InferenceOptions {
 }
 
 /**
- * One configuration per environment. Only a read-only target (smoke) gets a default: a target
- * that changes the world must be told where, and Nx runs a target with no configuration when the
- * one asked for is not declared, so a misspelt `-c prod` reaches the executor as none and is
- * refused instead of deploying to development.
+ * One configuration per environment: empty, since the executors take the environment from the
+ * configuration's name (less for Nx to merge on every command). Only a read-only target (smoke)
+ * gets a default: a target that changes the world must be told where, and Nx runs a target with
+ * no configuration when the one asked for is not declared, so a misspelt `-c prod` reaches the
+ * executor as none and is refused instead of deploying to development. Never cached: replaying a
+ * deploy's success would deploy nothing.
  */
 function withConfigurations(target: TargetConfiguration, environments: string[], readOnly: boolean): TargetConfiguration {
   return {
     ...target,
     cache: false,
-    configurations: Object.fromEntries(environments.map((env) => [env, { environment: env }])),
+    configurations: Object.fromEntries(environments.map((env) => [env, {}])),
     ...(readOnly && environments.includes('development') ? { defaultConfiguration: 'development' } : {}),
   };
 }
@@ -66,12 +68,11 @@ export function inferTargets(facts: ProjectFacts, role: Role, backendsExist: boo
   const targets: Record<string, TargetConfiguration> = {};
   for (const step of STEPS) {
     if (!isInferred(step, p, runtimes.length ? runtimes : ['process'])) continue;
-    const target: TargetConfiguration = {
-      executor: `${PLUGIN}:${step.name}`,
-      options: step.options?.(p) ?? {},
-      dependsOn: step.afterBuild?.(p) ? ['build'] : [],
-      metadata: { description: step.description },
-    };
+    // The step's description is its executor's (executors.json): not repeated on every project.
+    const target: TargetConfiguration = { executor: `${PLUGIN}:${step.name}` };
+    const options = step.options?.(p);
+    if (options) target.options = options;
+    if (step.afterBuild?.(p)) target.dependsOn = ['build'];
     targets[step.name] = withConfigurations(target, opts.environments, step.readOnly === true);
   }
   const steps = deploySteps(p);
@@ -84,7 +85,7 @@ export function inferTargets(facts: ProjectFacts, role: Role, backendsExist: boo
   targets[deployTarget] = withConfigurations(deploy, opts.environments, false);
   // Each environment's deploy runs the steps of its runtime.
   for (const [env, envSteps] of Object.entries(stepsByEnv)) {
-    if (envSteps.join() !== steps.join()) targets[deployTarget]!.configurations![env] = { environment: env, steps: envSteps };
+    if (envSteps.join() !== steps.join()) targets[deployTarget]!.configurations![env] = { steps: envSteps };
   }
   return targets;
 }
