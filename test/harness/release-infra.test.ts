@@ -169,6 +169,8 @@ describe('fault proxy', () => {
   let target: Server;
   let targetUrl: string;
   const proxies: FaultProxy[] = [];
+  /** What the target finished answering: method and body. */
+  const answered: string[] = [];
 
   beforeAll(async () => {
     // Echoes what reached it, so the test sees exactly what the proxy forwarded.
@@ -177,6 +179,7 @@ describe('fault proxy', () => {
       for await (const c of req) chunks.push(c as Buffer);
       res.setHeader('set-cookie', ['a=1', 'b=2']);
       res.writeHead(req.method === 'PUT' ? 201 : 200, { 'content-type': 'application/json', 'x-target': 'yes' });
+      answered.push(`${req.method} ${Buffer.concat(chunks).toString()}`);
       res.end(
         JSON.stringify({
           method: req.method,
@@ -220,7 +223,7 @@ describe('fault proxy', () => {
 
     const again = await start(0.3, 42);
     expect(await statuses(again, 200)).toEqual(a);
-    expect(again.stats).toEqual({ forwarded: 200 - failed, failed, upstreamErrors: 0 });
+    expect(again.stats).toEqual({ forwarded: 200 - failed, failed, dropped: 0, upstreamErrors: 0 });
     expect(await statuses(await start(0.3, 7), 50)).not.toEqual(a.slice(0, 50));
   });
 
@@ -240,11 +243,24 @@ describe('fault proxy', () => {
     expect(echoed).toEqual({ method: 'PUT', url: '/-/pkg/%40pod%2fsdk?write=true', host: new URL(targetUrl).host, custom: 'kept', body });
   });
 
+  it('drops the reply to chosen requests: the target answers them in full, the client sees the connection reset', async () => {
+    const proxy = await startFaultProxy({ target: targetUrl, failureRate: 0, seed: 1, dropReplyTo: (req) => req.method === 'PUT' });
+    proxies.push(proxy);
+    const put = await fetch(`${proxy.url}/pkg`, { method: 'PUT', body: 'stored' }).then(
+      () => 'answered',
+      (err: Error) => (err.cause as NodeJS.ErrnoException)?.code ?? err.message,
+    );
+    expect(put).toMatch(/ECONNRESET|UND_ERR_SOCKET|other side closed/);
+    expect((await fetch(`${proxy.url}/pkg`)).status).toBe(200);
+    expect(answered.slice(-2)).toEqual(['PUT stored', 'GET ']);
+    expect(proxy.stats).toEqual({ forwarded: 2, failed: 0, dropped: 1, upstreamErrors: 0 });
+  });
+
   it('answers 503 to every request at rate 1, without reaching the target', async () => {
     const proxy = await start(1, 3);
     const res = await fetch(`${proxy.url}/x`, { method: 'POST', body: 'payload' });
     expect(res.status).toBe(503);
     expect(await res.text()).toContain('fault-proxy: injected 503');
-    expect(proxy.stats).toEqual({ forwarded: 0, failed: 1, upstreamErrors: 0 });
+    expect(proxy.stats).toEqual({ forwarded: 0, failed: 1, dropped: 0, upstreamErrors: 0 });
   });
 });

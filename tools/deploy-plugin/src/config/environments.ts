@@ -134,7 +134,6 @@ export const deployFileSchema = z
 export type DeployFile = z.infer<typeof deployFileSchema>;
 export type Environment = z.infer<typeof environmentSchema>;
 export type Role = z.infer<typeof roleSchema>;
-export type ReleaseConfig = z.infer<typeof releaseSchema>;
 
 /** The runtime of a service in an environment: its own, else the environment's. */
 export function runtimeOf(env: Environment, project: string): z.infer<typeof runtimeSchema> {

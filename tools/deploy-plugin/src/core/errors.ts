@@ -19,13 +19,3 @@ export function describeError(err: unknown, redact: (text: string) => string): s
   if (err instanceof Error) return redact(err.stack ?? err.message);
   return redact(String(err));
 }
-
-/** A step failed and put the previous version back itself; the deploy is recorded as rolled back. */
-export class RolledBack extends UserError {
-  readonly restored: string;
-
-  constructor(message: string, restored: string) {
-    super(`${message}; ${restored}`);
-    this.restored = restored;
-  }
-}
