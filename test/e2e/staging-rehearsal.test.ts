@@ -141,7 +141,7 @@ describe('staging rehearsal with containers', () => {
     const res = await deploy('api-server:deploy:staging', { POD_BASE_IMAGE: 'localhost/pod-broken-base:22' });
     expect(res.exitCode).not.toBe(0);
     // The container's exit is noticed at once, not at the health deadline.
-    expect(res.all).toMatch(/the new version did not become healthy at http:\/\/127\.0\.0\.1:\d+\/health \(the container is exited\)/);
+    expect(res.all).toMatch(/the new version did not become healthy at http:\/\/127\.0\.0\.1:\d+\/health \(the container is (exited|stopped)\)/);
     expect(res.all).toContain(`rolled back: 0.1.0 (${good.image}) serves again`);
     expect(Date.now() - started).toBeLessThan(60_000);
     const bad = record('staging', 'api-server');

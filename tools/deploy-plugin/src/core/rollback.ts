@@ -46,12 +46,12 @@ export function describeOutcome(o: RollbackOutcome): string {
   }
 }
 
-/** A step failed and already undid itself (a roll-out that never became healthy). */
+/** A step failed and already undid itself (a roll-out that never became healthy); the outcome is reported apart. */
 export class FailedWithRollback extends UserError {
   readonly rollback: RollbackOutcome;
 
   constructor(message: string, rollback: RollbackOutcome) {
-    super(`${message}; ${describeOutcome(rollback)}`);
+    super(message);
     this.rollback = rollback;
   }
 }
