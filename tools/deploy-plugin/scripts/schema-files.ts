@@ -5,6 +5,10 @@ import { STEPS } from '../src/steps/registry.ts';
 const COMMON = {
   environment: { type: 'string', description: 'Environment from deploy.json; set by the configuration (-c staging)' },
   approve: { type: 'boolean', description: 'Confirm on the terminal a deploy to an environment that requires approval' },
+  lockWait: {
+    type: ['string', 'number'],
+    description: "When another deploy holds the environment's lock, wait this long for it (90s, 10m, 1h; --lock-wait) instead of failing at once",
+  },
 };
 
 const DEPLOY_EXECUTOR = {

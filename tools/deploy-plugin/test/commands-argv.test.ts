@@ -2,7 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cargoPublish, cargoRegistryEnvName, cargoUpdateWorkspace, sparseIndexPath } from '../src/commands/cargo.ts';
-import { gitCreateTags, gitHead, gitListTags, gitPushTags, gitShallowClone, gitUserName } from '../src/commands/git.ts';
+import { gitCreateTags, gitHasCommit, gitHead, gitListTags, gitPushTags, gitShallowClone, gitUserName } from '../src/commands/git.ts';
+import { nxAffectedProjects, nxRunMany } from '../src/commands/nx.ts';
 import {
   buildImage,
   composeDown,
@@ -157,6 +158,7 @@ describe('release builders', () => {
     expect(gitPushTags('origin', ['a@1']).argv).toEqual(['git', 'push', 'origin', 'refs/tags/a@1']);
     expect(gitShallowClone('http://x/git', '/d', true).argv).toEqual(['git', 'clone', '--quiet', '--depth', '1', 'http://x/git', '/d']);
     expect(gitShallowClone('http://x/git', '/d', false).argv).toEqual(['git', 'clone', '--quiet', 'http://x/git', '/d']);
+    expect(gitHasCommit('abc').argv).toEqual(['git', 'cat-file', '-e', 'abc^{commit}']);
   });
 
   it('npm: one pack for many folders; publish of the packed tarball with the token by reference', () => {
@@ -192,6 +194,27 @@ describe('release builders', () => {
     expect(cargoUpdateWorkspace('/c/Cargo.toml').argv).toEqual(['cargo', 'update', '--workspace', '--offline', '--manifest-path', '/c/Cargo.toml']);
     expect(cargoRegistryEnvName('pod-staging')).toBe('POD_STAGING');
     expect(['ab', 'abc', 'serde'].map(sparseIndexPath)).toEqual(['2/ab', '3/a/abc', 'se/rd/serde']);
+  });
+});
+
+describe('nx', () => {
+  it('asks Nx what is affected since a base, and runs a target over exactly some projects', () => {
+    expect(nxAffectedProjects('abc').argv).toEqual(['nx', 'show', 'projects', '--affected', '--base', 'abc', '--head', 'HEAD', '--json']);
+    expect(nxRunMany('deploy', ['api', 'web'], { configuration: 'staging', excludeTaskDependencies: true, extra: ['--lock-wait=5m'] }).argv).toEqual([
+      'nx',
+      'run-many',
+      '-t',
+      'deploy',
+      '-p',
+      'api',
+      'web',
+      '-c',
+      'staging',
+      '--exclude-task-dependencies',
+      '--output-style=static',
+      '--lock-wait=5m',
+    ]);
+    expect(nxRunMany('build', ['api']).argv).toEqual(['nx', 'run-many', '-t', 'build', '-p', 'api', '--output-style=static']);
   });
 });
 

@@ -2,8 +2,9 @@ import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Ledger, type LedgerRecord } from '../src/store/ledger.ts';
-import { EnvLock } from '../src/store/lock.ts';
+import { FileLedger } from '../src/store/file/ledger.ts';
+import { EnvLock } from '../src/store/file/lock.ts';
+import { lastGood, type LedgerRecord } from '../src/store/state-store.ts';
 import { Redactor } from '../src/core/redact.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nx-deploy-state-'));
@@ -22,22 +23,22 @@ const record = (id: string, status: LedgerRecord['status']): LedgerRecord => ({
 });
 
 describe('ledger', () => {
-  it('keeps the latest state of each record and survives a torn write', () => {
+  it('keeps the latest state of each record and survives a torn write', async () => {
     const r = new Redactor();
     r.add('secret-value');
-    const ledger = new Ledger(join(dir, 'ledger'), r);
-    ledger.append(record('1', 'started'));
-    ledger.append({ ...record('1', 'succeeded'), reason: 'used secret-value' });
+    const ledger = new FileLedger(join(dir, 'ledger'), r);
+    await ledger.append(record('1', 'started'));
+    await ledger.append({ ...record('1', 'succeeded'), reason: 'used secret-value' });
     appendFileSync(join(dir, 'ledger', 'staging.jsonl'), '\n{"id":"2","proj'); // crash mid-write
-    ledger.append(record('3', 'failed'));
-    const { records, damagedLines } = ledger.read('staging');
+    await ledger.append(record('3', 'failed'));
+    const { records, damagedLines } = await ledger.read('staging');
     expect(records.map((x) => [x.id, x.status])).toEqual([
       ['1', 'succeeded'],
       ['3', 'failed'],
     ]);
     expect(records[0]!.reason).toBe('used ***');
     expect(damagedLines).toBe(1);
-    expect(ledger.lastGood('staging', 'api')!.id).toBe('1');
+    expect((await lastGood(ledger, 'staging', 'api'))!.id).toBe('1');
   });
 });
 
@@ -50,7 +51,7 @@ describe('environment lock', () => {
     const b = new EnvLock(locks, 'staging', me(process.ppid, process.pid)).acquire('ana', 'deploy web');
     expect(b.holder.token).toBe(a.holder.token);
     expect(() => new EnvLock(locks, 'staging', me(process.pid, process.ppid)).acquire('bo', 'deploy api')).toThrow(
-      /staging is locked by ana on h1 since .* \(deploy api; process \d+\)\. Wait for that deploy/,
+      /staging is locked by ana on h1 since .* \(deploy api; process \d+\)\. Wait for that deploy to finish \(or pass --lock-wait\)/,
     );
     a.release();
     expect(new EnvLock(locks, 'staging', me(1, 1)).status()).toBeDefined(); // b is still inside

@@ -1,5 +1,5 @@
 import { describeOutcome } from '../core/rollback.ts';
-import type { LedgerRecord } from '../store/ledger.ts';
+import type { LedgerRecord, LockStatus } from '../store/state-store.ts';
 
 function duration(r: LedgerRecord): string {
   if (!r.finishedAt) return '';
@@ -31,4 +31,13 @@ export function renderHistory(env: string, records: LedgerRecord[], damagedLines
   );
   if (damagedLines) lines.push(`(${damagedLines} damaged line(s) skipped: a write was interrupted)`);
   return lines.join('\n');
+}
+
+/** One sentence on an environment's lock: free, held (by whom, since when, until when), or stale. */
+export function describeLock(env: string, status: LockStatus | undefined): string {
+  if (!status) return `${env} is not locked.`;
+  const h = status.holder;
+  const until = h.expiresAt ? `; lease ${status.stale ? 'expired' : 'runs until'} ${h.expiresAt}` : '';
+  const stale = status.stale ? ` - STALE: ${h.expiresAt ? 'the next deploy takes it over' : 'its processes are gone'}` : '';
+  return `${env} is locked by ${h.actor} on ${h.host} since ${h.since}: ${h.what} (process ${h.runPid}${h.generation ? `, lease ${h.generation}` : ''}${until})${stale}`;
 }

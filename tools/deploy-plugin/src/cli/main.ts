@@ -1,22 +1,25 @@
 #!/usr/bin/env node
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { environmentOf, loadDeployFile } from '../config/load.ts';
 import { secretVariables } from '../config/environments.ts';
 import { describeError } from '../core/errors.ts';
-import { Ledger } from '../store/ledger.ts';
-import { EnvLock } from '../store/lock.ts';
 import { Redactor } from '../core/redact.ts';
-import { renderHistory } from './history.ts';
+import { describeLock, renderHistory } from './history.ts';
 
 const USAGE = `Usage: nx-deploy <command> [options]
 
 Commands:
-  plan --env <env> [--projects a,b]     print the ordered steps and commands of a deploy (runs nothing)
+  plan --env <env> [--projects a,b]     print the ordered steps and commands of a deploy (runs nothing),
+                                        with the lock and each project's last good deploy
+  affected --env <env> [-t deploy] [--dry-run] [-- <nx options>]
+                                        deploy what changed since each project's last good deploy there
   history --env <env> [--project p] [--json]
                                         the deploy ledger of an environment
   lock status --env <env>               who holds the environment's deploy lock
   lock release --env <env> [--force]    remove a stale lock (--force: even if its holder runs)
+  state import --from file [--env <env>]
+                                        copy the local ledger (stateDir) into the configured store, once
   release [--dry-run]                   publish what is not out yet (npm + crates, dependency order),
                                         tag <name>@<version>, create GitHub releases; resumable
   sync-crates                           after \`changeset version\`: versions into Cargo.toml, requirements, Cargo.lock
@@ -46,6 +49,8 @@ async function main(argv: string[]): Promise<number> {
       env: { type: 'string' },
       project: { type: 'string' },
       projects: { type: 'string' },
+      target: { type: 'string', short: 't' },
+      from: { type: 'string' },
       json: { type: 'boolean', default: false },
       force: { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
@@ -77,9 +82,30 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const file = loadDeployFile(workspaceRoot);
+  const storeCtx = { workspaceRoot, environ: process.env, redactor };
+  if (command === 'state') {
+    if (sub !== 'import' || values.from !== 'file') throw new UsageError(`state needs 'import --from file'`);
+    const [{ importLedger }, { openStore }, { fileStore }] = await Promise.all([
+      import('./state-import.ts'),
+      import('../store/open.ts'),
+      import('../store/file/store.ts'),
+    ]);
+    const local = fileStore(resolve(workspaceRoot, file.stateDir), redactor);
+    for (const env of values.env ? [environmentOf(file, values.env).name] : Object.keys(file.environments)) {
+      const store = await openStore(file, env, storeCtx);
+      if (store.where === local.where) {
+        console.log(`${env}: its state is already the local folder; nothing to import`);
+        continue;
+      }
+      const { copied, present } = await importLedger(local.ledger, store.ledger, env);
+      console.log(`${env}: copied ${copied} record(s) into ${store.where}${present ? ` (${present} were there already)` : ''}`);
+    }
+    return 0;
+  }
   if (!values.env) throw new UsageError(`${command} needs --env <environment> (one of: ${Object.keys(file.environments).join(', ')})`);
   const { name: envName } = environmentOf(file, values.env);
-  const stateDir = resolve(workspaceRoot, file.stateDir);
+  const { openStore } = await import('../store/open.ts');
+  const store = await openStore(file, envName, storeCtx);
 
   switch (command) {
     case 'plan': {
@@ -90,33 +116,46 @@ async function main(argv: string[]): Promise<number> {
           ws,
           workspaceRoot,
           envName,
+          store,
           values.projects?.split(',').map((p) => p.trim()),
         ),
       );
       return 0;
     }
+    case 'affected': {
+      const [{ readWorkspace }, { affectedSinceLastGood, deployAffected, renderBases }, { Runner }, { createLogger }] = await Promise.all([
+        import('./workspace.ts'),
+        import('./affected.ts'),
+        import('../core/run.ts'),
+        import('../core/log.ts'),
+      ]);
+      const runner = new Runner(workspaceRoot, redactor, createLogger(redactor));
+      const target = values.target ?? 'deploy';
+      const bases = await affectedSinceLastGood(await readWorkspace(), envName, target, store.ledger, runner);
+      console.log(renderBases(envName, bases));
+      const affected = bases.filter((b) => b.affected).map((b) => b.project);
+      if (!affected.length) {
+        console.log(`nothing changed since the last good deploys to ${envName}: nothing to deploy`);
+        return 0;
+      }
+      if (values['dry-run']) return 0;
+      return deployAffected(affected, envName, target, positionals.slice(1), runner);
+    }
     case 'history': {
-      const { records, damagedLines } = new Ledger(join(stateDir, 'ledger'), new Redactor()).read(envName);
+      const { records, damagedLines } = await store.ledger.read(envName);
       const shown = values.project ? records.filter((r) => r.project === values.project) : records;
       console.log(values.json ? JSON.stringify(shown, null, 2) : renderHistory(envName, shown, damagedLines));
       return 0;
     }
     case 'lock': {
-      const lock = new EnvLock(join(stateDir, 'locks'), envName);
       if (sub === 'status') {
-        const status = lock.status();
+        const status = await store.locks.status(envName);
         if (values.json) console.log(JSON.stringify(status ?? null, null, 2));
-        else if (!status) console.log(`${envName} is not locked.`);
-        else {
-          const h = status.holder;
-          console.log(
-            `${envName} is locked by ${h.actor} on ${h.host} since ${h.since}: ${h.what} (process ${h.runPid})${status.stale ? ' - STALE: its processes are gone' : ''}`,
-          );
-        }
+        else console.log(describeLock(envName, status));
         return 0;
       }
       if (sub === 'release') {
-        const released = lock.forceRelease(values.force);
+        const released = await store.locks.forceRelease(envName, values.force);
         console.log(released ? `released the ${envName} lock held by ${released.actor} (${released.what})` : `${envName} was not locked.`);
         return 0;
       }

@@ -6,6 +6,8 @@ import { withoutCommonOptions } from '../deploy/execute.ts';
 import { PLUGIN } from '../deploy/nx-context.ts';
 import { openSession } from '../deploy/session.ts';
 import { stepEntry } from '../steps/registry.ts';
+import { lastGood, type StateStore } from '../store/state-store.ts';
+import { describeLock } from './history.ts';
 import { deployDependencies, targetOptions, type WorkspaceView } from './workspace.ts';
 
 /**
@@ -13,17 +15,24 @@ import { deployDependencies, targetOptions, type WorkspaceView } from './workspa
  * (projects in one layer deploy in parallel), each project's steps and the argv of each command,
  * secrets redacted.
  */
-export async function renderPlan(ws: WorkspaceView, workspaceRoot: string, envName: string, only?: string[]): Promise<string> {
+export async function renderPlan(ws: WorkspaceView, workspaceRoot: string, envName: string, store: StateStore, only?: string[]): Promise<string> {
   const deployable = Object.keys(ws.projects).filter((p) => ws.projects[p]!.targets.deploy && (!only || only.includes(p)));
   const layers = deployLayers(Object.fromEntries(deployable.map((p) => [p, deployDependencies(ws, p)])));
-  const out: string[] = [`Deploy plan for ${envName} (nothing is run)`];
+  const out: string[] = [
+    `Deploy plan for ${envName} (nothing is run); state in ${store.where}`,
+    describeLock(envName, await store.locks.status(envName)),
+  ];
   for (const [i, layer] of layers.entries()) {
     out.push('', `Layer ${i + 1}${layer.length > 1 ? ' (in parallel)' : ''}: ${layer.join(', ')}`);
     for (const project of layer) {
       const { root, targets } = ws.projects[project]!;
       const session = openSession({ workspaceRoot, project: { name: project, root }, envName, target: `${project}:deploy` });
       const steps = z.array(z.string()).parse(targetOptions(targets.deploy, envName).steps ?? []);
-      out.push(`  ${project} ${session.plan.project.version}${steps.length ? '' : ': no deploy steps'}`);
+      const good = await lastGood(store.ledger, envName, project);
+      const since = good
+        ? `last good: ${good.version} ${good.gitSha.slice(0, 8)} (${good.finishedAt ?? good.startedAt})`
+        : `never deployed to ${envName}`;
+      out.push(`  ${project} ${session.plan.project.version}${steps.length ? '' : ': no deploy steps'} — ${since}`);
       for (const [n, target] of steps.entries()) {
         const executor = targets[target]?.executor ?? '';
         const entry = executor.startsWith(`${PLUGIN}:`) ? stepEntry(executor.slice(PLUGIN.length + 1)) : undefined;

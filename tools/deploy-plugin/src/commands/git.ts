@@ -30,3 +30,8 @@ export function gitPushTags(remote: string, tags: string[]): Command {
 export function gitShallowClone(url: string, dir: string, shallow: boolean): Command {
   return { argv: ['git', 'clone', '--quiet', ...(shallow ? ['--depth', '1'] : []), url, dir] };
 }
+
+/** Exits 0 when the commit is in this clone (a shallow CI checkout may lack it). */
+export function gitHasCommit(sha: string): Command {
+  return { argv: ['git', 'cat-file', '-e', `${sha}^{commit}`] };
+}

@@ -47,6 +47,24 @@ const alertSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('webhook'), urlVariable: variableName }),
 ]);
 
+/** Where the ledger, the environment locks and rollback targets live: this checkout, or any S3-compatible store. */
+export const stateSchema = z.discriminatedUnion('backend', [
+  z.strictObject({ backend: z.literal('file') }).describe('Files under stateDir: one machine, no setup'),
+  z
+    .strictObject({
+      backend: z.literal('s3'),
+      bucket: z.string().min(3),
+      prefix: z.string().default('nx-deploy/').describe('Key prefix of every object the tool writes'),
+      region: z.string().default('us-east-1'),
+      endpoint: httpUrl.optional().describe('Any S3-compatible store (MinIO, R2, Ceph, versitygw); AWS S3 when unset'),
+      forcePathStyle: z.boolean().default(false).describe('bucket in the path instead of the host name (most self-hosted stores)'),
+      accessKeyIdVariable: variableName.optional().describe('Variable holding the access key id (else the AWS SDK default chain)'),
+      secretAccessKeyVariable: variableName.optional().describe('Variable holding the secret access key'),
+      leaseSeconds: z.int().min(2).max(3600).default(60).describe('A lock lease not renewed for this long may be taken over'),
+    })
+    .describe('Any S3-compatible store that honours conditional writes (If-None-Match, If-Match)'),
+]);
+
 export const environmentSchema = z.strictObject({
   description: z.string().optional(),
   branch: z.string().min(1).optional().describe('The git branch that deploys to this environment'),
@@ -87,6 +105,7 @@ export const environmentSchema = z.strictObject({
   cdn: z.strictObject({ target: z.string().min(1), publicUrl: httpUrl }).optional(),
   rollback: z.strictObject({ triggers: z.array(triggerSchema).default([]) }).default({ triggers: [] }),
   alerts: z.array(alertSchema).default([]),
+  state: stateSchema.optional().describe("Where this environment's ledger and lock live, when not the top-level state"),
   secrets: z.array(variableName).default([]).describe('Variables whose values are redacted from all output'),
   ephemeralSecrets: z
     .array(variableName)
@@ -113,6 +132,7 @@ export const deployFileSchema = z
     $schema: z.string().optional(),
     release: releaseSchema.default({ environment: 'production', concurrency: 4 }),
     stateDir: z.string().default('.nx-deploy').describe('Ledger, locks, backups and local service state, relative to the workspace'),
+    state: stateSchema.default({ backend: 'file' }).describe('Where deploy state lives for every environment (each may override it)'),
     environments: z.record(z.string().regex(/^[a-z][a-z0-9-]*$/), environmentSchema),
     projects: z
       .record(projectName, z.strictObject({ role: roleSchema.optional() }))
@@ -132,6 +152,7 @@ export const deployFileSchema = z
   });
 
 export type DeployFile = z.infer<typeof deployFileSchema>;
+export type StateConfig = z.infer<typeof stateSchema>;
 export type Environment = z.infer<typeof environmentSchema>;
 export type Role = z.infer<typeof roleSchema>;
 
@@ -148,6 +169,12 @@ export function secretVariables(env: Environment): string[] {
   add(env.npm?.tokenVariable);
   add(env.crates?.tokenVariable);
   add(env.containers?.passwordVariable);
+  if (env.state?.backend === 's3') add(env.state.secretAccessKeyVariable);
   for (const a of env.alerts) add(a.type === 'slack' ? a.webhookVariable : a.urlVariable);
   return [...names];
+}
+
+/** Where an environment's state lives: its own `state`, else the file's. */
+export function stateOf(file: DeployFile, envName: string): StateConfig {
+  return file.environments[envName]?.state ?? file.state;
 }

@@ -1,18 +1,18 @@
-import { join } from 'node:path';
 import { parseOrExplain } from '../config/validate.ts';
 import { describeError, UserError } from '../core/errors.ts';
 import { combineOutcomes, describeOutcome, failedStatus, FailedWithRollback, restoreFailed, type RollbackOutcome } from '../core/rollback.ts';
 import { Runner } from '../core/run.ts';
-import { Ledger, type LedgerRecord, type StepRecord } from '../store/ledger.ts';
-import { EnvLock, type LockLease } from '../store/lock.ts';
+import { openStore } from '../store/open.ts';
+import type { Lease, LedgerRecord, LedgerStore, StateStore, StepRecord } from '../store/state-store.ts';
 import type { StepContext, StepDefinition } from '../steps/step.ts';
 import { decideApproval, obtainApproval } from './approval.ts';
 import { resolveActor, resolveGitSha } from './identity.ts';
+import { acquireLock } from './lock-wait.ts';
 import { openSession, type Session } from './session.ts';
 import { renderSummary } from './summary.ts';
 
 /** Options every executor accepts besides its own: set by configurations and the command line. */
-export const COMMON_OPTION_KEYS = ['environment', 'approve'] as const;
+export const COMMON_OPTION_KEYS = ['environment', 'approve', 'lockWait', 'lock-wait'] as const;
 
 export interface StepRequest {
   /** The target (and step) name. */
@@ -32,6 +32,8 @@ export interface DeployRequest {
   steps: StepRequest[];
   environ?: NodeJS.ProcessEnv;
   isTerminal?: boolean;
+  /** How long to wait for the environment's lock when someone else holds it (--lock-wait); 0: fail at once. */
+  lockWaitMs?: number;
 }
 
 interface ParsedStep {
@@ -43,8 +45,8 @@ interface ParsedStep {
 /** What an interrupt must clean up: filled in as the deploy gets further. */
 interface InFlight {
   runner?: Runner;
-  lease?: LockLease;
-  ledger?: Ledger;
+  lease?: Lease;
+  ledger?: LedgerStore;
   record?: LedgerRecord;
 }
 
@@ -92,20 +94,29 @@ async function undoSucceededSteps(steps: ParsedStep[], ctx: StepContext): Promis
 export async function executeDeploy(req: DeployRequest): Promise<{ success: boolean; record?: LedgerRecord }> {
   let session: Session | undefined;
   const inFlight: InFlight = {};
-  // Installed before the lock is taken, so no interrupt can leave a lock behind.
+  // Installed before the lock is taken, so no interrupt can leave a lock behind. A second signal
+  // while the first one is being handled ends the process at once.
+  let interrupted = false;
   const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
     inFlight.runner?.stopAll();
-    if (inFlight.ledger && inFlight.record) {
-      inFlight.ledger.append({ ...inFlight.record, status: 'aborted', reason: `interrupted by ${signal}`, finishedAt: new Date().toISOString() });
-    }
-    inFlight.lease?.release();
-    process.stderr.write(
-      `\n${req.project.name}: interrupted by ${signal}; ${inFlight.record ? 'recorded as aborted' : 'nothing had run'}${inFlight.lease ? ', lock released' : ''}\n`,
-    );
-    process.exit(130);
+    void (async () => {
+      const { ledger, record, lease } = inFlight;
+      if (ledger && record) {
+        await ledger
+          .append({ ...record, status: 'aborted', reason: `interrupted by ${signal}`, finishedAt: new Date().toISOString() })
+          .catch(() => undefined);
+      }
+      await lease?.release().catch(() => undefined);
+      process.stderr.write(
+        `\n${req.project.name}: interrupted by ${signal}; ${record ? 'recorded as aborted' : 'nothing had run'}${lease ? ', lock released' : ''}\n`,
+      );
+      process.exit(130);
+    })();
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     session = openSession({
       workspaceRoot: req.workspaceRoot,
@@ -116,12 +127,20 @@ export async function executeDeploy(req: DeployRequest): Promise<{ success: bool
     });
     const s = session;
     const steps = req.steps.map((r) => parseStep(r, req.project.name));
-    if (steps.length === 0) {
-      s.log.info(`nothing to deploy to ${s.plan.envName}: no deploy steps were inferred for ${req.project.name}`);
-      return { success: true };
-    }
+    // A project with no deploy steps is still recorded: its deploy at this commit is what
+    // `affected` measures changes from.
+    if (steps.length === 0)
+      s.log.info(`no deploy steps were inferred for ${req.project.name}: recording the deploy of this commit to ${s.plan.envName}`);
     const runner = new Runner(req.workspaceRoot, s.redactor, s.log);
     inFlight.runner = runner;
+    // Opened (and an S3 store checked) before anything else: a store that is down fails here.
+    const stores = new Map<string, Promise<StateStore>>();
+    const storeOf = (env: string) => {
+      if (!stores.has(env))
+        stores.set(env, openStore(s.file, env, { workspaceRoot: req.workspaceRoot, environ: s.plan.environ, redactor: s.redactor }));
+      return stores.get(env)!;
+    };
+    const store = await storeOf(s.plan.envName);
     const actor = await resolveActor(runner, s.plan.environ);
     const decision = decideApproval({
       envName: s.plan.envName,
@@ -132,10 +151,26 @@ export async function executeDeploy(req: DeployRequest): Promise<{ success: bool
       environ: s.plan.environ,
     });
     const approver = await obtainApproval(decision, s.plan.envName);
-    inFlight.lease = new EnvLock(join(s.plan.stateDir, 'locks'), s.plan.envName).acquire(actor, `${req.kind} ${req.project.name}`);
+    const lease = await acquireLock(
+      store.locks,
+      s.plan.envName,
+      { actor, what: `${req.kind} ${req.project.name}` },
+      { waitMs: req.lockWaitMs ?? 0, log: s.log },
+    );
+    inFlight.lease = lease;
     const gitSha = await resolveGitSha(runner);
-    const ledger = new Ledger(join(s.plan.stateDir, 'ledger'), s.redactor);
-    const ctx: StepContext = { ...s.plan, gitSha, runner, log: s.log, redactor: s.redactor, results: [], ledger };
+    const ledger = store.ledger;
+    const ctx: StepContext = {
+      ...s.plan,
+      gitSha,
+      runner,
+      log: s.log,
+      redactor: s.redactor,
+      results: [],
+      ledger,
+      blobs: store.blobs,
+      ledgerOf: async (env) => (await storeOf(env)).ledger,
+    };
     for (const { name, step, options } of steps) await step.preflight?.(options as never, stepContext(ctx, name));
     const record: LedgerRecord = {
       id: ctx.deployId,
@@ -149,8 +184,9 @@ export async function executeDeploy(req: DeployRequest): Promise<{ success: bool
       ...(approver ? { approver } : {}),
       startedAt: new Date().toISOString(),
       steps: [],
+      ...(lease.generation ? { generation: lease.generation } : {}),
     };
-    ledger.append(record);
+    await ledger.append(record);
     Object.assign(inFlight, { ledger, record });
     return await runSteps(req, ctx, steps, record);
   } catch (err) {
@@ -160,7 +196,9 @@ export async function executeDeploy(req: DeployRequest): Promise<{ success: bool
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
-    inFlight.lease?.release();
+    await inFlight.lease
+      ?.release()
+      .catch((err: unknown) => process.stderr.write(`${req.project.name}: the lock could not be released: ${(err as Error).message}\n`));
   }
 }
 
@@ -210,7 +248,7 @@ async function runSteps(
     ...(failure ? { reason: describeError(failure, ctx.redactor.redact) } : {}),
     ...(rollback ? { rollback } : {}),
   };
-  ctx.ledger.append(final);
+  await ctx.ledger.append(final);
   const title = `${req.kind} ${ctx.project.name} ${ctx.project.version} to ${ctx.envName} (${ctx.gitSha.slice(0, 8)}): ${final.status}`;
   ctx.log.info(
     renderSummary(

@@ -3,13 +3,14 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { PlanContext } from '../config/context.ts';
 import { environmentOf, loadDeployFile } from '../config/load.ts';
-import { secretVariables, type Environment } from '../config/environments.ts';
+import { secretVariables, type DeployFile, type Environment } from '../config/environments.ts';
 import { newDeployId } from '../core/ids.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { Redactor } from '../core/redact.ts';
 
 /** Everything a deploy of one project to one environment shares, before anything runs. */
 export interface Session {
+  file: DeployFile;
   plan: PlanContext;
   env: Environment;
   redactor: Redactor;
@@ -52,5 +53,5 @@ export function openSession(input: {
     deployId: newDeployId(input.project.name),
     environ,
   };
-  return { plan, env, redactor, log: createLogger(redactor, input.project.name) };
+  return { file, plan, env, redactor, log: createLogger(redactor, input.project.name) };
 }

@@ -1,4 +1,5 @@
 import type { ExecutorContext } from '@nx/devkit';
+import { parseDuration } from '../core/duration.ts';
 import { stepEntry } from '../steps/registry.ts';
 import { executeDeploy } from './execute.ts';
 import { projectOf } from './nx-context.ts';
@@ -7,6 +8,13 @@ import { projectOf } from './nx-context.ts';
 export function stepExecutor(name: string) {
   return async function run(options: Record<string, unknown>, context: ExecutorContext): Promise<{ success: boolean }> {
     const step = await stepEntry(name)!.load();
+    let lockWaitMs: number;
+    try {
+      lockWaitMs = parseDuration((options.lockWait ?? options['lock-wait'] ?? 0) as string | number, '--lock-wait');
+    } catch (err) {
+      process.stderr.write(`${context.projectName}: ${(err as Error).message}\n`);
+      return { success: false };
+    }
     const { success } = await executeDeploy({
       workspaceRoot: context.root,
       project: projectOf(context),
@@ -14,6 +22,7 @@ export function stepExecutor(name: string) {
       envName: (options.environment as string | undefined) ?? context.configurationName,
       approve: options.approve === true,
       steps: [{ name, step, options }],
+      lockWaitMs,
     });
     return { success };
   };

@@ -1,4 +1,4 @@
-import type { StepRecord } from '../store/ledger.ts';
+import type { StepRecord } from '../store/state-store.ts';
 
 export interface SummaryRow extends StepRecord {
   project: string;

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import semver from 'semver';
 import { gitCreateTags, gitListTags, gitPushTags } from '../commands/git.ts';
 import { environmentOf, loadDeployFile } from '../config/load.ts';
@@ -16,8 +16,8 @@ import { discoverReleasePackages } from '../publishers/discover.ts';
 import { cratePublisherFor, npmPublisherFor } from '../publishers/factory.ts';
 import { publishIfMissing } from '../publishers/publish.ts';
 import type { Publisher, ReleasePackage } from '../publishers/publisher.ts';
-import { Ledger } from '../store/ledger.ts';
-import { EnvLock } from '../store/lock.ts';
+import { openStore } from '../store/open.ts';
+import type { LedgerStore } from '../store/state-store.ts';
 import { releaseNotes } from './changelog.ts';
 import { ensureRelease, type GitHubTarget } from './github.ts';
 import { renderReleaseSummary, type PackageOutcome } from './summary.ts';
@@ -94,8 +94,11 @@ export async function runRelease(req: ReleaseRequest): Promise<{ success: boolea
 
   const actor = await resolveActor(runner, environ);
   const gitSha = await resolveGitSha(runner);
-  const lease = new EnvLock(join(resolve(root, file.stateDir), 'locks'), 'release').acquire(actor, `release to ${envName}`);
-  const ledger = new Ledger(join(resolve(root, file.stateDir), 'ledger'), redactor);
+  // The release lock is its own ('release'), apart from the environment's deploy lock; publishes are
+  // recorded in the environment's ledger.
+  const store = await openStore(file, envName, { workspaceRoot: root, environ, redactor });
+  const lease = await store.locks.acquire('release', { actor, what: `release to ${envName}` });
+  const ledger = store.ledger;
   const outcomes = new Map<string, Promise<PackageOutcome>>();
   try {
     // Pack everything that goes out first (npm packs many folders in one process), then start
@@ -120,7 +123,7 @@ export async function runRelease(req: ReleaseRequest): Promise<{ success: boolea
     }
     await tagAndRelease(await Promise.all(outcomes.values()), { runner, log, github, pushTags: cfg.pushTags });
   } finally {
-    lease.release();
+    await lease.release();
     for (const p of Object.values(publishers)) p?.dispose?.();
   }
   const list = await Promise.all(packages.map((p) => outcomes.get(p.name)!));
@@ -133,7 +136,7 @@ async function publishOne(
   alreadyOut: boolean,
   deps: PackageOutcome[],
   publish: () => Promise<unknown>,
-  ctx: { ledger: Ledger; envName: string; actor: string; gitSha: string; log: Logger },
+  ctx: { ledger: LedgerStore; envName: string; actor: string; gitSha: string; log: Logger },
 ): Promise<PackageOutcome> {
   if (alreadyOut) return { pkg, result: 'already published', durationMs: 0 };
   const blocked = deps.find((d) => d.result === 'failed' || d.result === 'skipped');
@@ -150,14 +153,14 @@ async function publishOne(
     artifact: `${pkg.kind}:${pkg.name}@${pkg.version}`,
     startedAt: new Date().toISOString(),
   };
-  ctx.ledger.append({ ...record, status: 'started' });
+  await ctx.ledger.append({ ...record, status: 'started' });
   try {
     await publish();
-    ctx.ledger.append({ ...record, status: 'succeeded', finishedAt: new Date().toISOString() });
+    await ctx.ledger.append({ ...record, status: 'succeeded', finishedAt: new Date().toISOString() });
     return { pkg, result: 'published', durationMs: Date.now() - started };
   } catch (err) {
     const reason = (err as Error).message;
-    ctx.ledger.append({ ...record, status: 'failed', reason, finishedAt: new Date().toISOString() });
+    await ctx.ledger.append({ ...record, status: 'failed', reason, finishedAt: new Date().toISOString() });
     ctx.log.warn(`${pkg.name}@${pkg.version} was not published: ${reason}`);
     return { pkg, result: 'failed', reason, durationMs: Date.now() - started };
   }

@@ -1,6 +1,5 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { RunContext } from '../config/context.ts';
 import {
   composeDown,
   composePluginProbe,
@@ -19,6 +18,7 @@ import { containerPids, notRunning } from './engine-state.ts';
 import { waitHealthy } from './health.ts';
 import { assertPortIsOurs } from './port-guard.ts';
 import type { Runtime, ServiceSpec } from './runtime.ts';
+import type { RuntimeContext } from './runtime.ts';
 
 /** One version brought up from the compose file: a compose project of its own. */
 interface ComposeRun {
@@ -28,6 +28,8 @@ interface ComposeRun {
   deployId: string;
   version: string;
   gitSha: string;
+  /** Its health URL as it was deployed: a rollback checks the previous version where it answered. */
+  health: string;
 }
 
 interface ComposeState {
@@ -37,10 +39,10 @@ interface ComposeState {
   previous: ComposeRun;
 }
 
-const state = (ctx: RunContext) => new ServiceState<ComposeState>(ctx.stateDir, ctx.envName, ctx.project.name, 'compose');
+const state = (ctx: RuntimeContext) => new ServiceState<ComposeState>(ctx.blobs, ctx.envName, ctx.project.name, 'compose');
 
 /** The environment's compose file: docker-compose.<env>.yml (docker-compose.prod.yml for production). */
-export function composeFile(ctx: RunContext, pattern: string): string {
+export function composeFile(ctx: RuntimeContext, pattern: string): string {
   const dir = join(ctx.workspaceRoot, ctx.project.root);
   const candidates = [
     pattern.replaceAll('{environment}', ctx.envName),
@@ -52,15 +54,15 @@ export function composeFile(ctx: RunContext, pattern: string): string {
   return join(dir, found);
 }
 
-async function containersOf(engine: RunEngine, run: ComposeRun, ctx: RunContext): Promise<string[]> {
+async function containersOf(engine: RunEngine, run: ComposeRun, ctx: RuntimeContext): Promise<string[]> {
   const res = await ctx.runner.run(composeProjectContainers(engine, run.project), { quiet: true, allowFailure: true });
   return res.stdout.split('\n').filter(Boolean);
 }
 
-async function healthy(engine: RunEngine, run: ComposeRun, spec: ServiceSpec, ctx: RunContext): Promise<string | undefined> {
+async function healthy(engine: RunEngine, run: ComposeRun, spec: ServiceSpec, ctx: RuntimeContext): Promise<string | undefined> {
   const ids = await containersOf(engine, run, ctx);
   return waitHealthy({
-    url: `${spec.url}${spec.healthPath}`,
+    url: run.health ?? `${spec.url}${spec.healthPath}`,
     deadlineMs: spec.startTimeoutMs,
     expect: { version: run.version, gitSha: run.gitSha },
     gone: async () => (ids.length ? notRunning(engine, ids, ctx) : 'compose started no container'),
@@ -69,28 +71,28 @@ async function healthy(engine: RunEngine, run: ComposeRun, spec: ServiceSpec, ct
 }
 
 /** The port must be free or held by the compose project serving now. */
-async function checkPort(spec: ServiceSpec, ctx: RunContext): Promise<void> {
-  const { engine, current } = state(ctx).read();
+async function checkPort(spec: ServiceSpec, ctx: RuntimeContext): Promise<void> {
+  const { engine, current } = await state(ctx).read();
   const owners = engine && current ? await containerPids(engine, await containersOf(engine, current, ctx), ctx) : [];
   assertPortIsOurs(spec.url, owners, ctx);
 }
 
 /** Removes a version's containers (compose reads POD_IMAGE from its file, so it gets the recorded one). */
-async function down(s: Partial<ComposeState>, run: ComposeRun, ctx: RunContext): Promise<void> {
+async function down(s: Partial<ComposeState>, run: ComposeRun, ctx: RuntimeContext): Promise<void> {
   await ctx.runner.run({ ...composeDown(s.tool!, run.file, run.project), env: { POD_IMAGE: run.image } }, { allowFailure: true });
 }
 
 /** Removes the current version and starts the previous one's containers again: its image and settings as they ran. */
-async function restorePrevious(spec: ServiceSpec, ctx: RunContext): Promise<RollbackOutcome> {
-  const s = state(ctx).read();
+async function restorePrevious(spec: ServiceSpec, ctx: RuntimeContext): Promise<RollbackOutcome> {
+  const s = await state(ctx).read();
   if (!s.engine || !s.current) return nothingToRestore();
   await down(s, s.current, ctx);
   if (!s.previous) {
-    state(ctx).write({ engine: s.engine, tool: s.tool });
+    await state(ctx).write({ engine: s.engine, tool: s.tool });
     return nothingToRestore();
   }
   const started = Date.now();
-  state(ctx).write({ engine: s.engine, tool: s.tool, current: s.previous });
+  await state(ctx).write({ engine: s.engine, tool: s.tool, current: s.previous });
   const ids = await containersOf(s.engine, s.previous, ctx);
   const start = ids.length ? await ctx.runner.run(startContainers(s.engine, ids), { allowFailure: true }) : undefined;
   const failure = !start
@@ -132,7 +134,7 @@ export const composeRuntime: Runtime = {
     if (!spec.image) throw new UserError(`${ctx.project.name}: no image to run`);
     const file = composeFile(ctx, spec.composeFile);
     await checkPort(spec, ctx);
-    const before = state(ctx).read();
+    const before = await state(ctx).read();
     const engine = before.engine ?? ((await resolveEngine(ctx.runner, ctx.env.containers?.engine, true)) as RunEngine);
     const plugin = engine === 'docker' && (await ctx.runner.run(composePluginProbe(), { quiet: true, allowFailure: true })).exitCode === 0;
     const tool = composeTool(engine, plugin);
@@ -146,12 +148,13 @@ export const composeRuntime: Runtime = {
       deployId: ctx.deployId,
       version: spec.identity.version ?? ctx.project.version,
       gitSha: spec.identity.gitSha ?? ctx.gitSha,
+      health: `${spec.url}${spec.healthPath}`,
     };
     if (before.current) {
       const ids = await containersOf(engine, before.current, ctx);
       if (ids.length) await ctx.runner.run(stopContainers(engine, ids), { allowFailure: true });
     }
-    state(ctx).write({ engine, tool, current: run, ...(before.current ? { previous: before.current } : {}) });
+    await state(ctx).write({ engine, tool, current: run, ...(before.current ? { previous: before.current } : {}) });
     const failure = await ctx.runner
       .run({ ...composeUp(tool, file, run.project), env: { ...spec.env, POD_IMAGE: run.image } })
       .then(() => healthy(engine, run, spec, ctx))

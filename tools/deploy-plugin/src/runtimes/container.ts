@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { RunContext } from '../config/context.ts';
 import { containerLogs, removeContainer, runContainer, startContainers, stopContainers, type RunEngine } from '../commands/image.ts';
 import { UserError } from '../core/errors.ts';
 import { FailedWithRollback, nothingToRestore, restored, restoreFailed, type RollbackOutcome } from '../core/rollback.ts';
@@ -11,6 +10,7 @@ import { containerPids, notRunning } from './engine-state.ts';
 import { waitHealthy } from './health.ts';
 import { assertPortIsOurs } from './port-guard.ts';
 import type { Runtime, ServiceSpec } from './runtime.ts';
+import type { RuntimeContext } from './runtime.ts';
 
 interface ContainerRun {
   name: string;
@@ -18,6 +18,8 @@ interface ContainerRun {
   deployId: string;
   version: string;
   gitSha: string;
+  /** Its health URL as it was deployed: a rollback checks the previous version where it answered. */
+  health: string;
 }
 
 /** The container serving now and the one before it (stopped, kept for a rollback). */
@@ -27,15 +29,15 @@ interface ContainerState {
   previous: ContainerRun;
 }
 
-const state = (ctx: RunContext) => new ServiceState<ContainerState>(ctx.stateDir, ctx.envName, ctx.project.name, 'container');
+const state = (ctx: RuntimeContext) => new ServiceState<ContainerState>(ctx.blobs, ctx.envName, ctx.project.name, 'container');
 
-async function engineOf(ctx: RunContext): Promise<RunEngine> {
-  return state(ctx).read().engine ?? ((await resolveEngine(ctx.runner, ctx.env.containers?.engine, true)) as RunEngine);
+async function engineOf(ctx: RuntimeContext): Promise<RunEngine> {
+  return (await state(ctx).read()).engine ?? ((await resolveEngine(ctx.runner, ctx.env.containers?.engine, true)) as RunEngine);
 }
 
-async function healthy(engine: RunEngine, run: ContainerRun, spec: ServiceSpec, ctx: RunContext): Promise<string | undefined> {
+async function healthy(engine: RunEngine, run: ContainerRun, spec: ServiceSpec, ctx: RuntimeContext): Promise<string | undefined> {
   return waitHealthy({
-    url: `${spec.url}${spec.healthPath}`,
+    url: run.health ?? `${spec.url}${spec.healthPath}`,
     deadlineMs: spec.startTimeoutMs,
     expect: { version: run.version, gitSha: run.gitSha },
     gone: () => notRunning(engine, [run.name], ctx),
@@ -44,22 +46,22 @@ async function healthy(engine: RunEngine, run: ContainerRun, spec: ServiceSpec, 
 }
 
 /** The port must be free or held by the container serving now. */
-async function checkPort(spec: ServiceSpec, ctx: RunContext): Promise<void> {
-  const { engine, current } = state(ctx).read();
+async function checkPort(spec: ServiceSpec, ctx: RuntimeContext): Promise<void> {
+  const { engine, current } = await state(ctx).read();
   assertPortIsOurs(spec.url, engine && current ? await containerPids(engine, [current.name], ctx) : [], ctx);
 }
 
 /** Removes the current container and starts the previous one again, checked healthy. */
-async function restorePrevious(spec: ServiceSpec, ctx: RunContext): Promise<RollbackOutcome> {
-  const { engine, current, previous } = state(ctx).read();
+async function restorePrevious(spec: ServiceSpec, ctx: RuntimeContext): Promise<RollbackOutcome> {
+  const { engine, current, previous } = await state(ctx).read();
   if (!engine || !current) return nothingToRestore();
   await ctx.runner.run(removeContainer(engine, current.name), { allowFailure: true });
   if (!previous) {
-    state(ctx).write({ engine });
+    await state(ctx).write({ engine });
     return nothingToRestore();
   }
   const started = Date.now();
-  state(ctx).write({ engine, current: previous });
+  await state(ctx).write({ engine, current: previous });
   const start = await ctx.runner.run(startContainers(engine, [previous.name]), { allowFailure: true });
   const failure = start.exitCode !== 0 ? start.stderr.split('\n')[0] : await healthy(engine, previous, spec, ctx);
   if (failure) return restoreFailed(`started the previous container ${previous.name} (${previous.image}) again, but it is not healthy (${failure})`);
@@ -92,13 +94,14 @@ export const containerRuntime: Runtime = {
     if (!spec.image) throw new UserError(`${ctx.project.name}: no image to run`);
     await checkPort(spec, ctx);
     const engine = await engineOf(ctx);
-    const before = state(ctx).read();
+    const before = await state(ctx).read();
     const run: ContainerRun = {
       name: `${ctx.project.name}-${ctx.envName}-${ctx.deployId.split('-').at(-1)}`.replace(/[^a-zA-Z0-9_.-]/g, '-').replace(/^[^a-zA-Z0-9]+/, ''),
       image: spec.image,
       deployId: ctx.deployId,
       version: spec.identity.version ?? ctx.project.version,
       gitSha: spec.identity.gitSha ?? ctx.gitSha,
+      health: `${spec.url}${spec.healthPath}`,
     };
     const dir = mkdtempSync(join(tmpdir(), 'nx-deploy-env-'));
     const envFile = join(dir, 'env');
@@ -111,7 +114,7 @@ export const containerRuntime: Runtime = {
     );
     try {
       if (before.current) await ctx.runner.run(stopContainers(engine, [before.current.name]), { allowFailure: true });
-      state(ctx).write({ engine, current: run, ...(before.current ? { previous: before.current } : {}) });
+      await state(ctx).write({ engine, current: run, ...(before.current ? { previous: before.current } : {}) });
       await ctx.runner.run(runContainer(engine, run.name, run.image, envFile, { 'pod-protocol.deploy-id': ctx.deployId }));
     } catch (err) {
       const outcome = await restorePrevious(spec, ctx);

@@ -1,5 +1,5 @@
-import type { RunContext } from '../config/context.ts';
 import { inspectContainers, type RunEngine } from '../commands/image.ts';
+import type { RuntimeContext } from './runtime.ts';
 
 export interface ContainerStatus {
   status: string;
@@ -8,7 +8,7 @@ export interface ContainerStatus {
 }
 
 /** The state of containers by name or ID; a container the engine does not know is left out. */
-export async function inspect(engine: RunEngine, names: string[], ctx: RunContext): Promise<ContainerStatus[]> {
+export async function inspect(engine: RunEngine, names: string[], ctx: RuntimeContext): Promise<ContainerStatus[]> {
   if (!names.length) return [];
   const res = await ctx.runner.run(inspectContainers(engine, names), { quiet: true, allowFailure: true });
   return res.stdout
@@ -21,7 +21,7 @@ export async function inspect(engine: RunEngine, names: string[], ctx: RunContex
 }
 
 /** Why containers that should run do not ("the container is exited"), or undefined while they run. */
-export async function notRunning(engine: RunEngine, names: string[], ctx: RunContext): Promise<string | undefined> {
+export async function notRunning(engine: RunEngine, names: string[], ctx: RuntimeContext): Promise<string | undefined> {
   const states = await inspect(engine, names, ctx);
   if (states.length < names.length) return 'the container is gone';
   const down = states.find((s) => s.status !== 'running' && s.status !== 'created');
@@ -29,6 +29,6 @@ export async function notRunning(engine: RunEngine, names: string[], ctx: RunCon
 }
 
 /** Host PIDs of running containers: whatever holds their port must run below one of them. */
-export async function containerPids(engine: RunEngine, names: string[], ctx: RunContext): Promise<number[]> {
+export async function containerPids(engine: RunEngine, names: string[], ctx: RuntimeContext): Promise<number[]> {
   return (await inspect(engine, names, ctx)).map((s) => s.pid).filter((p) => p > 0);
 }

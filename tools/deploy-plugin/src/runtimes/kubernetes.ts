@@ -1,39 +1,48 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { RunContext } from '../config/context.ts';
 import { deploymentsIn, kubectlApply, kubectlRolloutStatus, kustomizeBuild, pinnedKustomization } from '../commands/kubectl.ts';
 import { UserError } from '../core/errors.ts';
 import { FailedWithRollback, nothingToRestore, restored, restoreFailed, type RollbackOutcome } from '../core/rollback.ts';
-import type { Runtime, ServiceSpec } from './runtime.ts';
+import type { Runtime, RuntimeContext, ServiceSpec } from './runtime.ts';
 
-const folder = (ctx: RunContext) => join(ctx.stateDir, 'kubernetes', ctx.envName, ctx.project.name.replace(/[\\/]/g, '__'));
+const safe = (ctx: RuntimeContext) => ctx.project.name.replace(/[\\/]/g, '__');
+/** Where kubectl reads the manifests from: files of this machine (the state folder). */
+const workDir = (ctx: RuntimeContext) => join(ctx.stateDir, 'kubernetes', ctx.envName, safe(ctx));
+/** What is live, and what was live before: blobs in the state store, so a rollback from another machine finds them. */
+const blob = (ctx: RuntimeContext, which: 'current' | 'previous') => `kubernetes/${ctx.envName}/${safe(ctx)}/${which}.yaml`;
 
-async function applyAndWait(file: string, spec: ServiceSpec, ctx: RunContext): Promise<void> {
+async function applyAndWait(manifests: string, name: string, spec: ServiceSpec, ctx: RuntimeContext): Promise<void> {
+  mkdirSync(workDir(ctx), { recursive: true });
+  const file = join(workDir(ctx), name);
+  writeFileSync(file, manifests);
   await ctx.runner.run(kubectlApply(file, { validate: ctx.env.kubernetes?.validate ?? true }));
-  for (const d of deploymentsIn(readFileSync(file, 'utf8'))) await ctx.runner.run(kubectlRolloutStatus(d, spec.rolloutTimeoutMs));
+  for (const d of deploymentsIn(manifests)) await ctx.runner.run(kubectlRolloutStatus(d, spec.rolloutTimeoutMs));
 }
 
 /** Applies the manifests that were live before this deploy and waits until they are rolled out. */
-async function restorePrevious(spec: ServiceSpec, ctx: RunContext): Promise<RollbackOutcome> {
-  const previous = join(folder(ctx), 'previous.yaml');
-  if (!existsSync(previous)) return nothingToRestore('no earlier roll-out here; the failed manifests stay applied, fix and deploy again');
+async function restorePrevious(spec: ServiceSpec, ctx: RuntimeContext): Promise<RollbackOutcome> {
+  const previous = await ctx.blobs.get(blob(ctx, 'previous'));
+  if (!previous) return nothingToRestore('no earlier roll-out here; the failed manifests stay applied, fix and deploy again');
   const started = Date.now();
   try {
-    await applyAndWait(previous, spec, ctx);
+    await applyAndWait(previous, 'previous.yaml', spec, ctx);
   } catch (err) {
-    return restoreFailed(`applied the previous manifests (${previous}) again, but they did not roll out (${(err as Error).message.split('\n')[0]})`);
+    return restoreFailed(
+      `applied the previous manifests (${blob(ctx, 'previous')}) again, but they did not roll out (${(err as Error).message.split('\n')[0]})`,
+    );
   }
-  copyFileSync(previous, join(folder(ctx), 'current.yaml'));
+  await ctx.blobs.put(blob(ctx, 'current'), previous);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   ctx.log.info(`rolled back: the previous manifests are live again (${seconds} s)`);
-  const image = /image: ["']?(\S+?)["']?$/m.exec(readFileSync(previous, 'utf8'))?.[1] ?? 'the previous manifests';
+  const image = /image: ["']?(\S+?)["']?$/m.exec(previous)?.[1] ?? 'the previous manifests';
   return restored(image, `rolled out again in ${seconds} s`);
 }
 
 /**
  * Runtime `kubernetes`: the environment's kustomize overlay rendered with the image pinned to the
  * pushed digest, applied, and waited for with `kubectl rollout status`. The manifests live before
- * are kept as previous.yaml: a failed roll-out, or a later failed step, applies them again.
+ * are kept (in the state store) as the previous ones: a failed roll-out, or a later failed step,
+ * applies them again.
  */
 export const kubernetesRuntime: Runtime = {
   name: 'kubernetes',
@@ -52,28 +61,27 @@ export const kubernetesRuntime: Runtime = {
   async start(spec, ctx) {
     if (!spec.image) throw new UserError(`${ctx.project.name}: no image to run`);
     const overlay = join(ctx.workspaceRoot, ctx.project.root, spec.manifests.replaceAll('{environment}', ctx.envName));
-    if (!existsSync(join(overlay, 'kustomization.yaml')))
-      throw new UserError(`${ctx.project.name}: no kustomization.yaml in ${overlay} (rollout option manifests)`);
-    const dir = folder(ctx);
-    const build = join(dir, 'pinned');
+    const build = join(workDir(ctx), 'pinned');
     mkdirSync(build, { recursive: true });
     writeFileSync(
       join(build, 'kustomization.yaml'),
       pinnedKustomization(relative(build, overlay), spec.manifestImage ?? ctx.project.name, spec.image),
     );
-    const rendered = await ctx.runner.run(kustomizeBuild(build), { quiet: true });
-    const next = join(dir, `${ctx.deployId}.yaml`);
-    writeFileSync(next, rendered.stdout);
-    const current = join(dir, 'current.yaml');
-    if (existsSync(current)) copyFileSync(current, join(dir, 'previous.yaml'));
+    const rendered = (
+      await ctx.runner.run(kustomizeBuild(build), { quiet: true }).catch((err: Error) => {
+        throw new UserError(`${ctx.project.name}: could not render the overlay ${overlay} (rollout option manifests): ${err.message}`);
+      })
+    ).stdout;
+    const current = await ctx.blobs.get(blob(ctx, 'current'));
+    if (current) await ctx.blobs.put(blob(ctx, 'previous'), current);
     try {
-      await applyAndWait(next, spec, ctx);
+      await applyAndWait(rendered, `${ctx.deployId}.yaml`, spec, ctx);
     } catch (err) {
       const outcome = await restorePrevious(spec, ctx);
       throw new FailedWithRollback(`${ctx.project.name}: the roll-out did not complete (${(err as Error).message.split('\n')[0]})`, outcome);
     }
-    copyFileSync(next, current);
-    ctx.log.info(`rolled out ${spec.image} (manifests: ${next})`);
+    await ctx.blobs.put(blob(ctx, 'current'), rendered);
+    ctx.log.info(`rolled out ${spec.image}`);
     return { artifact: spec.image, detail: `kubernetes: ${spec.image.split('@')[1]?.slice(0, 19)}` };
   },
 

@@ -1,15 +1,15 @@
-import type { RunContext } from '../config/context.ts';
 import { UserError } from '../core/errors.ts';
 import { describeHolder, portHolder } from '../core/ports.ts';
 import { descendsFrom } from '../core/processes.ts';
 import { localPort } from './health.ts';
+import type { RuntimeContext } from './runtime.ts';
 
 /**
  * Refuses, before anything changes, when the service's local port is held by something other
  * than the version this tool runs there (`owners`: its PIDs): starting would fail or, worse, a
  * stale server would answer the health check in place of the new version.
  */
-export function assertPortIsOurs(url: string, owners: number[], ctx: RunContext): void {
+export function assertPortIsOurs(url: string, owners: number[], ctx: RuntimeContext): void {
   const port = localPort(url);
   if (port === undefined) return;
   const holder = portHolder(port);

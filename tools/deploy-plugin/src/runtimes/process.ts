@@ -1,27 +1,30 @@
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { extname, join } from 'node:path';
+import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { supervised } from '../commands/supervise.ts';
-import type { RunContext } from '../config/context.ts';
 import { commandLineOf, isAlive, stopProcessGroup } from '../core/processes.ts';
 import { nothingToRestore, restored, restoreFailed, FailedWithRollback, type RollbackOutcome } from '../core/rollback.ts';
 import { prepareContext } from '../image/context.ts';
 import { ServiceState } from '../store/service-state.ts';
 import { waitHealthy } from './health.ts';
 import { assertPortIsOurs } from './port-guard.ts';
-import type { Runtime, ServiceSpec } from './runtime.ts';
+import type { Runtime, RuntimeContext, ServiceSpec } from './runtime.ts';
 import { resolveStored, storableSettings, type StoredSettings } from './settings.ts';
 
 /** One run of a service as a local process: where it runs from, what it is, how it was set up. */
 interface ProcessRun {
-  /** The supervisor's PID, leader of the service's process group. */
+  /** The supervisor's PID, leader of the service's process group, on `host`. */
   pid: number;
+  host: string;
   argv: string[];
   /** Its release folder: the project's files and production node_modules, kept for a rollback. */
   cwd: string;
   log: string;
   version: string;
   gitSha: string;
+  /** Its health URL as it was deployed: a rollback checks the previous version where it answered. */
+  health: string;
   deployId: string;
   startedAt: string;
   settings: StoredSettings;
@@ -35,12 +38,12 @@ interface ProcessState {
 // The supervisor has this file's extension: .ts in the workspace, .js in the published build.
 const SUPERVISOR = fileURLToPath(new URL(`./supervisor${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
-const state = (ctx: RunContext) => new ServiceState<ProcessState>(ctx.stateDir, ctx.envName, ctx.project.name, 'process');
-const releasesOf = (ctx: RunContext) => join(ctx.stateDir, 'releases', ctx.envName, ctx.project.name.replace(/[\\/]/g, '__'));
+const state = (ctx: RuntimeContext) => new ServiceState<ProcessState>(ctx.blobs, ctx.envName, ctx.project.name, 'process');
+const releasesOf = (ctx: RuntimeContext) => join(ctx.stateDir, 'releases', ctx.envName, ctx.project.name.replace(/[\\/]/g, '__'));
 
 /** True when the recorded PID still runs this service (not a recycled PID of something else). */
 function running(run: ProcessRun | undefined): run is ProcessRun {
-  if (!run || !isAlive(run.pid)) return false;
+  if (!run || run.host !== hostname() || !isAlive(run.pid)) return false;
   const cmdline = commandLineOf(run.pid);
   if (!cmdline) return true; // no /proc: trust the PID
   return run.argv.every((a, i) => cmdline[cmdline.length - run.argv.length + i] === a);
@@ -55,20 +58,20 @@ function tail(file: string, lines = 15): string {
 }
 
 /** Starts a run under the supervisor, detached, its secrets handed over on stdin (never argv or env files). */
-function launch(run: Omit<ProcessRun, 'pid' | 'startedAt'>, env: Record<string, string>, ctx: RunContext): ProcessRun {
+function launch(run: Omit<ProcessRun, 'pid' | 'host' | 'startedAt'>, env: Record<string, string>, ctx: RuntimeContext): ProcessRun {
   const pid = ctx.runner.spawnDetached({
     ...supervised(SUPERVISOR, run.log, run.argv),
     cwd: run.cwd,
     env,
     input: JSON.stringify({ secrets: ctx.redactor.secrets() }),
   });
-  return { ...run, pid, startedAt: new Date().toISOString() };
+  return { ...run, pid, host: hostname(), startedAt: new Date().toISOString() };
 }
 
 async function healthy(run: ProcessRun, spec: ServiceSpec): Promise<string | undefined> {
   const { log } = run;
   return waitHealthy({
-    url: `${spec.url}${spec.healthPath}`,
+    url: run.health ?? `${spec.url}${spec.healthPath}`,
     deadlineMs: spec.startTimeoutMs,
     expect: { version: run.version, gitSha: run.gitSha },
     gone: async () => (running(run) ? undefined : `the process exited (its log: ${log})`),
@@ -77,27 +80,27 @@ async function healthy(run: ProcessRun, spec: ServiceSpec): Promise<string | und
 }
 
 /** The port must be free or held by the run this tool started. */
-function checkPort(spec: ServiceSpec, ctx: RunContext): void {
-  const { current } = state(ctx).read();
+async function checkPort(spec: ServiceSpec, ctx: RuntimeContext): Promise<void> {
+  const { current } = await state(ctx).read();
   assertPortIsOurs(spec.url, running(current) ? [current.pid] : [], ctx);
 }
 
 /** Starts the previous run again from its release folder, with its settings, and checks it. */
-async function restorePrevious(spec: ServiceSpec, ctx: RunContext): Promise<RollbackOutcome> {
-  const { current, previous } = state(ctx).read();
+async function restorePrevious(spec: ServiceSpec, ctx: RuntimeContext): Promise<RollbackOutcome> {
+  const { current, previous } = await state(ctx).read();
   if (running(current)) await stopProcessGroup(current.pid);
   if (!previous) {
-    state(ctx).write({});
+    await state(ctx).write({});
     return nothingToRestore();
   }
   if (!existsSync(previous.cwd)) {
-    state(ctx).write({});
+    await state(ctx).write({});
     return restoreFailed(`the release folder of ${previous.version} (${previous.cwd}) is gone, so it cannot be started; deploy a good version`);
   }
   const started = Date.now();
   const env = resolveStored(previous.settings, ctx.environ, `${ctx.project.name} rollback setting`);
   const again = launch(previous, env, ctx);
-  state(ctx).write({ current: again });
+  await state(ctx).write({ current: again });
   const failure = await healthy(again, spec);
   if (failure)
     return restoreFailed(`started ${previous.version} again from ${previous.cwd}, but it is not healthy (${failure}); its log: ${again.log}`);
@@ -107,8 +110,8 @@ async function restorePrevious(spec: ServiceSpec, ctx: RunContext): Promise<Roll
 }
 
 /** Keeps the release folders of what runs now and of what ran before; older ones go. */
-function pruneReleases(ctx: RunContext): void {
-  const { current, previous } = state(ctx).read();
+async function pruneReleases(ctx: RuntimeContext): Promise<void> {
+  const { current, previous } = await state(ctx).read();
   const keep = new Set([current?.cwd, previous?.cwd]);
   const dir = releasesOf(ctx);
   for (const name of existsSync(dir) ? readdirSync(dir) : []) {
@@ -137,15 +140,15 @@ export const processRuntime: Runtime = {
   },
 
   async preflight(spec, ctx) {
-    checkPort(spec, ctx);
+    await checkPort(spec, ctx);
   },
 
   async start(spec, ctx) {
-    checkPort(spec, ctx);
+    await checkPort(spec, ctx);
     const cwd = join(releasesOf(ctx), ctx.deployId);
     const count = await prepareContext(ctx.workspaceRoot, join(ctx.workspaceRoot, ctx.project.root), cwd, spec.files, ctx.runner);
     ctx.log.info(`release folder ready: ${spec.files.join(', ')} and ${count} production packages`);
-    const { current } = state(ctx).read();
+    const { current } = await state(ctx).read();
     if (running(current)) {
       ctx.log.info(`stopping the running version ${current.version} (pid ${current.pid})`);
       await stopProcessGroup(current.pid);
@@ -157,13 +160,14 @@ export const processRuntime: Runtime = {
         log: join(cwd, 'service.log'),
         version: spec.identity.version ?? ctx.project.version,
         gitSha: spec.identity.gitSha ?? ctx.gitSha,
+        health: `${spec.url}${spec.healthPath}`,
         deployId: ctx.deployId,
         settings: storableSettings(spec.settings, spec.env, (v) => ctx.redactor.redact(v) !== v),
       },
       spec.env,
       ctx,
     );
-    state(ctx).write({ current: run, ...(current ? { previous: current } : {}) });
+    await state(ctx).write({ current: run, ...(current ? { previous: current } : {}) });
     const failure = await healthy(run, spec);
     if (failure) {
       ctx.log.warn(`the new version is not healthy (${failure}); its last log lines:\n${tail(run.log)}`);
@@ -173,7 +177,7 @@ export const processRuntime: Runtime = {
         outcome,
       );
     }
-    pruneReleases(ctx);
+    await pruneReleases(ctx);
     ctx.log.info(`running: pid ${run.pid}, ${spec.url}`);
     return { url: spec.url, artifact: `pid:${run.pid}`, detail: `${run.version} running` };
   },

@@ -3,6 +3,12 @@ import type { PlannedAction } from '../core/plan.ts';
 import type { RollbackOutcome } from '../core/rollback.ts';
 import type { Identity } from './health.ts';
 import type { Settings } from './settings.ts';
+import type { BlobStore } from '../store/state-store.ts';
+
+/** A running deploy as a runtime sees it: where its state (what ran before) is kept. */
+export interface RuntimeContext extends RunContext {
+  blobs: BlobStore;
+}
 
 /** Everything a runtime needs to run one version of a service, resolved by the roll-out step. */
 export interface ServiceSpec {
@@ -47,7 +53,7 @@ export interface Runtime {
   readonly needsImage: boolean;
   plan(spec: ServiceSpec, ctx: PlanContext): PlannedAction[];
   /** Checked before any step of the deploy runs: nothing may be changed yet if this throws. */
-  preflight?(spec: ServiceSpec, ctx: RunContext): Promise<void>;
-  start(spec: ServiceSpec, ctx: RunContext): Promise<Started>;
-  restore(spec: ServiceSpec, ctx: RunContext): Promise<RollbackOutcome>;
+  preflight?(spec: ServiceSpec, ctx: RuntimeContext): Promise<void>;
+  start(spec: ServiceSpec, ctx: RuntimeContext): Promise<Started>;
+  restore(spec: ServiceSpec, ctx: RuntimeContext): Promise<RollbackOutcome>;
 }

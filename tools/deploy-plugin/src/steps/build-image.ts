@@ -9,6 +9,7 @@ import { CommandFailed } from '../core/run.ts';
 import { registryLogin } from '../image/auth.ts';
 import { prepareContext } from '../image/context.ts';
 import { registryDigest, registryScheme, resolveEngine } from '../image/engine.ts';
+import { lastGood } from '../store/state-store.ts';
 import type { PlanContext } from '../config/context.ts';
 import type { StepContext, StepDefinition, StepResult } from './step.ts';
 
@@ -73,8 +74,8 @@ function labelsOf(ctx: StepContext): Record<string, string> {
 }
 
 /** The image that passed `from` for this very commit, from that environment's ledger. */
-function passedImage(ctx: StepContext, from: string): string {
-  const record = ctx.ledger.lastGood(from, ctx.project.name, (r) => r.gitSha === ctx.gitSha && Boolean(r.image));
+async function passedImage(ctx: StepContext, from: string): Promise<string> {
+  const record = await lastGood(await ctx.ledgerOf(from), from, ctx.project.name, (r) => r.gitSha === ctx.gitSha && Boolean(r.image));
   if (!record) {
     throw new UserError(
       `${ctx.project.name}: ${ctx.envName} promotes the image that passed ${from}, and no successful ${from} deploy of commit ${ctx.gitSha.slice(0, 12)} is recorded. Deploy it to ${from} first.`,
@@ -142,7 +143,7 @@ export const buildImageStep: StepDefinition<typeof options> = {
     try {
       let digest: string | undefined;
       if (c.promoteFrom) {
-        const passed = passedImage(ctx, c.promoteFrom);
+        const passed = await passedImage(ctx, c.promoteFrom);
         ctx.log.info(`promoting ${passed} (passed ${c.promoteFrom}); not rebuilding`);
         for (const t of tags) await ctx.runner.run(copyImage(passed, `${image}:${t}`, { insecure, authFile: auth.authFile }));
         digest = passed.split('@')[1];

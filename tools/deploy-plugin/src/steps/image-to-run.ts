@@ -5,10 +5,14 @@ import type { StepContext } from './step.ts';
  * The image a roll-out runs: the one an earlier step of this deploy built or promoted, or, when
  * the roll-out runs alone, the last image recorded good in this environment for this very commit.
  */
-export function imageToRun(ctx: StepContext): string {
+export async function imageToRun(ctx: StepContext): Promise<string> {
   const built = ctx.results.findLast((r) => r.image)?.image;
   if (built) return built;
-  const recorded = ctx.ledger.latest(ctx.envName, ctx.project.name, (r) => r.status === 'succeeded' && r.gitSha === ctx.gitSha && Boolean(r.image));
+  const recorded = await ctx.ledger.latest(
+    ctx.envName,
+    ctx.project.name,
+    (r) => r.status === 'succeeded' && r.gitSha === ctx.gitSha && Boolean(r.image),
+  );
   if (recorded?.image) {
     ctx.log.info(`rolling out ${recorded.image}, recorded good in ${ctx.envName} for this commit (${recorded.kind} ${recorded.id})`);
     return recorded.image;

@@ -79,7 +79,7 @@ export const rolloutStep: StepDefinition<typeof options> = {
   async run(o, ctx) {
     const runtime = runtimeFor(ctx);
     const spec = specOf(o, ctx, false);
-    const image = runtime.needsImage ? imageToRun(ctx) : undefined;
+    const image = runtime.needsImage ? await imageToRun(ctx) : undefined;
     const started = await runtime.start({ ...spec, image }, ctx);
     return { url: started.url, artifact: started.artifact, image, detail: started.detail };
   },

@@ -1,8 +1,9 @@
 import type { z } from 'zod';
-import type { PlanContext, RunContext } from '../config/context.ts';
+import type { PlanContext } from '../config/context.ts';
 import type { PlannedAction } from '../core/plan.ts';
 import type { RollbackOutcome } from '../core/rollback.ts';
-import type { Ledger } from '../store/ledger.ts';
+import type { RuntimeContext } from '../runtimes/runtime.ts';
+import type { LedgerStore } from '../store/state-store.ts';
 
 export interface StepResult {
   /** Set when the step had nothing to do here, saying why (shown as `skipped` in the summary). */
@@ -16,10 +17,12 @@ export interface StepResult {
   detail?: string;
 }
 
-export interface StepContext extends RunContext {
+export interface StepContext extends RuntimeContext {
   /** Results of the steps that already ran in this deploy, in order. */
   results: StepResult[];
-  ledger: Ledger;
+  ledger: LedgerStore;
+  /** The ledger of another environment (promotion reads where the image passed), from that environment's store. */
+  ledgerOf(env: string): Promise<LedgerStore>;
 }
 
 /** A deploy step: its options schema, a pure plan for people, checks before anything runs, the run, and its undo. */

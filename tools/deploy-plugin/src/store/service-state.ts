@@ -1,33 +1,32 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import type { BlobStore } from './state-store.ts';
 
 /**
- * What a runtime remembers about a service in an environment (what runs now, what ran before,
- * for a rollback), one JSON file per service and runtime under the state folder. Written whole
- * through a rename, so a crash leaves the old or the new state, never half of one. It never
- * holds a secret: runtimes store secret settings by the variable that holds them.
+ * What a runtime remembers about a service in an environment (what runs now, what ran before, for
+ * a rollback), one JSON blob per service and runtime in the state store, so a rollback from another
+ * machine finds it. It never holds a secret: runtimes store secret settings by the variable that
+ * holds them.
  */
 export class ServiceState<T extends object> {
-  private readonly path: string;
+  private readonly blobs: BlobStore;
+  private readonly key: string;
 
-  constructor(stateDir: string, env: string, project: string, runtime: string) {
-    // Scoped project names (@scope/name) stay one file.
-    this.path = join(stateDir, 'services', env, `${project.replace(/[\\/]/g, '__')}.${runtime}.json`);
+  constructor(blobs: BlobStore, env: string, project: string, runtime: string) {
+    this.blobs = blobs;
+    // Scoped project names (@scope/name) stay one blob.
+    this.key = `services/${env}/${project.replace(/[\\/]/g, '__')}.${runtime}.json`;
   }
 
-  read(): Partial<T> {
-    if (!existsSync(this.path)) return {};
+  async read(): Promise<Partial<T>> {
+    const text = await this.blobs.get(this.key);
+    if (!text) return {};
     try {
-      return JSON.parse(readFileSync(this.path, 'utf8')) as Partial<T>;
+      return JSON.parse(text) as Partial<T>;
     } catch {
       return {};
     }
   }
 
-  write(state: Partial<T>): void {
-    mkdirSync(dirname(this.path), { recursive: true });
-    const tmp = `${this.path}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
-    renameSync(tmp, this.path);
+  async write(state: Partial<T>): Promise<void> {
+    await this.blobs.put(this.key, `${JSON.stringify(state, null, 2)}\n`);
   }
 }

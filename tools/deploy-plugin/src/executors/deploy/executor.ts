@@ -1,20 +1,25 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { executeDeploy } from '../../deploy/execute.ts';
 import { projectOf, stepRequests } from '../../deploy/nx-context.ts';
+import { parseDuration } from '../../core/duration.ts';
 import { describeError } from '../../core/errors.ts';
 
 export interface DeployOptions {
   environment?: string;
   steps?: string[];
   approve?: boolean;
+  lockWait?: string | number;
+  'lock-wait'?: string | number;
 }
 
 /** Runs the project's deploy steps in order under one lock and one ledger record. */
 export default async function deploy(options: DeployOptions, context: ExecutorContext): Promise<{ success: boolean }> {
   const project = projectOf(context);
   let steps;
+  let lockWaitMs;
   try {
     steps = await stepRequests(context, options.steps ?? []);
+    lockWaitMs = parseDuration(options.lockWait ?? options['lock-wait'] ?? 0, '--lock-wait');
   } catch (err) {
     process.stderr.write(`${project.name}: ${describeError(err, (t) => t)}\n`);
     return { success: false };
@@ -26,6 +31,7 @@ export default async function deploy(options: DeployOptions, context: ExecutorCo
     envName: options.environment ?? context.configurationName,
     approve: options.approve === true,
     steps,
+    lockWaitMs,
   });
   return { success };
 }

@@ -1,30 +1,12 @@
-import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { randomUUID } from 'node:crypto';
-import { UserError } from '../core/errors.ts';
-import { currentRunPid, isAlive } from '../core/processes.ts';
+import { UserError } from '../../core/errors.ts';
+import { currentRunPid, isAlive } from '../../core/processes.ts';
+import { LockHeld, type Lease, type LockHolder, type LockStatus, type LockStore } from '../state-store.ts';
 
-export interface LockHolder {
-  token: string;
-  env: string;
-  actor: string;
-  host: string;
-  /** The Nx invocation (or CLI process) holding the lock; tasks of the same run share it. */
-  runPid: number;
-  since: string;
-  what: string;
-}
-
-export interface LockStatus {
-  holder: LockHolder;
-  /** PIDs of the tasks inside the lock right now. */
-  tasks: number[];
-  /** The holder's processes are all gone: nobody will release it, it may be taken over. */
-  stale: boolean;
-}
-
-export interface LockLease {
+interface LocalLease {
   holder: LockHolder;
   release(): void;
 }
@@ -46,7 +28,7 @@ export class EnvLock {
     this.me = me;
   }
 
-  acquire(actor: string, what: string): LockLease {
+  acquire(actor: string, what: string): LocalLease {
     const fresh: LockHolder = {
       token: randomUUID(),
       env: this.env,
@@ -73,11 +55,11 @@ export class EnvLock {
         throw err;
       }
     }
-    throw new UserError(
-      `${this.env} is locked by ${holder.actor} on ${holder.host} since ${holder.since} (${holder.what}; process ${holder.runPid})` +
-        (status.stale
-          ? `. That process is gone, so the lock is stale: release it with \`npx nx-deploy lock release --env ${this.env}\` and deploy again.`
-          : `. Wait for that deploy to finish, or see it with \`npx nx-deploy lock status --env ${this.env}\`.`),
+    throw new LockHeld(
+      status,
+      status.stale
+        ? `. That process is gone, so the lock is stale: release it with \`npx nx-deploy lock release --env ${this.env}\` and deploy again.`
+        : `. Wait for that deploy to finish (or pass --lock-wait), or see it with \`npx nx-deploy lock status --env ${this.env}\`.`,
     );
   }
 
@@ -125,7 +107,7 @@ export class EnvLock {
     }
   }
 
-  private join(holder: LockHolder): LockLease {
+  private join(holder: LockHolder): LocalLease {
     const mine = join(this.dir, 'tasks', String(this.me.pid));
     writeFileSync(mine, holder.token);
     let released = false;
@@ -160,5 +142,27 @@ export class EnvLock {
       return;
     }
     rmSync(trash, { recursive: true, force: true });
+  }
+}
+
+/** The environment locks of the file backend: EnvLock per environment, no fencing needed on one machine. */
+export class FileLocks implements LockStore {
+  private readonly locksDir: string;
+
+  constructor(locksDir: string) {
+    this.locksDir = locksDir;
+  }
+
+  async acquire(env: string, who: { actor: string; what: string }): Promise<Lease> {
+    const lease = new EnvLock(this.locksDir, env).acquire(who.actor, who.what);
+    return { holder: lease.holder, generation: 0, release: async () => lease.release() };
+  }
+
+  async status(env: string): Promise<LockStatus | undefined> {
+    return new EnvLock(this.locksDir, env).status();
+  }
+
+  async forceRelease(env: string, force: boolean): Promise<LockHolder | undefined> {
+    return new EnvLock(this.locksDir, env).forceRelease(force);
   }
 }

@@ -1,0 +1,55 @@
+import { resolve } from 'node:path';
+import type { z } from 'zod';
+import { stateOf, stateSchema, type DeployFile, type StateConfig } from '../config/environments.ts';
+import { UserError } from '../core/errors.ts';
+import type { Redactor } from '../core/redact.ts';
+import { fileStore } from './file/store.ts';
+import type { StateStore } from './state-store.ts';
+
+/**
+ * The state store of an environment (deploy.json `state`, the environment's own first), ready to
+ * use: an S3 store has been checked (bucket, credentials, conditional writes) before anything
+ * runs, so a store that is down or wrong fails a deploy before any side effect. The AWS SDK is
+ * loaded only for an S3 store.
+ */
+export async function openStore(
+  file: DeployFile,
+  envName: string,
+  ctx: { workspaceRoot: string; environ: NodeJS.ProcessEnv; redactor: Redactor },
+): Promise<StateStore> {
+  return openStateConfig(stateOf(file, envName), resolve(ctx.workspaceRoot, file.stateDir), ctx);
+}
+
+/** A store from a `state` setting (as deploy.json holds it; defaults filled in here). */
+export async function openStateConfig(
+  input: z.input<typeof stateSchema>,
+  stateDir: string,
+  ctx: { environ: NodeJS.ProcessEnv; redactor: Redactor },
+): Promise<StateStore> {
+  const state: StateConfig = stateSchema.parse(input);
+  if (state.backend === 'file') return fileStore(stateDir, ctx.redactor);
+  const read = (v: string | undefined) => (v ? ctx.environ[v] : undefined);
+  const accessKeyId = read(state.accessKeyIdVariable);
+  const secretAccessKey = read(state.secretAccessKeyVariable);
+  if ((state.accessKeyIdVariable && !accessKeyId) || (state.secretAccessKeyVariable && !secretAccessKey)) {
+    const unset = [state.accessKeyIdVariable, state.secretAccessKeyVariable].filter((v) => v && !ctx.environ[v]);
+    throw new UserError(
+      `the state store s3://${state.bucket} reads its credentials from ${unset.join(' and ')} (deploy.json state), which ${unset.length > 1 ? 'are' : 'is'} not set; nothing was run`,
+    );
+  }
+  ctx.redactor.add(secretAccessKey);
+  const { s3Store } = await import('./s3/store.ts');
+  return s3Store(
+    {
+      bucket: state.bucket,
+      prefix: state.prefix.replace(/^\/+/, '').replace(/\/?$/, '/'),
+      region: state.region,
+      endpoint: state.endpoint,
+      forcePathStyle: state.forcePathStyle,
+      credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
+      credentialsFrom: state.accessKeyIdVariable ? `${state.accessKeyIdVariable} / ${state.secretAccessKeyVariable}` : "the AWS SDK's default chain",
+    },
+    state.leaseSeconds,
+    ctx.redactor,
+  );
+}

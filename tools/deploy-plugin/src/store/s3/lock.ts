@@ -1,0 +1,161 @@
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { UserError } from '../../core/errors.ts';
+import { currentRunPid, isAlive } from '../../core/processes.ts';
+import { LockHeld, type Lease, type LockHolder, type LockStatus, type LockStore } from '../state-store.ts';
+import type { S3Ledger } from './ledger.ts';
+import { CONFLICT, type S3Objects, type Versioned } from './objects.ts';
+
+/** The lease object: who holds the environment, until when unless renewed, and the tasks of the holding Nx run. */
+interface LeaseDoc extends LockHolder {
+  generation: number;
+  expiresAt: string;
+  tasks: number[];
+}
+
+const leaseKey = (env: string) => `locks/${env}.json`;
+
+/**
+ * Environment locks as leases in an S3-compatible store. A lease is written create-only
+ * (If-None-Match: *), renewed by a heartbeat while its holder runs, taken over with a
+ * compare-and-swap (If-Match on its ETag) once it expired — the deploy it belonged to is then
+ * recorded `aborted` — and released with a conditional delete, only if it is still ours. Each lease
+ * has a generation above every earlier one, which its winner writes into the environment's ledger
+ * head: the fencing number its ledger writes carry. Tasks of one Nx run on one host share a lease,
+ * so backends still deploy in parallel.
+ */
+export class S3Locks implements LockStore {
+  private readonly objects: S3Objects;
+  private readonly ledger: S3Ledger;
+  private readonly leaseMs: number;
+  private readonly me = { pid: process.pid, runPid: currentRunPid(), host: hostname() };
+
+  constructor(objects: S3Objects, ledger: S3Ledger, leaseSeconds: number) {
+    this.objects = objects;
+    this.ledger = ledger;
+    this.leaseMs = leaseSeconds * 1000;
+  }
+
+  private async read(env: string): Promise<{ doc: LeaseDoc; version: Versioned } | undefined> {
+    const version = await this.objects.get(leaseKey(env));
+    return version ? { doc: JSON.parse(version.body) as LeaseDoc, version } : undefined;
+  }
+
+  private expired(doc: LeaseDoc): boolean {
+    return Date.parse(doc.expiresAt) < Date.now();
+  }
+
+  async acquire(env: string, who: { actor: string; what: string }): Promise<Lease> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const current = await this.read(env);
+      const until = () => new Date(Date.now() + this.leaseMs).toISOString();
+      if (current && !this.expired(current.doc)) {
+        const { doc } = current;
+        if (doc.host !== this.me.host || doc.runPid !== this.me.runPid) {
+          throw new LockHeld(
+            { holder: doc, tasks: doc.tasks, stale: false },
+            `. Its lease runs until ${doc.expiresAt} unless renewed. Wait for that deploy to finish (or pass --lock-wait), or see it with \`npx nx-deploy lock status --env ${env}\`.`,
+          );
+        }
+        // The same Nx run: join its lease.
+        const joined = { ...doc, tasks: [...new Set([...doc.tasks, this.me.pid])] };
+        const etag = await this.objects.put(leaseKey(env), JSON.stringify(joined), { ifMatch: current.version.etag });
+        if (etag !== CONFLICT) return this.lease(env, joined);
+        continue;
+      }
+      // The next fencing number: above every lease so far. Only one writer wins the lease below, and
+      // it then raises the head's generation, which refuses ledger writes from any older lease.
+      const generation = Math.max((await this.ledger.head(env)).lockGeneration, current?.doc.generation ?? 0) + 1;
+      const doc: LeaseDoc = {
+        token: randomUUID(),
+        env,
+        actor: who.actor,
+        host: this.me.host,
+        runPid: this.me.runPid,
+        since: new Date().toISOString(),
+        what: who.what,
+        generation,
+        expiresAt: until(),
+        tasks: [this.me.pid],
+      };
+      const etag = await this.objects.put(leaseKey(env), JSON.stringify(doc), current ? { ifMatch: current.version.etag } : { ifNoneMatch: true });
+      if (etag === CONFLICT) continue;
+      await this.ledger.updateHead(env, (head) => ({ ...head, lockGeneration: Math.max(head.lockGeneration, generation) }));
+      if (current) await this.abortTakenOver(current.doc, doc);
+      return this.lease(env, doc);
+    }
+    throw new UserError(`the ${env} lock in ${this.objects.where} changed hands 20 times while being taken; run the deploy again`);
+  }
+
+  /** The deploys of an expired lease that never finished are recorded as aborted, by the one taking over. */
+  private async abortTakenOver(old: LeaseDoc, now: LeaseDoc): Promise<void> {
+    const head = await this.ledger.head(old.env);
+    const unfinished = Object.values(head.recent).flatMap((records) =>
+      records.filter((r) => r.status === 'started' && r.generation === old.generation),
+    );
+    for (const r of unfinished) {
+      await this.ledger.append({
+        ...r,
+        status: 'aborted',
+        reason: `its lock lease (${old.actor} on ${old.host}, process ${old.runPid}) expired at ${old.expiresAt} without being renewed; taken over by ${now.actor} (${now.what})`,
+        finishedAt: new Date().toISOString(),
+        generation: now.generation,
+      });
+    }
+  }
+
+  /** Our hold on a lease: renewed by a heartbeat until released. */
+  private lease(env: string, doc: LeaseDoc): Lease {
+    const renew = async () => {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const current = await this.read(env);
+        if (!current || current.doc.token !== doc.token) return; // taken over: our ledger writes are fenced off
+        const renewed = { ...current.doc, expiresAt: new Date(Date.now() + this.leaseMs).toISOString() };
+        if ((await this.objects.put(leaseKey(env), JSON.stringify(renewed), { ifMatch: current.version.etag })) !== CONFLICT) return;
+      }
+    };
+    const heartbeat = setInterval(() => void renew().catch(() => undefined), Math.max(500, this.leaseMs / 3));
+    heartbeat.unref();
+    let released = false;
+    return {
+      holder: doc,
+      generation: doc.generation,
+      release: async () => {
+        if (released) return;
+        released = true;
+        clearInterval(heartbeat);
+        for (let attempt = 0; attempt < 20; attempt++) {
+          const current = await this.read(env);
+          if (!current || current.doc.token !== doc.token) return;
+          // Leave the run's lease; the last task out (dead ones aside) deletes it, only if unchanged.
+          const tasks = current.doc.tasks.filter((t) => t !== this.me.pid && (current.doc.host !== this.me.host || isAlive(t)));
+          const done = tasks.length
+            ? await this.objects.put(leaseKey(env), JSON.stringify({ ...current.doc, tasks }), { ifMatch: current.version.etag })
+            : await this.objects.delete(leaseKey(env), current.version.etag);
+          if (done !== CONFLICT) return;
+        }
+      },
+    };
+  }
+
+  async status(env: string): Promise<LockStatus | undefined> {
+    const current = await this.read(env);
+    return current && { holder: current.doc, tasks: current.doc.tasks, stale: this.expired(current.doc) };
+  }
+
+  async forceRelease(env: string, force: boolean): Promise<LockHolder | undefined> {
+    const current = await this.read(env);
+    if (!current) return undefined;
+    const h = current.doc;
+    if (!this.expired(h) && !force) {
+      throw new UserError(
+        `${env} is locked by ${h.actor} on ${h.host} (process ${h.runPid}) and its lease runs until ${h.expiresAt}. ` +
+          `Pass --force only if you are sure that deploy is not running any more (an expired lease is taken over by the next deploy anyway).`,
+      );
+    }
+    if ((await this.objects.delete(leaseKey(env), current.version.etag)) === CONFLICT) {
+      throw new UserError(`the ${env} lock changed while being released; look again with \`npx nx-deploy lock status --env ${env}\``);
+    }
+    return h;
+  }
+}
