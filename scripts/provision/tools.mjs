@@ -37,4 +37,11 @@ export const tools = [
     check: [join(testToolsDir(), 'bin', 'cargo-http-registry')],
     install: { script: 'scripts/ci/crate-registry.sh', root: false },
   },
+  { name: 'go', check: ['go'], install: { manual: 'install Go 1.24 or newer (https://go.dev/dl), then open a new shell' } },
+  // A real S3 server that honours conditional writes, for the state store tests.
+  {
+    name: 'versitygw',
+    check: [join(testToolsDir(), 'bin', 'versitygw')],
+    install: { script: 'scripts/ci/versitygw.sh', root: false },
+  },
 ];

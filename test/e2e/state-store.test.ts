@@ -1,0 +1,161 @@
+import { execa } from 'execa';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redactor } from '../../tools/deploy-plugin/src/core/redact.ts';
+import { openStateConfig } from '../../tools/deploy-plugin/src/store/open.ts';
+import { LeaseLost, LockHeld, type StateStore } from '../../tools/deploy-plugin/src/store/state-store.ts';
+import { freePort } from '../support/ports.ts';
+import { startS3rver, startVersitygw, type S3Server } from '../support/s3-servers.ts';
+import { workspaceRoot } from '../support/workspace.ts';
+
+// The s3 state store against a REAL S3 server (versitygw, which honours conditional writes), driven
+// through the AWS SDK: leases, fencing, takeover of an expired lease, a 20-process race; and the
+// probe that refuses a store ignoring conditional writes (s3rver, a fake that does).
+describe('s3 state store', () => {
+  let s3: S3Server;
+  const support = (file: string) => join(workspaceRoot, 'test', 'support', file);
+  const open = (state: Record<string, unknown>, env: Record<string, string> = s3.env) =>
+    openStateConfig(state as never, mkdtempSync(join(tmpdir(), 'store-')), { environ: env, redactor: new Redactor() });
+
+  beforeAll(async () => {
+    s3 = await startVersitygw();
+  }, 60_000);
+  afterAll(() => s3?.stop());
+
+  it('refuses a store that ignores conditional writes, naming it', async () => {
+    const fake = await startS3rver('state');
+    try {
+      await expect(open(fake.state('state'), fake.env)).rejects.toThrow(
+        new RegExp(`the state store s3://state/nx-deploy/ at ${fake.endpoint} ignores conditional writes: a second create-only write`),
+      );
+    } finally {
+      await fake.stop();
+    }
+  });
+
+  it('names the store when it is down, refuses the credentials, or lacks the bucket; secrets never shown', async () => {
+    const bucket = s3.bucket('checks');
+    const down = `http://127.0.0.1:${await freePort()}`;
+    await expect(open({ ...s3.state(bucket), endpoint: down })).rejects.toThrow(
+      `the state store s3://${bucket}/nx-deploy/ at ${down} cannot be reached`,
+    );
+    const wrong = open(s3.state(bucket), { ...s3.env, S3_SECRET_KEY: 'not-the-secret-1f4c' });
+    await expect(wrong).rejects.toThrow(`refused the credentials (S3_ACCESS_KEY / S3_SECRET_KEY)`);
+    await expect(wrong).rejects.not.toThrow(/not-the-secret/);
+    await expect(open(s3.state('no-such-bucket'))).rejects.toThrow('bucket no-such-bucket does not exist');
+    await expect(open(s3.state(bucket), { S3_ACCESS_KEY: 'k' })).rejects.toThrow(
+      'reads its credentials from S3_SECRET_KEY (deploy.json state), which is not set',
+    );
+  });
+
+  it('keeps one holder; an expired lease is taken over, its unfinished deploy recorded aborted, its writes refused', async () => {
+    const state = s3.state(s3.bucket('lease'), { leaseSeconds: 2 });
+    const holder = execa(process.execPath, [support('lease-holder.ts'), JSON.stringify(state), 'first-runner'], { env: s3.env, reject: false });
+    const ready = await new Promise<number>((resolve, reject) => {
+      holder.stdout!.on('data', (d: Buffer) => {
+        const m = /READY (\d+)/.exec(String(d));
+        if (m) resolve(Number(m[1]));
+      });
+      holder.catch(reject);
+    });
+    const store: StateStore = await open(state);
+    // Held and renewed: refused, naming the holder, well past the lease's 2 s.
+    await new Promise((r) => setTimeout(r, 3_000));
+    await expect(store.locks.acquire('held', { actor: 'second-runner', what: 'deploy api-server' })).rejects.toThrow(
+      /held is locked by first-runner on .*\(deploy api-server; process \d+\)/,
+    );
+    expect((await store.locks.status('held'))!.stale).toBe(false);
+
+    holder.kill('SIGKILL'); // mid-run: no release, no heartbeat
+    await holder;
+    await new Promise((r) => setTimeout(r, 2_500));
+    expect((await store.locks.status('held'))!.stale).toBe(true);
+    const lease = await store.locks.acquire('held', { actor: 'second-runner', what: 'deploy api-server' });
+    expect(lease.generation).toBeGreaterThan(ready);
+    const [dead] = (await store.ledger.read('held')).records;
+    expect(dead).toMatchObject({ status: 'aborted', actor: 'first-runner', generation: lease.generation });
+    expect(dead!.reason).toMatch(/its lock lease \(first-runner on .*\) expired at .* without being renewed; taken over by second-runner/);
+
+    // The first holder's writes, had it survived, are refused: its generation is not the lease's any more.
+    await expect(store.ledger.append({ ...dead!, status: 'succeeded', generation: ready })).rejects.toThrow(LeaseLost);
+    await lease.release();
+    expect(await store.locks.status('held')).toBeUndefined();
+  });
+
+  it('never has two holders at once: 20 processes racing for the lock', async () => {
+    const state = s3.state(s3.bucket('race'), { leaseSeconds: 30 });
+    const racers = Array.from({ length: 20 }, (_, i) =>
+      execa(process.execPath, [support('lock-racer.ts'), JSON.stringify(state), '3', `racer-${i}`], { env: s3.env, all: true, reject: false }),
+    );
+    for (const r of await Promise.all(racers)) expect(r.exitCode, r.all as string).toBe(0);
+    const store = await open(state);
+    const records = (await store.ledger.read('race')).records.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+    expect(records).toHaveLength(60);
+    expect(records.every((r) => r.status === 'succeeded')).toBe(true);
+    expect(new Set(records.map((r) => r.generation)).size).toBe(60);
+    for (let i = 1; i < records.length; i++) {
+      // Each holder finished before the next one started, and got a higher generation.
+      expect(records[i]!.startedAt >= records[i - 1]!.finishedAt!, `${records[i - 1]!.id} and ${records[i]!.id} overlap`).toBe(true);
+      expect(records[i]!.generation!).toBeGreaterThan(records[i - 1]!.generation!);
+    }
+  }, 180_000);
+
+  it('imports a local ledger into the store once (nx-deploy state import --from file)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'import-'));
+    const state = s3.state(s3.bucket('imported'));
+    const local = await openStateConfig({ backend: 'file' }, join(dir, 'state'), { environ: {}, redactor: new Redactor() });
+    for (const [id, status] of [
+      ['20260101T000000Z-api-server-a', 'succeeded'],
+      ['20260102T000000Z-api-server-b', 'rolled_back'],
+    ] as const) {
+      await local.ledger.append({
+        id,
+        project: 'api-server',
+        env: 'staging',
+        kind: 'deploy',
+        version: '0.1.0',
+        gitSha: 'abc',
+        status,
+        actor: 'ana',
+        startedAt: '2026-01-01T00:00:00.000Z',
+      });
+    }
+    writeFileSync(join(dir, 'deploy.json'), JSON.stringify({ stateDir: join(dir, 'state'), state, environments: { staging: {}, production: {} } }));
+    const run = () =>
+      execa('npx', ['nx-deploy', 'state', 'import', '--from', 'file'], {
+        cwd: workspaceRoot,
+        env: { ...s3.env, NX_DEPLOY_FILE: join(dir, 'deploy.json') },
+        all: true,
+        reject: false,
+      });
+    const first = await run();
+    expect(first.exitCode, first.all).toBe(0);
+    expect(first.stdout).toContain(`staging: copied 2 record(s) into s3://imported/nx-deploy/ at ${s3.endpoint}`);
+    expect(first.stdout).toContain('production: copied 0 record(s)');
+    const again = await run();
+    expect(again.stdout).toContain('staging: copied 0 record(s) into s3://imported/nx-deploy/ at');
+    expect(again.stdout).toContain('(2 were there already)');
+    const remote = await open(state);
+    expect((await remote.ledger.read('staging')).records.map((r) => [r.id, r.status])).toEqual([
+      ['20260101T000000Z-api-server-a', 'succeeded'],
+      ['20260102T000000Z-api-server-b', 'rolled_back'],
+    ]);
+  });
+
+  it('is refused by LockHeld when held, with what a waiting deploy prints', async () => {
+    const store = await open(s3.state(s3.bucket('held-error')));
+    const lease = await store.locks.acquire('staging', { actor: 'ana', what: 'deploy api-server' });
+    process.env.NX_INVOCATION_ANCESTOR_PIDS = '1'; // another Nx run
+    try {
+      const other = await open(s3.state('held-error'));
+      const err = await other.locks.acquire('staging', { actor: 'bo', what: 'deploy web' }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(LockHeld);
+      expect((err as LockHeld).message).toMatch(/Wait for that deploy to finish \(or pass --lock-wait\)/);
+    } finally {
+      delete process.env.NX_INVOCATION_ANCESTOR_PIDS;
+      await lease.release();
+    }
+  });
+});
