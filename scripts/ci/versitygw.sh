@@ -9,13 +9,16 @@ VERSION=v1.8.0
 ROOT=${POD_TEST_TOOLS:-/opt/pod-test-tools}
 BIN="$ROOT/bin/versitygw"
 
-if [ -x "$BIN" ] && go version -m "$BIN" 2>/dev/null | grep -q "github.com/versity/versitygw[[:space:]]*$VERSION"; then
+# Go from PATH, else where the official tarball installs it (these machines have it there).
+GO=$(command -v go || echo /usr/local/go/bin/go)
+[ -x "$GO" ] || { echo "versitygw.sh: Go is not installed (not on PATH, not /usr/local/go); install Go 1.24 or newer (https://go.dev/dl)" >&2; exit 1; }
+
+if [ -x "$BIN" ] && "$GO" version -m "$BIN" 2>/dev/null | grep -q "github.com/versity/versitygw[[:space:]]*$VERSION"; then
   echo "versitygw $VERSION already installed at $BIN"
   exit 0
 fi
 
-command -v go >/dev/null || { echo "versitygw.sh: go is not on PATH; install Go (https://go.dev/dl) first" >&2; exit 1; }
 start=$(date +%s)
 # -s -w: no symbol tables, a smaller binary and a shorter link on 2 cores; the server is only tested against.
-GOBIN="$ROOT/bin" GOFLAGS=-trimpath go install -ldflags="-s -w" "github.com/versity/versitygw/cmd/versitygw@$VERSION"
+GOBIN="$ROOT/bin" GOFLAGS=-trimpath "$GO" install -ldflags="-s -w" "github.com/versity/versitygw/cmd/versitygw@$VERSION"
 echo "installed versitygw $VERSION at $BIN in $(( $(date +%s) - start )) s"

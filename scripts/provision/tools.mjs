@@ -37,7 +37,6 @@ export const tools = [
     check: [join(testToolsDir(), 'bin', 'cargo-http-registry')],
     install: { script: 'scripts/ci/crate-registry.sh', root: false },
   },
-  { name: 'go', check: ['go'], install: { manual: 'install Go 1.24 or newer (https://go.dev/dl), then open a new shell' } },
   // A real S3 server that honours conditional writes, for the state store tests.
   {
     name: 'versitygw',
