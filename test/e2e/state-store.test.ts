@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,6 +48,26 @@ describe('s3 state store', () => {
     await expect(open(s3.state(bucket), { S3_ACCESS_KEY: 'k' })).rejects.toThrow(
       'reads its credentials from S3_SECRET_KEY (deploy.json state), which is not set',
     );
+  });
+
+  it('fails a deploy before any side effect when its store is down, naming the store', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'store-down-'));
+    const down = `http://127.0.0.1:${await freePort()}`;
+    const staging = { services: { 'api-server': { url: `http://127.0.0.1:${await freePort()}` } }, ephemeralSecrets: ['POD_SMOKE_TOKEN'] };
+    writeFileSync(
+      join(dir, 'deploy.json'),
+      JSON.stringify({ stateDir: join(dir, 'state'), state: { ...s3.state('xyz'), endpoint: down }, environments: { staging } }),
+    );
+    const res = await execa('npx', ['nx', 'run', 'api-server:deploy:staging', '--output-style=static', '--excludeTaskDependencies'], {
+      cwd: workspaceRoot,
+      env: { ...s3.env, NX_DEPLOY_FILE: join(dir, 'deploy.json') },
+      all: true,
+      reject: false,
+    });
+    expect(res.exitCode).not.toBe(0);
+    expect(res.all).toContain(`the state store s3://xyz/nx-deploy/ at ${down} cannot be reached`);
+    expect(res.all).not.toMatch(/▶ migrate/);
+    expect(existsSync(join(dir, 'state'))).toBe(false); // no lock, ledger, backup or service
   });
 
   it('keeps one holder; an expired lease is taken over, its unfinished deploy recorded aborted, its writes refused', async () => {
