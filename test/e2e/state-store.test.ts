@@ -122,6 +122,38 @@ describe('s3 state store', () => {
     }
   }, 180_000);
 
+  it('retires the generation of a lease released by force: its holder notices, and its writes are refused', async () => {
+    const state = s3.state(s3.bucket('forced'), { leaseSeconds: 2 });
+    const holder = await open(state);
+    const lease = await holder.locks.acquire('prod', { actor: 'ana', what: 'deploy api' });
+    process.env.NX_INVOCATION_ANCESTOR_PIDS = '1'; // an operator's shell: another run
+    try {
+      const operator = await open(state);
+      await expect(operator.locks.forceRelease('prod', false)).rejects.toThrow(/Pass --force only if you are sure/);
+      expect((await operator.locks.forceRelease('prod', true))!.actor).toBe('ana');
+      await new Promise((r) => setTimeout(r, 1_500)); // a heartbeat
+      expect(lease.lost()).toBe('the prod lock was released by someone else');
+      const record = {
+        id: 'r1',
+        project: 'api',
+        env: 'prod',
+        kind: 'deploy',
+        version: '1',
+        gitSha: 'x',
+        status: 'started' as const,
+        actor: 'ana',
+        startedAt: new Date().toISOString(),
+      };
+      await expect(holder.ledger.append({ ...record, generation: lease.generation })).rejects.toThrow(LeaseLost);
+      const next = await operator.locks.acquire('prod', { actor: 'bo', what: 'deploy api' });
+      expect(next.generation).toBeGreaterThan(lease.generation + 1);
+      await next.release();
+    } finally {
+      delete process.env.NX_INVOCATION_ANCESTOR_PIDS;
+      await lease.release();
+    }
+  });
+
   it('imports a local ledger into the store once (nx-deploy state import --from file)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'import-'));
     const state = s3.state(s3.bucket('imported'));

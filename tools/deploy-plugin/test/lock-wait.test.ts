@@ -13,7 +13,7 @@ function busyFor(busy: number): LockStore & { attempts: number } {
     attempts: 0,
     async acquire() {
       if (this.attempts++ < busy) throw new LockHeld({ holder, tasks: [42], stale: false }, '.');
-      return { holder: { ...holder, actor: 'bo' }, generation: 7, release: async () => undefined } satisfies Lease;
+      return { holder: { ...holder, actor: 'bo' }, generation: 7, lost: () => undefined, release: async () => undefined } satisfies Lease;
     },
     status: async () => undefined,
     forceRelease: async () => undefined,

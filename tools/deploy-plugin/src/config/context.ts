@@ -22,4 +22,6 @@ export interface RunContext extends PlanContext {
   runner: Runner;
   log: Logger;
   redactor: Redactor;
+  /** Aborted when the deploy is interrupted: waits end at once and say so. */
+  signal: AbortSignal;
 }

@@ -60,7 +60,16 @@ export const stateSchema = z.discriminatedUnion('backend', [
       forcePathStyle: z.boolean().default(false).describe('bucket in the path instead of the host name (most self-hosted stores)'),
       accessKeyIdVariable: variableName.optional().describe('Variable holding the access key id (else the AWS SDK default chain)'),
       secretAccessKeyVariable: variableName.optional().describe('Variable holding the secret access key'),
-      leaseSeconds: z.int().min(2).max(3600).default(60).describe('A lock lease not renewed for this long may be taken over'),
+      leaseSeconds: z
+        .int()
+        .min(2)
+        .max(3600)
+        .default(60)
+        .describe("A lock lease not renewed for this long may be taken over (runners' clocks must agree within it)"),
+    })
+    .refine((s) => Boolean(s.accessKeyIdVariable) === Boolean(s.secretAccessKeyVariable), {
+      error: "set both accessKeyIdVariable and secretAccessKeyVariable, or neither (the AWS SDK's default chain)",
+      path: ['secretAccessKeyVariable'],
     })
     .describe('Any S3-compatible store that honours conditional writes (If-None-Match, If-Match)'),
 ]);

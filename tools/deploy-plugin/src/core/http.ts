@@ -24,20 +24,19 @@ export async function probe(
 
 /**
  * Polls until `check` passes or the deadline is reached; returns the last failure otherwise, or
- * at once when `giveUp` says the failure is final (the process under test has exited).
+ * the interrupt's reason at once when `signal` is aborted.
  */
 export async function waitUntil(
   check: () => Promise<string | undefined>,
-  opts: { deadlineMs: number; intervalMs: number; onRetry?: (failure: string, attempt: number) => void; giveUp?: () => Promise<string | undefined> },
+  opts: { deadlineMs: number; intervalMs: number; onRetry?: (failure: string, attempt: number) => void; signal?: AbortSignal },
 ): Promise<string | undefined> {
   const end = Date.now() + opts.deadlineMs;
   for (let attempt = 1; ; attempt++) {
+    if (opts.signal?.aborted) return String(opts.signal.reason);
     const failure = await check().catch(
       (err: Error) => `${err.name === 'TimeoutError' ? 'timed out' : ((err.cause as Error)?.message ?? err.message)}`,
     );
     if (!failure) return undefined;
-    const final = await opts.giveUp?.();
-    if (final) return `${failure}; ${final}`;
     if (Date.now() + opts.intervalMs > end) return failure;
     opts.onRetry?.(failure, attempt);
     await new Promise((r) => setTimeout(r, opts.intervalMs));

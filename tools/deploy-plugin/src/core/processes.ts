@@ -72,17 +72,39 @@ function signalGroup(pid: number, sig: NodeJS.Signals): boolean {
   }
 }
 
+/** True while any process of the group runs (signal 0 to the group). */
+function groupAlive(pid: number): boolean {
+  try {
+    process.kill(-pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
 /**
  * Stops a detached process and everything it started (its process group): SIGTERM, then SIGKILL
- * after the grace period.
+ * after the grace period, until no process of the group is left (a child still shutting down
+ * would keep the port).
  */
 export async function stopProcessGroup(pid: number, graceMs = 10_000): Promise<'stopped' | 'not-running'> {
   if (!signalGroup(pid, 'SIGTERM')) return 'not-running';
   const end = Date.now() + graceMs;
   while (Date.now() < end) {
-    if (!isAlive(pid)) return 'stopped';
+    if (!groupAlive(pid)) return 'stopped';
     await new Promise((r) => setTimeout(r, 100));
   }
   signalGroup(pid, 'SIGKILL');
+  for (let i = 0; i < 50 && groupAlive(pid); i++) await new Promise((r) => setTimeout(r, 100));
   return 'stopped';
+}
+
+/** When a process started, in clock ticks since boot (Linux /proc): with the PID, it names one process for good. */
+export function startTimeOf(pid: number): string | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
 }

@@ -3,7 +3,7 @@ import { describeError, UserError } from '../core/errors.ts';
 import { combineOutcomes, describeOutcome, failedStatus, FailedWithRollback, restoreFailed, type RollbackOutcome } from '../core/rollback.ts';
 import { Runner } from '../core/run.ts';
 import { openStore } from '../store/open.ts';
-import type { Lease, LedgerRecord, LedgerStore, StateStore, StepRecord } from '../store/state-store.ts';
+import { LeaseLost, type Lease, type LedgerRecord, type LedgerStore, type StateStore, type StepRecord } from '../store/state-store.ts';
 import type { StepContext, StepDefinition } from '../steps/step.ts';
 import { decideApproval, obtainApproval } from './approval.ts';
 import { resolveActor, resolveGitSha } from './identity.ts';
@@ -86,34 +86,36 @@ async function undoSucceededSteps(steps: ParsedStep[], ctx: StepContext): Promis
 }
 
 /**
- * Runs a project's deploy steps for one environment: validate everything, get approval, take
- * the environment lock, check every step can start, record in the ledger, run the steps in
- * order, print a summary. An interrupt, failure or success alike release the lock and leave the
- * ledger saying what happened.
+ * Runs a project's deploy steps for one environment: validate everything, open the state store,
+ * get approval, take the environment lock, check every step can start, record in the ledger, run
+ * the steps in order, undo what ran when one fails, print a summary. An interrupt, a failure, a
+ * lost lock or success alike release the lock and leave the ledger saying what happened.
  */
 export async function executeDeploy(req: DeployRequest): Promise<{ success: boolean; record?: LedgerRecord }> {
   let session: Session | undefined;
   const inFlight: InFlight = {};
-  // Installed before the lock is taken, so no interrupt can leave a lock behind. A second signal
-  // while the first one is being handled ends the process at once.
-  let interrupted = false;
+  const interrupt = new AbortController();
+  /** The last resort: record the deploy aborted, let go of the lock, and exit. */
+  const abortNow = async (reason: string) => {
+    const { ledger, record, lease } = inFlight;
+    if (ledger && record) await ledger.append({ ...record, status: 'aborted', reason, finishedAt: new Date().toISOString() }).catch(() => undefined);
+    await lease?.release().catch(() => undefined);
+    process.stderr.write(
+      `\n${req.project.name}: ${reason}; ${record ? 'recorded as aborted' : 'nothing had run'}${lease ? ', lock released' : ''}\n`,
+    );
+    process.exit(130);
+  };
+  // Installed before the lock is taken, so no interrupt can leave a lock behind. The first signal
+  // stops the running command and lets the deploy undo what it did and record it aborted (within
+  // 30 s); a second one ends it at once.
   const onSignal = (signal: NodeJS.Signals) => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
+    const reason = `interrupted by ${signal}`;
+    if (interrupt.signal.aborted) return void abortNow(reason);
+    interrupt.abort(reason);
     inFlight.runner?.stopAll();
-    void (async () => {
-      const { ledger, record, lease } = inFlight;
-      if (ledger && record) {
-        await ledger
-          .append({ ...record, status: 'aborted', reason: `interrupted by ${signal}`, finishedAt: new Date().toISOString() })
-          .catch(() => undefined);
-      }
-      await lease?.release().catch(() => undefined);
-      process.stderr.write(
-        `\n${req.project.name}: interrupted by ${signal}; ${record ? 'recorded as aborted' : 'nothing had run'}${lease ? ', lock released' : ''}\n`,
-      );
-      process.exit(130);
-    })();
+    if (!inFlight.record) return void abortNow(reason);
+    process.stderr.write(`\n${req.project.name}: ${reason}; undoing what ran (send it again to stop at once)\n`);
+    setTimeout(() => void abortNow(reason), 30_000).unref();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -166,6 +168,7 @@ export async function executeDeploy(req: DeployRequest): Promise<{ success: bool
       runner,
       log: s.log,
       redactor: s.redactor,
+      signal: interrupt.signal,
       results: [],
       ledger,
       blobs: store.blobs,
@@ -188,7 +191,7 @@ export async function executeDeploy(req: DeployRequest): Promise<{ success: bool
     };
     await ledger.append(record);
     Object.assign(inFlight, { ledger, record });
-    return await runSteps(req, ctx, steps, record);
+    return await runSteps(req, ctx, steps, record, lease, inFlight);
   } catch (err) {
     const message = describeError(err, session?.redactor.redact ?? ((t: string) => t));
     process.stderr.write(`\n${message.startsWith(`${req.project.name}:`) ? message : `${req.project.name}: ${message}`}\n`);
@@ -199,7 +202,15 @@ export async function executeDeploy(req: DeployRequest): Promise<{ success: bool
     await inFlight.lease
       ?.release()
       .catch((err: unknown) => process.stderr.write(`${req.project.name}: the lock could not be released: ${(err as Error).message}\n`));
+    if (interrupt.signal.aborted) process.exit(130);
   }
+}
+
+/** Stops a deploy before its next step (or its undo) when it was interrupted or lost its lock. */
+function mustStop(ctx: StepContext, lease: Lease, before: string): Error | undefined {
+  if (ctx.signal.aborted) return new UserError(`${String(ctx.signal.reason)} before ${before}`);
+  const lost = lease.lost();
+  return lost ? new LeaseLost(`${lost}, so this deploy stopped before ${before}: another deploy may be running now`) : undefined;
 }
 
 async function runSteps(
@@ -207,14 +218,18 @@ async function runSteps(
   ctx: StepContext,
   steps: ParsedStep[],
   record: LedgerRecord,
+  lease: Lease,
+  inFlight: InFlight,
 ): Promise<{ success: boolean; record: LedgerRecord }> {
   const done: StepRecord[] = [];
   let failure: unknown;
   let rollback: RollbackOutcome | undefined;
   for (const { name, step, options } of steps) {
     const started = Date.now();
-    ctx.log.info(`▶ ${name} (${ctx.envName})`);
     try {
+      const stop = mustStop(ctx, lease, name);
+      if (stop) throw stop;
+      ctx.log.info(`▶ ${name} (${ctx.envName})`);
       const result = await step.run(options as never, stepContext(ctx, name));
       ctx.results.push(result);
       const detail = result.skipped ?? result.detail;
@@ -230,24 +245,27 @@ async function runSteps(
       done.push({ name, status: 'failed', durationMs: Date.now() - started });
       failure = err;
       ctx.log.warn(describeError(err, ctx.redactor.redact));
-      rollback = err instanceof FailedWithRollback ? err.rollback : await undoSucceededSteps(steps, ctx);
+      // A lost lock means someone else deploys now: undoing would undo their work.
+      rollback = err instanceof FailedWithRollback ? err.rollback : lease.lost() ? undefined : await undoSucceededSteps(steps, ctx);
       break;
     }
   }
   for (const { name } of steps.slice(done.length)) done.push({ name, status: 'skipped', durationMs: 0 });
   const last = Object.assign({}, ...ctx.results.map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined))));
+  const interrupted = ctx.signal.aborted ? String(ctx.signal.reason) : undefined;
   const final: LedgerRecord = {
     ...record,
-    status: failure ? failedStatus(rollback) : 'succeeded',
+    status: interrupted ? 'aborted' : failure ? failedStatus(rollback) : 'succeeded',
     finishedAt: new Date().toISOString(),
     steps: done,
     ...(last.artifact ? { artifact: last.artifact } : {}),
     ...(last.image ? { image: last.image } : {}),
     ...(last.backupRef ? { backupRef: last.backupRef } : {}),
     ...(last.url ? { url: last.url } : {}),
-    ...(failure ? { reason: describeError(failure, ctx.redactor.redact) } : {}),
+    ...(interrupted ? { reason: interrupted } : failure ? { reason: describeError(failure, ctx.redactor.redact) } : {}),
     ...(rollback ? { rollback } : {}),
   };
+  inFlight.record = undefined; // from here an interrupt must not overwrite the outcome with 'aborted'
   await ctx.ledger.append(final);
   const title = `${req.kind} ${ctx.project.name} ${ctx.project.version} to ${ctx.envName} (${ctx.gitSha.slice(0, 8)}): ${final.status}`;
   ctx.log.info(

@@ -17,7 +17,9 @@ export async function acquireLock(
     try {
       return await locks.acquire(env, who);
     } catch (err) {
-      if (!(err instanceof LockHeld) || Date.now() >= deadline) throw err;
+      // A stale file lock (its holder's processes are gone) never clears by waiting.
+      const stale = err instanceof LockHeld && err.status.stale && !err.status.holder.expiresAt;
+      if (!(err instanceof LockHeld) || stale || Date.now() >= deadline) throw err;
       if (Date.now() - told >= 15_000) {
         const h = err.status.holder;
         opts.log.info(

@@ -19,6 +19,7 @@ import { waitHealthy } from './health.ts';
 import { assertPortIsOurs } from './port-guard.ts';
 import type { Runtime, ServiceSpec } from './runtime.ts';
 import type { RuntimeContext } from './runtime.ts';
+import { safely } from './safely.ts';
 
 /** One version brought up from the compose file: a compose project of its own. */
 interface ComposeRun {
@@ -59,9 +60,16 @@ async function containersOf(engine: RunEngine, run: ComposeRun, ctx: RuntimeCont
   return res.stdout.split('\n').filter(Boolean);
 }
 
-async function healthy(engine: RunEngine, run: ComposeRun, spec: ServiceSpec, ctx: RuntimeContext): Promise<string | undefined> {
+async function healthy(
+  engine: RunEngine,
+  run: ComposeRun,
+  spec: ServiceSpec,
+  ctx: RuntimeContext,
+  signal?: AbortSignal,
+): Promise<string | undefined> {
   const ids = await containersOf(engine, run, ctx);
   return waitHealthy({
+    signal,
     url: run.health ?? `${spec.url}${spec.healthPath}`,
     deadlineMs: spec.startTimeoutMs,
     expect: { version: run.version, gitSha: run.gitSha },
@@ -150,17 +158,18 @@ export const composeRuntime: Runtime = {
       gitSha: spec.identity.gitSha ?? ctx.gitSha,
       health: `${spec.url}${spec.healthPath}`,
     };
+    // Recorded before anything changes: a restore then knows both versions.
+    await state(ctx).write({ engine, tool, current: run, ...(before.current ? { previous: before.current } : {}) });
     if (before.current) {
       const ids = await containersOf(engine, before.current, ctx);
       if (ids.length) await ctx.runner.run(stopContainers(engine, ids), { allowFailure: true });
     }
-    await state(ctx).write({ engine, tool, current: run, ...(before.current ? { previous: before.current } : {}) });
     const failure = await ctx.runner
       .run({ ...composeUp(tool, file, run.project), env: { ...spec.env, POD_IMAGE: run.image } })
-      .then(() => healthy(engine, run, spec, ctx))
+      .then(() => healthy(engine, run, spec, ctx, ctx.signal))
       .catch((err: Error) => err.message.split('\n')[0]);
     if (failure) {
-      const outcome = await restorePrevious(spec, ctx);
+      const outcome = await safely(restorePrevious(spec, ctx));
       throw new FailedWithRollback(
         `${ctx.project.name}: the new version did not become healthy at ${spec.url}${spec.healthPath} (${failure})`,
         outcome,
@@ -170,5 +179,5 @@ export const composeRuntime: Runtime = {
     return { url: spec.url, artifact: run.image, detail: `compose ${run.project}: ${run.image.split('@')[1]?.slice(0, 19)}` };
   },
 
-  restore: restorePrevious,
+  restore: (spec, ctx) => safely(restorePrevious(spec, ctx)),
 };

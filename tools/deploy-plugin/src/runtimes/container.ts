@@ -11,6 +11,7 @@ import { waitHealthy } from './health.ts';
 import { assertPortIsOurs } from './port-guard.ts';
 import type { Runtime, ServiceSpec } from './runtime.ts';
 import type { RuntimeContext } from './runtime.ts';
+import { safely } from './safely.ts';
 
 interface ContainerRun {
   name: string;
@@ -35,8 +36,15 @@ async function engineOf(ctx: RuntimeContext): Promise<RunEngine> {
   return (await state(ctx).read()).engine ?? ((await resolveEngine(ctx.runner, ctx.env.containers?.engine, true)) as RunEngine);
 }
 
-async function healthy(engine: RunEngine, run: ContainerRun, spec: ServiceSpec, ctx: RuntimeContext): Promise<string | undefined> {
+async function healthy(
+  engine: RunEngine,
+  run: ContainerRun,
+  spec: ServiceSpec,
+  ctx: RuntimeContext,
+  signal?: AbortSignal,
+): Promise<string | undefined> {
   return waitHealthy({
+    signal,
     url: run.health ?? `${spec.url}${spec.healthPath}`,
     deadlineMs: spec.startTimeoutMs,
     expect: { version: run.version, gitSha: run.gitSha },
@@ -113,20 +121,26 @@ export const containerRuntime: Runtime = {
       { mode: 0o600 },
     );
     try {
-      if (before.current) await ctx.runner.run(stopContainers(engine, [before.current.name]), { allowFailure: true });
+      // Recorded before anything changes: a restore then knows both containers.
       await state(ctx).write({ engine, current: run, ...(before.current ? { previous: before.current } : {}) });
+    } catch (err) {
+      rmSync(dir, { recursive: true, force: true });
+      throw err;
+    }
+    try {
+      if (before.current) await ctx.runner.run(stopContainers(engine, [before.current.name]), { allowFailure: true });
       await ctx.runner.run(runContainer(engine, run.name, run.image, envFile, { 'pod-protocol.deploy-id': ctx.deployId }));
     } catch (err) {
-      const outcome = await restorePrevious(spec, ctx);
+      const outcome = await safely(restorePrevious(spec, ctx));
       throw new FailedWithRollback(`${ctx.project.name}: the new container did not start (${(err as Error).message.split('\n')[0]})`, outcome);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
-    const failure = await healthy(engine, run, spec, ctx);
+    const failure = await healthy(engine, run, spec, ctx, ctx.signal);
     if (failure) {
       const logs = await ctx.runner.run(containerLogs(engine, run.name), { quiet: true, allowFailure: true });
       ctx.log.warn(`the new container is not healthy (${failure}); its last log lines:\n${logs.stdout}\n${logs.stderr}`);
-      const outcome = await restorePrevious(spec, ctx);
+      const outcome = await safely(restorePrevious(spec, ctx));
       throw new FailedWithRollback(
         `${ctx.project.name}: the new version did not become healthy at ${spec.url}${spec.healthPath} (${failure})`,
         outcome,
@@ -136,5 +150,5 @@ export const containerRuntime: Runtime = {
     return { url: spec.url, artifact: run.image, detail: `${run.name} running ${run.image.split('@')[1]?.slice(0, 19) ?? run.image}` };
   },
 
-  restore: restorePrevious,
+  restore: (spec, ctx) => safely(restorePrevious(spec, ctx)),
 };

@@ -43,6 +43,8 @@ export interface HealthWait {
   gone?: () => Promise<string | undefined>;
   /** PIDs of what was started: a local port held by anything outside them is someone else's. */
   owners?: () => Promise<number[]>;
+  /** The deploy's interrupt: the wait ends at once, saying so. */
+  signal?: AbortSignal;
 }
 
 const LOCAL = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]|0\.0\.0\.0)$/;
@@ -73,6 +75,7 @@ export async function waitHealthy(w: HealthWait): Promise<string | undefined> {
   const end = Date.now() + w.deadlineMs;
   let last = 'no answer yet';
   for (;;) {
+    if (w.signal?.aborted) return String(w.signal.reason);
     const gone = await w.gone?.();
     if (gone) {
       const stranger = await strangerOnPort(port, w.owners);

@@ -4,6 +4,7 @@ import { deploymentsIn, kubectlApply, kubectlRolloutStatus, kustomizeBuild, pinn
 import { UserError } from '../core/errors.ts';
 import { FailedWithRollback, nothingToRestore, restored, restoreFailed, type RollbackOutcome } from '../core/rollback.ts';
 import type { Runtime, RuntimeContext, ServiceSpec } from './runtime.ts';
+import { safely } from './safely.ts';
 
 const safe = (ctx: RuntimeContext) => ctx.project.name.replace(/[\\/]/g, '__');
 /** Where kubectl reads the manifests from: files of this machine (the state folder). */
@@ -77,7 +78,7 @@ export const kubernetesRuntime: Runtime = {
     try {
       await applyAndWait(rendered, `${ctx.deployId}.yaml`, spec, ctx);
     } catch (err) {
-      const outcome = await restorePrevious(spec, ctx);
+      const outcome = await safely(restorePrevious(spec, ctx));
       throw new FailedWithRollback(`${ctx.project.name}: the roll-out did not complete (${(err as Error).message.split('\n')[0]})`, outcome);
     }
     await ctx.blobs.put(blob(ctx, 'current'), rendered);
@@ -85,5 +86,5 @@ export const kubernetesRuntime: Runtime = {
     return { artifact: spec.image, detail: `kubernetes: ${spec.image.split('@')[1]?.slice(0, 19)}` };
   },
 
-  restore: restorePrevious,
+  restore: (spec, ctx) => safely(restorePrevious(spec, ctx)),
 };

@@ -3,6 +3,7 @@ import { extname, join } from 'node:path';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { supervised } from '../commands/supervise.ts';
+import { UserError } from '../core/errors.ts';
 import { commandLineOf, isAlive, stopProcessGroup } from '../core/processes.ts';
 import { nothingToRestore, restored, restoreFailed, FailedWithRollback, type RollbackOutcome } from '../core/rollback.ts';
 import { prepareContext } from '../image/context.ts';
@@ -11,6 +12,7 @@ import { waitHealthy } from './health.ts';
 import { assertPortIsOurs } from './port-guard.ts';
 import type { Runtime, RuntimeContext, ServiceSpec } from './runtime.ts';
 import { resolveStored, storableSettings, type StoredSettings } from './settings.ts';
+import { safely } from './safely.ts';
 
 /** One run of a service as a local process: where it runs from, what it is, how it was set up. */
 interface ProcessRun {
@@ -68,9 +70,10 @@ function launch(run: Omit<ProcessRun, 'pid' | 'host' | 'startedAt'>, env: Record
   return { ...run, pid, host: hostname(), startedAt: new Date().toISOString() };
 }
 
-async function healthy(run: ProcessRun, spec: ServiceSpec): Promise<string | undefined> {
+async function healthy(run: ProcessRun, spec: ServiceSpec, signal?: AbortSignal): Promise<string | undefined> {
   const { log } = run;
   return waitHealthy({
+    signal,
     url: run.health ?? `${spec.url}${spec.healthPath}`,
     deadlineMs: spec.startTimeoutMs,
     expect: { version: run.version, gitSha: run.gitSha },
@@ -167,11 +170,19 @@ export const processRuntime: Runtime = {
       spec.env,
       ctx,
     );
-    await state(ctx).write({ current: run, ...(current ? { previous: current } : {}) });
-    const failure = await healthy(run, spec);
+    await state(ctx)
+      .write({ current: run, ...(current ? { previous: current } : {}) })
+      .catch(async (err: Error) => {
+        await stopProcessGroup(run.pid);
+        throw new UserError(
+          `${ctx.project.name}: the new version could not be recorded in the state store (${err.message.split('\n')[0]}), so it was stopped; ` +
+            `${current ? `the previous version (${current.version}, ${current.cwd}) is stopped too: deploy again` : 'nothing runs now'}`,
+        );
+      });
+    const failure = await healthy(run, spec, ctx.signal);
     if (failure) {
       ctx.log.warn(`the new version is not healthy (${failure}); its last log lines:\n${tail(run.log)}`);
-      const outcome = await restorePrevious(spec, ctx);
+      const outcome = await safely(restorePrevious(spec, ctx));
       throw new FailedWithRollback(
         `${ctx.project.name}: the new version did not become healthy at ${spec.url}${spec.healthPath} (${failure})`,
         outcome,
@@ -182,5 +193,5 @@ export const processRuntime: Runtime = {
     return { url: spec.url, artifact: `pid:${run.pid}`, detail: `${run.version} running` };
   },
 
-  restore: restorePrevious,
+  restore: (spec, ctx) => safely(restorePrevious(spec, ctx)),
 };

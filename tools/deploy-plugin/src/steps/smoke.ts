@@ -59,7 +59,7 @@ export const smokeStep: StepDefinition<typeof options> = {
         }
         return undefined;
       },
-      { deadlineMs: o.deadlineMs, intervalMs: o.intervalMs, onRetry: (why, n) => ctx.log.info(`not yet (attempt ${n}): ${why}`) },
+      { deadlineMs: o.deadlineMs, intervalMs: o.intervalMs, signal: ctx.signal, onRetry: (why, n) => ctx.log.info(`not yet (attempt ${n}): ${why}`) },
     );
     if (failure) throw new UserError(`${ctx.project.name}: smoke test failed on ${base}: ${failure}`);
     return { url: base, detail: `${checks.length} checks passed` };

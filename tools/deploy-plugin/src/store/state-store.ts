@@ -35,6 +35,8 @@ export interface LedgerRecord {
   steps?: StepRecord[];
   /** The generation of the lock lease it was written under: a store refuses a write from a lease that is no longer current. */
   generation?: number;
+  /** A shared store's write order (every state of every record gets the next number). */
+  seq?: number;
 }
 
 /** Append-only deploy records per environment; each state change of a deploy appends the whole record again. */
@@ -61,9 +63,10 @@ export interface LockHolder {
   runPid: number;
   since: string;
   what: string;
-  /** Lease backends: its fencing number, and when it expires unless renewed. */
+  /** Lease backends: its fencing number, when it expires unless renewed, and when the run's process started. */
   generation?: number;
   expiresAt?: string;
+  runStart?: string;
 }
 
 export interface LockStatus {
@@ -78,6 +81,8 @@ export interface Lease {
   holder: LockHolder;
   /** The fencing number every ledger write under this lease carries (0 where the store needs none). */
   generation: number;
+  /** Why the lease is no longer ours (taken over, or not renewed in time), or undefined while it is. */
+  lost(): string | undefined;
   release(): Promise<void>;
 }
 

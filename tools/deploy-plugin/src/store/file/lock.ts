@@ -155,7 +155,7 @@ export class FileLocks implements LockStore {
 
   async acquire(env: string, who: { actor: string; what: string }): Promise<Lease> {
     const lease = new EnvLock(this.locksDir, env).acquire(who.actor, who.what);
-    return { holder: lease.holder, generation: 0, release: async () => lease.release() };
+    return { holder: lease.holder, generation: 0, lost: () => undefined, release: async () => lease.release() };
   }
 
   async status(env: string): Promise<LockStatus | undefined> {

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { UserError } from '../../core/errors.ts';
-import { currentRunPid, isAlive } from '../../core/processes.ts';
+import { currentRunPid, isAlive, startTimeOf } from '../../core/processes.ts';
 import { LockHeld, type Lease, type LockHolder, type LockStatus, type LockStore } from '../state-store.ts';
 import type { S3Ledger } from './ledger.ts';
-import { CONFLICT, type S3Objects, type Versioned } from './objects.ts';
+import { CONFLICT, parseStored, type S3Objects, type Versioned } from './objects.ts';
 
 /** The lease object: who holds the environment, until when unless renewed, and the tasks of the holding Nx run. */
 interface LeaseDoc extends LockHolder {
@@ -18,53 +18,57 @@ const leaseKey = (env: string) => `locks/${env}.json`;
 /**
  * Environment locks as leases in an S3-compatible store. A lease is written create-only
  * (If-None-Match: *), renewed by a heartbeat while its holder runs, taken over with a
- * compare-and-swap (If-Match on its ETag) once it expired — the deploy it belonged to is then
+ * compare-and-swap (If-Match on its ETag) once it expired — the deploys it left unfinished are then
  * recorded `aborted` — and released with a conditional delete, only if it is still ours. Each lease
- * has a generation above every earlier one, which its winner writes into the environment's ledger
- * head: the fencing number its ledger writes carry. Tasks of one Nx run on one host share a lease,
- * so backends still deploy in parallel.
+ * has a generation above every earlier one, which is written into the environment's ledger head
+ * before the lease can be lost: the fencing number its ledger writes carry. Tasks of one Nx run
+ * (same host, same run process, same start time) share a lease, so backends deploy in parallel.
+ * Expiry compares the holder's clock with the reader's: runners' clocks must agree within the lease.
  */
 export class S3Locks implements LockStore {
   private readonly objects: S3Objects;
   private readonly ledger: S3Ledger;
   private readonly leaseMs: number;
-  private readonly me = { pid: process.pid, runPid: currentRunPid(), host: hostname() };
+  private readonly me: { pid: number; runPid: number; runStart?: string; host: string };
 
   constructor(objects: S3Objects, ledger: S3Ledger, leaseSeconds: number) {
     this.objects = objects;
     this.ledger = ledger;
     this.leaseMs = leaseSeconds * 1000;
+    const runPid = currentRunPid();
+    this.me = { pid: process.pid, runPid, runStart: startTimeOf(runPid), host: hostname() };
   }
 
   private async read(env: string): Promise<{ doc: LeaseDoc; version: Versioned } | undefined> {
     const version = await this.objects.get(leaseKey(env));
-    return version ? { doc: JSON.parse(version.body) as LeaseDoc, version } : undefined;
+    return version ? { doc: parseStored<LeaseDoc>(version.body, leaseKey(env), this.objects), version } : undefined;
   }
 
   private expired(doc: LeaseDoc): boolean {
     return Date.parse(doc.expiresAt) < Date.now();
   }
 
+  private sameRun(doc: LeaseDoc): boolean {
+    return doc.host === this.me.host && doc.runPid === this.me.runPid && doc.runStart === this.me.runStart;
+  }
+
   async acquire(env: string, who: { actor: string; what: string }): Promise<Lease> {
     for (let attempt = 0; attempt < 20; attempt++) {
       const current = await this.read(env);
-      const until = () => new Date(Date.now() + this.leaseMs).toISOString();
       if (current && !this.expired(current.doc)) {
         const { doc } = current;
-        if (doc.host !== this.me.host || doc.runPid !== this.me.runPid) {
+        if (!this.sameRun(doc)) {
           throw new LockHeld(
             { holder: doc, tasks: doc.tasks, stale: false },
             `. Its lease runs until ${doc.expiresAt} unless renewed. Wait for that deploy to finish (or pass --lock-wait), or see it with \`npx nx-deploy lock status --env ${env}\`.`,
           );
         }
-        // The same Nx run: join its lease.
         const joined = { ...doc, tasks: [...new Set([...doc.tasks, this.me.pid])] };
-        const etag = await this.objects.put(leaseKey(env), JSON.stringify(joined), { ifMatch: current.version.etag });
-        if (etag !== CONFLICT) return this.lease(env, joined);
+        if ((await this.objects.put(leaseKey(env), JSON.stringify(joined), { ifMatch: current.version.etag })) !== CONFLICT)
+          return this.lease(env, joined);
         continue;
       }
-      // The next fencing number: above every lease so far. Only one writer wins the lease below, and
-      // it then raises the head's generation, which refuses ledger writes from any older lease.
+      // The next fencing number: above every lease so far. Only one writer wins the lease below.
       const generation = Math.max((await this.ledger.head(env)).lockGeneration, current?.doc.generation ?? 0) + 1;
       const doc: LeaseDoc = {
         token: randomUUID(),
@@ -72,26 +76,33 @@ export class S3Locks implements LockStore {
         actor: who.actor,
         host: this.me.host,
         runPid: this.me.runPid,
+        runStart: this.me.runStart,
         since: new Date().toISOString(),
         what: who.what,
         generation,
-        expiresAt: until(),
+        expiresAt: new Date(Date.now() + this.leaseMs).toISOString(),
         tasks: [this.me.pid],
       };
       const etag = await this.objects.put(leaseKey(env), JSON.stringify(doc), current ? { ifMatch: current.version.etag } : { ifNoneMatch: true });
       if (etag === CONFLICT) continue;
-      await this.ledger.updateHead(env, (head) => ({ ...head, lockGeneration: Math.max(head.lockGeneration, generation) }));
-      if (current) await this.abortTakenOver(current.doc, doc);
+      try {
+        // From here on, the ledger refuses writes from every older lease.
+        await this.ledger.raiseGeneration(env, generation);
+        if (current) await this.abortTakenOver(current.doc, doc);
+      } catch (err) {
+        await this.objects.delete(leaseKey(env), etag).catch(() => undefined); // not left held by nobody
+        throw err;
+      }
       return this.lease(env, doc);
     }
     throw new UserError(`the ${env} lock in ${this.objects.where} changed hands 20 times while being taken; run the deploy again`);
   }
 
-  /** The deploys of an expired lease that never finished are recorded as aborted, by the one taking over. */
+  /** Deploys left `started` by earlier leases are recorded aborted by the one taking over. */
   private async abortTakenOver(old: LeaseDoc, now: LeaseDoc): Promise<void> {
     const head = await this.ledger.head(old.env);
     const unfinished = Object.values(head.recent).flatMap((records) =>
-      records.filter((r) => r.status === 'started' && r.generation === old.generation),
+      records.filter((r) => r.status === 'started' && r.generation !== undefined && r.generation < now.generation),
     );
     for (const r of unfinished) {
       await this.ledger.append({
@@ -104,14 +115,25 @@ export class S3Locks implements LockStore {
     }
   }
 
-  /** Our hold on a lease: renewed by a heartbeat until released. */
+  /** Our hold on a lease: renewed by a heartbeat until released; it knows when it was lost. */
   private lease(env: string, doc: LeaseDoc): Lease {
+    let lost: string | undefined;
+    let renewedUntil = Date.now() + this.leaseMs;
     const renew = async () => {
       for (let attempt = 0; attempt < 5; attempt++) {
         const current = await this.read(env);
-        if (!current || current.doc.token !== doc.token) return; // taken over: our ledger writes are fenced off
-        const renewed = { ...current.doc, expiresAt: new Date(Date.now() + this.leaseMs).toISOString() };
-        if ((await this.objects.put(leaseKey(env), JSON.stringify(renewed), { ifMatch: current.version.etag })) !== CONFLICT) return;
+        if (!current || current.doc.token !== doc.token) {
+          lost = current
+            ? `the ${env} lock was taken over by ${current.doc.actor} on ${current.doc.host} (${current.doc.what})`
+            : `the ${env} lock was released by someone else`;
+          return;
+        }
+        const until = Date.now() + this.leaseMs;
+        const renewed = { ...current.doc, expiresAt: new Date(until).toISOString() };
+        if ((await this.objects.put(leaseKey(env), JSON.stringify(renewed), { ifMatch: current.version.etag })) !== CONFLICT) {
+          renewedUntil = until;
+          return;
+        }
       }
     };
     const heartbeat = setInterval(() => void renew().catch(() => undefined), Math.max(500, this.leaseMs / 3));
@@ -120,6 +142,11 @@ export class S3Locks implements LockStore {
     return {
       holder: doc,
       generation: doc.generation,
+      lost: () =>
+        lost ??
+        (Date.now() > renewedUntil
+          ? `the ${env} lock's lease could not be renewed before it expired (is ${this.objects.where} reachable?)`
+          : undefined),
       release: async () => {
         if (released) return;
         released = true;
@@ -153,6 +180,8 @@ export class S3Locks implements LockStore {
           `Pass --force only if you are sure that deploy is not running any more (an expired lease is taken over by the next deploy anyway).`,
       );
     }
+    // Its generation is retired first: whatever still runs under it can no longer write.
+    await this.ledger.raiseGeneration(env, h.generation + 1);
     if ((await this.objects.delete(leaseKey(env), current.version.etag)) === CONFLICT) {
       throw new UserError(`the ${env} lock changed while being released; look again with \`npx nx-deploy lock status --env ${env}\``);
     }

@@ -29,6 +29,17 @@ export interface Versioned {
 /** A conditional write lost: someone wrote (or deleted) the object first. */
 export const CONFLICT = 'conflict' as const;
 
+/** A stored JSON document, or an error naming the object when it is damaged. */
+export function parseStored<T>(body: string, key: string, objects: { where: string }): T {
+  try {
+    return JSON.parse(body) as T;
+  } catch {
+    throw new UserError(
+      `${key} in ${objects.where} is not valid JSON (written by something else, or damaged); look at it, fix or remove it, and run again`,
+    );
+  }
+}
+
 /**
  * The few S3 operations the store needs, on keys under the prefix, with conditional writes and
  * errors for people: which store, which bucket, what to check. The SDK retries transient
@@ -69,14 +80,19 @@ export class S3Objects {
     if (e.name === 'NoSuchBucket' || (status === 404 && doing.startsWith('checking the bucket'))) {
       throw new UserError(`the state store ${this.where}: bucket ${this.loc.bucket} does not exist; create it, or fix state.bucket in deploy.json`);
     }
-    if (!status || code) {
-      throw new UserError(`the state store ${this.where} cannot be reached while ${doing} (${code ?? e.message}); nothing was run`);
-    }
+    if (!status || code) throw new UserError(`the state store ${this.where} cannot be reached while ${doing} (${code ?? e.message})`);
     throw new UserError(`the state store ${this.where} answered ${status} (${e.name}) while ${doing}`);
   }
 
+  /** Before anything runs: the store answers, the credentials work, the bucket is there. */
   async checkBucket(): Promise<void> {
-    await this.client.send(new HeadBucketCommand({ Bucket: this.loc.bucket })).catch((err) => this.explain(err, 'checking the bucket'));
+    await this.client.send(new HeadBucketCommand({ Bucket: this.loc.bucket })).catch((err) => {
+      try {
+        this.explain(err, 'checking the bucket');
+      } catch (explained) {
+        throw new UserError(`${(explained as Error).message}; nothing was run`);
+      }
+    });
   }
 
   async get(key: string): Promise<Versioned | undefined> {
@@ -104,7 +120,8 @@ export class S3Objects {
       );
       return res.ETag!;
     } catch (err) {
-      if (isConflict(err)) return CONFLICT;
+      // A compare-and-swap on an object deleted meanwhile lost too (AWS answers 404 there).
+      if (isConflict(err) || (cond.ifMatch && (err as S3ServiceException).$metadata?.httpStatusCode === 404)) return CONFLICT;
       this.explain(err, `writing ${key}`);
     }
   }

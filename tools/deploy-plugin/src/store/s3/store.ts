@@ -9,7 +9,8 @@ import { CONFLICT, S3Objects, type S3Location } from './objects.ts';
 
 /**
  * Refuses a store that ignores conditional writes (s3rver does: every create-only PUT "wins"), on
- * which a lock would not lock: the same key is written create-only twice and the second must lose.
+ * which a lock would not lock: the same key written create-only twice, then replaced and deleted
+ * with a wrong ETag; each of the three must lose.
  */
 async function probeConditionalWrites(objects: S3Objects): Promise<void> {
   const key = `probe/${randomUUID()}`;
@@ -17,9 +18,17 @@ async function probeConditionalWrites(objects: S3Objects): Promise<void> {
     if ((await objects.put(key, 'first', { ifNoneMatch: true })) === CONFLICT) {
       throw new UserError(`the state store ${objects.where} refused a create-only write of a new key (${key}); is the bucket writable?`);
     }
-    if ((await objects.put(key, 'second', { ifNoneMatch: true })) !== CONFLICT) {
+    const ignored =
+      (await objects.put(key, 'second', { ifNoneMatch: true })) !== CONFLICT
+        ? 'a second create-only write (If-None-Match: *)'
+        : (await objects.put(key, 'third', { ifMatch: '"not-its-etag"' })) !== CONFLICT
+          ? 'a write with a wrong If-Match'
+          : (await objects.delete(key, '"not-its-etag"')) !== CONFLICT
+            ? 'a delete with a wrong If-Match'
+            : undefined;
+    if (ignored) {
       throw new UserError(
-        `the state store ${objects.where} ignores conditional writes: a second create-only write (If-None-Match: *) of ${key} succeeded, ` +
+        `the state store ${objects.where} ignores conditional writes: ${ignored} of ${key} succeeded, ` +
           `so a lock there would not keep two deploys apart and nothing was run. Use a store that honours them (AWS S3, Cloudflare R2, MinIO, Ceph, versitygw).`,
       );
     }
