@@ -109,8 +109,9 @@ export async function executeDeploy(req: DeployRequest): Promise<{ success: bool
   // stops the running command and lets the deploy undo what it did and record it aborted (within
   // 30 s); a second one ends it at once.
   const onSignal = (signal: NodeJS.Signals) => {
+    // Under Nx, Ctrl-C reaches a task twice (SIGINT to the group, then Nx's SIGTERM): the record says the first.
+    if (interrupt.signal.aborted) return void abortNow(String(interrupt.signal.reason));
     const reason = `interrupted by ${signal}`;
-    if (interrupt.signal.aborted) return void abortNow(reason);
     interrupt.abort(reason);
     inFlight.runner?.stopAll();
     if (!inFlight.record) return void abortNow(reason);
