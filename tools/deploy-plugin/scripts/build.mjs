@@ -14,6 +14,13 @@ rmSync(dist, { recursive: true, force: true });
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.lib.json')], { stdio: 'inherit' });
 
+// tsc leaves some dynamic import('./x.ts') unrewritten (one passed straight as a call argument):
+// a published file importing a .ts path fails only when that code runs, so the build fails instead.
+const leftovers = readdirSync(dist, { recursive: true })
+  .filter((f) => f.endsWith('.js'))
+  .filter((f) => /(?:from|import\()\s*['"]\.{1,2}\/[^'"]+\.ts['"]/.test(readFileSync(join(dist, f), 'utf8')));
+if (leftovers.length) throw new Error(`compiled files still import .ts paths: ${leftovers.join(', ')}`);
+
 const toJs = (p) => p.replace(/\.ts$/, '.js');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const { scripts: _s, nx: _n, devDependencies: _d, ...published } = pkg;
@@ -26,9 +33,15 @@ const executors = JSON.parse(readFileSync(join(root, 'executors.json'), 'utf8'))
 for (const e of Object.values(executors.executors)) e.implementation = toJs(e.implementation);
 writeFileSync(join(dist, 'executors.json'), `${JSON.stringify(executors, null, 2)}\n`);
 
-for (const name of readdirSync(join(root, 'src/executors'))) {
-  mkdirSync(join(dist, 'src/executors', name), { recursive: true });
-  cpSync(join(root, 'src/executors', name, 'schema.json'), join(dist, 'src/executors', name, 'schema.json'));
+const generators = JSON.parse(readFileSync(join(root, 'generators.json'), 'utf8'));
+for (const g of Object.values(generators.generators)) g.factory = toJs(g.factory);
+writeFileSync(join(dist, 'generators.json'), `${JSON.stringify(generators, null, 2)}\n`);
+
+for (const kind of ['executors', 'generators']) {
+  for (const name of readdirSync(join(root, 'src', kind))) {
+    mkdirSync(join(dist, 'src', kind, name), { recursive: true });
+    cpSync(join(root, 'src', kind, name, 'schema.json'), join(dist, 'src', kind, name, 'schema.json'));
+  }
 }
 for (const file of ['deploy.schema.json', 'README.md']) cpSync(join(root, file), join(dist, file));
 console.log(`built ${published.name}@${published.version} into ${dist}`);

@@ -1,3 +1,5 @@
-import { stepExecutor } from '../../deploy/step-executor.ts';
+import { guardedExecutor } from '../../core/node-version.ts';
 
-export default stepExecutor('build-image');
+const load = () => import('../../deploy/step-executor.ts').then((m) => m.stepExecutor('build-image'));
+
+export default guardedExecutor(load);

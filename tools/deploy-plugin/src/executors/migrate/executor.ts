@@ -1,3 +1,5 @@
-import { stepExecutor } from '../../deploy/step-executor.ts';
+import { guardedExecutor } from '../../core/node-version.ts';
 
-export default stepExecutor('migrate');
+const load = () => import('../../deploy/step-executor.ts').then((m) => m.stepExecutor('migrate'));
+
+export default guardedExecutor(load);

@@ -1,3 +1,5 @@
-import { stepExecutor } from '../../deploy/step-executor.ts';
+import { guardedExecutor } from '../../core/node-version.ts';
 
-export default stepExecutor('publish-crate');
+const load = () => import('../../deploy/step-executor.ts').then((m) => m.stepExecutor('publish-crate'));
+
+export default guardedExecutor(load);

@@ -1,3 +1,5 @@
-import { stepExecutor } from '../../deploy/step-executor.ts';
+import { guardedExecutor } from '../../core/node-version.ts';
 
-export default stepExecutor('rollout');
+const load = () => import('../../deploy/step-executor.ts').then((m) => m.stepExecutor('rollout'));
+
+export default guardedExecutor(load);

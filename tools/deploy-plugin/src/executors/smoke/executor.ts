@@ -1,3 +1,5 @@
-import { stepExecutor } from '../../deploy/step-executor.ts';
+import { guardedExecutor } from '../../core/node-version.ts';
 
-export default stepExecutor('smoke');
+const load = () => import('../../deploy/step-executor.ts').then((m) => m.stepExecutor('smoke'));
+
+export default guardedExecutor(load);
