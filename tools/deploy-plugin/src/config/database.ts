@@ -1,6 +1,7 @@
 import { join, relative } from 'node:path';
 import { UserError } from '../core/errors.ts';
 import type { PlanContext } from './context.ts';
+import { fileSafeName } from '../core/names.ts';
 
 export type DatabaseTarget = { url: string; template: string } & ({ kind: 'sqlite'; file: string } | { kind: 'postgres' });
 
@@ -23,7 +24,7 @@ export function resolveDatabase(ctx: PlanContext, lenient = false): DatabaseTarg
   const url =
     fromVariable ??
     db?.url ??
-    `file:${relative(ctx.workspaceRoot, join(ctx.stateDir, 'data', ctx.envName, `${ctx.project.name.replace(/[\\/]/g, '__')}.sqlite`))}`;
+    `file:${relative(ctx.workspaceRoot, join(ctx.stateDir, 'data', ctx.envName, `${fileSafeName(ctx.project.name)}.sqlite`))}`;
   const template = fromVariable ? `\${${db!.urlVariable}}` : undefined;
   if (url.startsWith('file:')) {
     const file = join(ctx.workspaceRoot, url.slice(5));

@@ -1,3 +1,4 @@
+import { healthPathHint } from '../config/services.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { assertPortIsOurs } from './port-guard.ts';
 import type { Runtime, ServiceSpec } from './runtime.ts';
 import type { RuntimeContext } from './runtime.ts';
 import { safely } from './safely.ts';
+import { nameSlug } from '../core/names.ts';
 
 interface ContainerRun {
   name: string;
@@ -45,7 +47,8 @@ async function healthy(
 ): Promise<string | undefined> {
   return waitHealthy({
     signal,
-    url: run.health ?? `${spec.url}${spec.healthPath}`,
+    url: run.health ?? `${spec.url}${spec.health.path}`,
+    ok: spec.health.ok,
     deadlineMs: spec.startTimeoutMs,
     expect: { version: run.version, gitSha: run.gitSha },
     gone: () => notRunning(engine, [run.name], ctx),
@@ -92,7 +95,9 @@ export const containerRuntime: Runtime = {
     return [
       { title: 'stop the running container (kept as previous, for a rollback)' },
       { title: `run the pushed image by digest on the host network, its environment (${Object.keys(spec.env).join(', ')}) from a 0600 env file` },
-      { title: `wait until ${spec.url}${spec.healthPath} answers 200 from it; if not, or if a later step fails, start the previous container again` },
+      {
+        title: `wait until ${spec.url}${spec.health.path} answers ${spec.health.expects} from it; if not, or if a later step fails, start the previous container again`,
+      },
     ];
   },
 
@@ -104,12 +109,12 @@ export const containerRuntime: Runtime = {
     const engine = await engineOf(ctx);
     const before = await state(ctx).read();
     const run: ContainerRun = {
-      name: `${ctx.project.name}-${ctx.envName}-${ctx.deployId.split('-').at(-1)}`.replace(/[^a-zA-Z0-9_.-]/g, '-').replace(/^[^a-zA-Z0-9]+/, ''),
+      name: nameSlug(`${ctx.project.name}-${ctx.envName}-${ctx.deployId.split('-').at(-1)}`),
       image: spec.image,
       deployId: ctx.deployId,
       version: spec.identity.version ?? ctx.project.version,
       gitSha: spec.identity.gitSha ?? ctx.gitSha,
-      health: `${spec.url}${spec.healthPath}`,
+      health: `${spec.url}${spec.health.path}`,
     };
     const dir = mkdtempSync(join(tmpdir(), 'nx-deploy-env-'));
     const envFile = join(dir, 'env');
@@ -142,7 +147,7 @@ export const containerRuntime: Runtime = {
       ctx.log.warn(`the new container is not healthy (${failure}); its last log lines:\n${logs.stdout}\n${logs.stderr}`);
       const outcome = await safely(restorePrevious(spec, ctx));
       throw new FailedWithRollback(
-        `${ctx.project.name}: the new version did not become healthy at ${spec.url}${spec.healthPath} (${failure})`,
+        `${ctx.project.name}: the new version did not become healthy at ${spec.url}${spec.health.path} (${failure}).${healthPathHint(ctx, spec.health)}`,
         outcome,
       );
     }

@@ -5,8 +5,9 @@ import { UserError } from '../core/errors.ts';
 import { FailedWithRollback, nothingToRestore, restored, restoreFailed, type RollbackOutcome } from '../core/rollback.ts';
 import type { Runtime, RuntimeContext, ServiceSpec } from './runtime.ts';
 import { safely } from './safely.ts';
+import { fileSafeName, nameSlug } from '../core/names.ts';
 
-const safe = (ctx: RuntimeContext) => ctx.project.name.replace(/[\\/]/g, '__');
+const safe = (ctx: RuntimeContext) => fileSafeName(ctx.project.name);
 /** Where kubectl reads the manifests from: files of this machine (the state folder). */
 const workDir = (ctx: RuntimeContext) => join(ctx.stateDir, 'kubernetes', ctx.envName, safe(ctx));
 /** What is live, and what was live before: blobs in the state store, so a rollback from another machine finds them. */
@@ -66,7 +67,7 @@ export const kubernetesRuntime: Runtime = {
     mkdirSync(build, { recursive: true });
     writeFileSync(
       join(build, 'kustomization.yaml'),
-      pinnedKustomization(relative(build, overlay), spec.manifestImage ?? ctx.project.name, spec.image),
+      pinnedKustomization(relative(build, overlay), spec.manifestImage ?? nameSlug(ctx.project.name), spec.image),
     );
     const rendered = (
       await ctx.runner.run(kustomizeBuild(build), { quiet: true }).catch((err: Error) => {

@@ -1,4 +1,5 @@
 import type { BlobStore } from './state-store.ts';
+import { fileSafeName } from '../core/names.ts';
 
 /**
  * What a runtime remembers about a service in an environment (what runs now, what ran before, for
@@ -13,7 +14,7 @@ export class ServiceState<T extends object> {
   constructor(blobs: BlobStore, env: string, project: string, runtime: string) {
     this.blobs = blobs;
     // Scoped project names (@scope/name) stay one blob.
-    this.key = `services/${env}/${project.replace(/[\\/]/g, '__')}.${runtime}.json`;
+    this.key = `services/${env}/${fileSafeName(project)}.${runtime}.json`;
   }
 
   async read(): Promise<Partial<T>> {
