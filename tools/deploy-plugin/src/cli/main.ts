@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { environmentOf, loadDeployFile } from '../config/load.ts';
@@ -25,6 +24,8 @@ Commands:
   sync-crates                           after \`changeset version\`: versions into Cargo.toml, requirements, Cargo.lock
 
 Run from the workspace root (or set NX_WORKSPACE_ROOT).`;
+
+const COMMANDS = ['plan', 'affected', 'history', 'lock', 'state', 'release', 'sync-crates'];
 
 class UsageError extends Error {}
 
@@ -62,6 +63,7 @@ async function main(argv: string[]): Promise<number> {
     console.log(USAGE);
     return values.help ? 0 : 2;
   }
+  if (!COMMANDS.includes(command)) throw new UsageError(`unknown command '${command}'. The commands are: ${COMMANDS.join(', ')}`);
   const workspaceRoot = resolve(process.env.NX_WORKSPACE_ROOT ?? process.cwd());
   registerSecrets(workspaceRoot);
   // Commands load what they need only: Nx's project graph is slow to load and only plan uses it.
@@ -162,7 +164,7 @@ async function main(argv: string[]): Promise<number> {
       throw new UsageError(`lock needs 'status' or 'release'`);
     }
     default:
-      throw new UsageError(`unknown command '${command}'`);
+      throw new Error(`command '${command}' is listed in COMMANDS but not handled`);
   }
 }
 

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { DEPLOY_FILE, deployFilePath } from './deploy-file-path.ts';
 import { UserError } from '../core/errors.ts';
 import { deployFileSchema, type DeployFile, type Environment } from './environments.ts';
+import { jsonProblem } from './json-errors.ts';
 import { parseOrExplain } from './validate.ts';
 
 /** Used when a workspace has no deploy.json: a development environment that needs nothing installed. */
@@ -10,12 +11,10 @@ export const EMBEDDED_DEFAULT = { environments: { development: { runtime: 'proce
 export function loadDeployFile(workspaceRoot: string): DeployFile {
   const path = deployFilePath(workspaceRoot);
   if (!existsSync(path)) return deployFileSchema.parse(EMBEDDED_DEFAULT);
-  let raw: unknown;
-  try {
-    raw = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (err) {
-    throw new UserError(`${path} is not valid JSON, so nothing was run: ${(err as Error).message}`);
-  }
+  const text = readFileSync(path, 'utf8');
+  const problem = jsonProblem(text);
+  if (problem) throw new UserError(`${path} is not valid JSON, so nothing was run: ${problem}. Fix it there and run again.`);
+  const raw: unknown = JSON.parse(text);
   return parseOrExplain(
     deployFileSchema,
     raw,
