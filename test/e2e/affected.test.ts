@@ -17,7 +17,10 @@ describe('nx-deploy affected', () => {
     const [api, mcp] = [await freePort(), await freePort()];
     const development = {
       runtime: 'process',
-      services: { 'api-server': { url: `http://127.0.0.1:${api}` }, 'mcp-server': { url: `http://127.0.0.1:${mcp}` } },
+      services: {
+        'api-server': { url: `http://127.0.0.1:${api}`, healthPath: '/health' },
+        'mcp-server': { url: `http://127.0.0.1:${mcp}`, healthPath: '/health' },
+      },
       ephemeralSecrets: ['POD_SMOKE_TOKEN'],
     };
     writeFileSync(join(clone.dir, 'deploy.test.json'), JSON.stringify({ environments: { development } }, null, 2));

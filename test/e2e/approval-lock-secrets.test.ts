@@ -15,7 +15,7 @@ describe('approval, lock, interrupt and secrets', () => {
 
   beforeAll(async () => {
     apiPort = await freePort();
-    const services = { 'api-server': { url: `http://127.0.0.1:${apiPort}` } };
+    const services = { 'api-server': { url: `http://127.0.0.1:${apiPort}`, healthPath: '/health' } };
     deployment = new TestDeployment({
       production: { approval: { required: true }, database: { url: 'file:tmp/e2e-production.sqlite' }, services, secrets: ['POD_SMOKE_TOKEN'] },
       // health never answers 200 here: a roll-out that waits, to hold the lock while we poke at it

@@ -27,7 +27,7 @@ describe('compose runtime', () => {
         runtime: 'compose',
         containers: { registry: infra.registry.host, engine: 'docker' },
         database: { urlVariable: 'STAGING_DATABASE_URL' },
-        services: { 'api-server': { url: `http://127.0.0.1:${port}` } },
+        services: { 'api-server': { url: `http://127.0.0.1:${port}`, healthPath: '/health' } },
         secrets: ['POD_SMOKE_TOKEN'],
       },
     });

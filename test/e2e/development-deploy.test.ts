@@ -19,7 +19,10 @@ describe('nx run-many -t deploy -c development', () => {
     deployment = new TestDeployment({
       development: {
         runtime: 'process',
-        services: { 'api-server': { url: `http://127.0.0.1:${apiPort}` }, 'mcp-server': { url: `http://127.0.0.1:${mcpPort}` } },
+        services: {
+          'api-server': { url: `http://127.0.0.1:${apiPort}`, healthPath: '/health' },
+          'mcp-server': { url: `http://127.0.0.1:${mcpPort}`, healthPath: '/health' },
+        },
         ephemeralSecrets: ['POD_SMOKE_TOKEN'],
       },
     });

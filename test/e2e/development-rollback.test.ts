@@ -15,7 +15,7 @@ describe('development roll-outs that fail', () => {
   beforeAll(async () => {
     port = await freePort();
     deployment = new TestDeployment({
-      development: { services: { 'api-server': { url: `http://127.0.0.1:${port}` } }, ephemeralSecrets: ['POD_SMOKE_TOKEN'] },
+      development: { services: { 'api-server': { url: `http://127.0.0.1:${port}`, healthPath: '/health' } }, ephemeralSecrets: ['POD_SMOKE_TOKEN'] },
     });
   });
   afterAll(async () => {

@@ -14,7 +14,7 @@ describe('container engines', () => {
   beforeAll(async () => {
     infra = await startContainerInfra('engines', { podmanService: true });
     port = await freePort();
-    const services = { 'mcp-server': { url: `http://127.0.0.1:${port}` } };
+    const services = { 'mcp-server': { url: `http://127.0.0.1:${port}`, healthPath: '/health' } };
     deployment = new TestDeployment({
       qa: { runtime: 'container', containers: { registry: infra.registry.host, engine: 'docker' }, services },
       'qa-buildah': { runtime: 'container', containers: { registry: infra.registry.host, engine: 'buildah' }, services },

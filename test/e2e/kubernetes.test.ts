@@ -48,7 +48,7 @@ describe('kubernetes runtime (API server double)', () => {
         runtime: 'container',
         containers: { registry: infra.registry.host, engine: 'podman' },
         kubernetes: { validate: false }, // the double serves no OpenAPI
-        services: { 'mcp-server': { url: `http://127.0.0.1:${port}`, runtime: 'kubernetes' } },
+        services: { 'mcp-server': { url: `http://127.0.0.1:${port}`, healthPath: '/health', runtime: 'kubernetes' } },
       },
     });
     vars = { ...infra.vars, KUBECONFIG: kube.kubeconfig };

@@ -27,7 +27,7 @@ describe('promotion and rollback across runners (s3 store, containers)', () => {
       staging: {
         runtime: 'container',
         containers: { registry: infra.registry.host, engine: 'podman' },
-        services: { 'mcp-server': { url: `http://127.0.0.1:${ports.staging}` } },
+        services: { 'mcp-server': { url: `http://127.0.0.1:${ports.staging}`, healthPath: '/health' } },
       },
       production: {
         runtime: 'container',

@@ -43,20 +43,26 @@ describe('staging rehearsal with containers', () => {
         runtime: 'container',
         containers,
         database: { urlVariable: 'STAGING_DATABASE_URL' },
-        services: { 'api-server': { url: `http://127.0.0.1:${ports.staging}` }, 'mcp-server': { url: `http://127.0.0.1:${ports.mcpStaging}` } },
+        services: {
+          'api-server': { url: `http://127.0.0.1:${ports.staging}`, healthPath: '/health' },
+          'mcp-server': { url: `http://127.0.0.1:${ports.mcpStaging}`, healthPath: '/health' },
+        },
         secrets: ['POD_SMOKE_TOKEN'],
       },
       production: {
         runtime: 'container',
         containers: { ...containers, promoteFrom: 'staging' },
         database: { urlVariable: 'PRODUCTION_DATABASE_URL' },
-        services: { 'api-server': { url: `http://127.0.0.1:${ports.production}` }, 'mcp-server': { url: `http://127.0.0.1:${ports.mcpProduction}` } },
+        services: {
+          'api-server': { url: `http://127.0.0.1:${ports.production}`, healthPath: '/health' },
+          'mcp-server': { url: `http://127.0.0.1:${ports.mcpProduction}`, healthPath: '/health' },
+        },
         secrets: ['POD_SMOKE_TOKEN'],
       },
       'staging-auth': {
         runtime: 'container',
         containers: { registry: authRegistry.host, engine: 'podman', usernameVariable: 'REGISTRY_USER', passwordVariable: 'REGISTRY_PASSWORD' },
-        services: { 'mcp-server': { url: `http://127.0.0.1:${ports.mcpAuth}` } },
+        services: { 'mcp-server': { url: `http://127.0.0.1:${ports.mcpAuth}`, healthPath: '/health' } },
       },
     });
     vars = {

@@ -314,7 +314,7 @@ export async function prepareImageContext(packageDir: string, contextDir: string
     redactor,
     createLogger(redactor, 'context', () => undefined),
   );
-  return { packages: await prepareContext(workspaceRoot, packageDir, contextDir, files, runner) };
+  return { packages: await prepareContext(workspaceRoot, packageDir, contextDir, files, runner, 'build it first') };
 }
 
 // ---------------------------------------------------------------------------------------------

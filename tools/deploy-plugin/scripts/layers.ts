@@ -13,7 +13,7 @@ export const LAYERS: string[][] = [
   ['steps'], // one file per deploy step, and the registry of steps
   ['deploy'], // approval -> lock -> ledger -> steps -> summary
   ['release', 'inference'], // the Changesets bridge; createNodes
-  ['executors', 'cli'], // thin Nx executors; nx-deploy
+  ['executors', 'generators', 'cli'], // thin Nx executors; nx add's init generator; nx-deploy
   ['index'], // the plugin entry
 ];
 

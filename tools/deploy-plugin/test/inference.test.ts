@@ -78,7 +78,8 @@ describe('inferred targets and deploy graph', () => {
   it('builds the image first where an environment runs containers', () => {
     const t = inferTargets(api, 'backend', true, { ...opts, runtimeOf: (env) => (env === 'development' ? 'process' : 'container') });
     expect(t.deploy!.configurations!.staging).toEqual({ steps: ['build-image', 'migrate', 'rollout', 'smoke'] });
-    expect(t['build-image']!.options).toEqual({ files: ['package.json', 'dist', 'migrations'] });
+    expect(t['build-image']!.options).toBeUndefined();
+    expect(t['build-image']!.dependsOn).toEqual(['build']);
   });
 
   it("makes a frontend deploy wait for every backend's deploy, by their role tag, forwarding parameters", () => {
@@ -91,7 +92,7 @@ describe('inferred targets and deploy graph', () => {
 
   it('makes a package deploy after the packages it depends on, through its publish step', () => {
     const t = inferTargets(cli, 'package', true, opts);
-    expect(t.deploy!.dependsOn).toEqual([{ dependencies: true, target: 'deploy', params: 'forward' }]);
+    expect(t.deploy!.dependsOn).toEqual(['build', { dependencies: true, target: 'deploy', params: 'forward' }]);
     expect(t.deploy!.options).toEqual({ steps: ['publish-npm'] });
     expect(inferTargets(crate, 'package', true, opts).deploy!.options).toEqual({ steps: ['publish-crate'] });
   });

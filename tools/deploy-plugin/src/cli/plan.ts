@@ -3,6 +3,7 @@ import { parseOrExplain } from '../config/validate.ts';
 import { deployLayers } from '../core/layers.ts';
 import { renderCommand } from '../core/run.ts';
 import { withoutCommonOptions } from '../deploy/execute.ts';
+import { buildOutputOf } from '../deploy/build-output.ts';
 import { PLUGIN } from '../deploy/nx-context.ts';
 import { openSession } from '../deploy/session.ts';
 import { stepEntry } from '../steps/registry.ts';
@@ -25,8 +26,9 @@ export async function renderPlan(ws: WorkspaceView, workspaceRoot: string, envNa
   for (const [i, layer] of layers.entries()) {
     out.push('', `Layer ${i + 1}${layer.length > 1 ? ' (in parallel)' : ''}: ${layer.join(', ')}`);
     for (const project of layer) {
-      const { root, targets } = ws.projects[project]!;
-      const session = openSession({ workspaceRoot, project: { name: project, root }, envName, target: `${project}:deploy` });
+      const { root, targets, config } = ws.projects[project]!;
+      const output = buildOutputOf(project, config, envName);
+      const session = openSession({ workspaceRoot, project: { name: project, root, output }, envName, target: `${project}:deploy` });
       const steps = z.array(z.string()).parse(targetOptions(targets.deploy, envName).steps ?? []);
       const good = await lastGood(store.ledger, envName, project);
       const since = good

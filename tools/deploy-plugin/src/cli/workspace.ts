@@ -1,15 +1,15 @@
-import { createProjectGraphAsync, type ProjectGraph, type TargetConfiguration } from '@nx/devkit';
+import { createProjectGraphAsync, type ProjectConfiguration, type ProjectGraph, type TargetConfiguration } from '@nx/devkit';
 
 /** What the CLI needs of the Nx workspace: each project's root, targets and dependencies. */
 export interface WorkspaceView {
-  projects: Record<string, { root: string; tags: string[]; targets: Record<string, TargetConfiguration> }>;
+  projects: Record<string, { root: string; tags: string[]; targets: Record<string, TargetConfiguration>; config: ProjectConfiguration }>;
   dependencies: Record<string, string[]>;
 }
 
 export async function readWorkspace(): Promise<WorkspaceView> {
   const graph: ProjectGraph = await createProjectGraphAsync({ exitOnError: true });
   const projects = Object.fromEntries(
-    Object.values(graph.nodes).map((n) => [n.name, { root: n.data.root, tags: n.data.tags ?? [], targets: n.data.targets ?? {} }]),
+    Object.values(graph.nodes).map((n) => [n.name, { root: n.data.root, tags: n.data.tags ?? [], targets: n.data.targets ?? {}, config: n.data }]),
   );
   const dependencies = Object.fromEntries(
     Object.entries(graph.dependencies).map(([p, ds]) => [p, ds.map((d) => d.target).filter((t) => t in projects)]),

@@ -3,10 +3,20 @@ import type { Redactor } from '../core/redact.ts';
 import type { Runner } from '../core/run.ts';
 import type { Environment } from './environments.ts';
 
+/** A project as Nx resolved it: its folder, the folder its build target writes, its own `version` field. */
+export interface ProjectRef {
+  name: string;
+  root: string;
+  /** Workspace-relative folder of the build target's declared outputs, when it declares one. */
+  output?: string;
+  version?: string;
+}
+
 /** What is deployed where, known before anything runs: enough to print a plan. */
 export interface PlanContext {
   workspaceRoot: string;
-  project: { name: string; root: string; version: string };
+  /** `version` is COMMIT_VERSION (deploy/version.ts) until the deploy knows the commit. */
+  project: ProjectRef & { version: string };
   envName: string;
   env: Environment;
   /** Absolute path of the state folder (ledger, locks, backups, service state). */

@@ -20,7 +20,11 @@ export const runtimeSchema = z
 const serviceSchema = z.strictObject({
   url: httpUrl.describe('Where the service answers in this environment (smoke tests and roll-out health use it)'),
   runtime: runtimeSchema.optional().describe("This service's runtime, when not the environment's"),
-  healthPath: z.string().startsWith('/').default('/health'),
+  healthPath: z
+    .string()
+    .startsWith('/')
+    .optional()
+    .describe('Answers 200 when the service is healthy (roll-out and smoke check it); without it, GET / must answer 2xx or 3xx'),
   metricsPath: z.string().startsWith('/').optional(),
 });
 

@@ -16,7 +16,6 @@ export interface ProjectFacts {
   start?: string[];
   /** How a package ships: npm (non-private package.json) or crate (Cargo.toml). */
   publish?: 'npm' | 'crate';
-  hasBuild: boolean;
   /** Workspace dependencies by package name (packages publish in this order). */
   dependsOnPackages: string[];
   packageName?: string;

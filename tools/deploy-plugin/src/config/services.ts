@@ -13,6 +13,24 @@ export function serviceUrl(ctx: PlanContext, explicit?: string): string {
   return url.replace(/\/$/, '');
 }
 
-export function healthPath(ctx: PlanContext): string {
-  return ctx.env.services[ctx.project.name]?.healthPath ?? '/health';
+/** How a service is judged healthy: its healthPath answering 200, or, with none declared, GET / answering 2xx or 3xx. */
+export interface HealthCheck {
+  path: string;
+  configured: boolean;
+  /** `200` or `2xx or 3xx`, for messages. */
+  expects: string;
+  ok(status: number): boolean;
+}
+
+export function healthCheck(ctx: PlanContext): HealthCheck {
+  const path = ctx.env.services[ctx.project.name]?.healthPath;
+  if (path) return { path, configured: true, expects: '200', ok: (s) => s === 200 };
+  return { path: '/', configured: false, expects: '2xx or 3xx', ok: (s) => s >= 200 && s < 400 };
+}
+
+/** Appended to a failed health check that used the default: where to declare the real endpoint. */
+export function healthPathHint(ctx: PlanContext, check: HealthCheck): string {
+  return check.configured
+    ? ''
+    : ` No healthPath is declared, so GET / was checked: set environments.${ctx.envName}.services.${ctx.project.name}.healthPath in deploy.json to the service's health endpoint.`;
 }

@@ -48,17 +48,34 @@ export function descendsFrom(pid: number, ancestors: number[]): boolean {
   return false;
 }
 
+/** Pure: the command line is the Nx CLI (`node …/nx/bin/nx.js` or `node …/.bin/nx`), not one of its task processes. */
+export function isNxCli(argv: string[] | undefined): boolean {
+  return /(^|\/)(nx\/bin\/nx\.js|\.bin\/nx|bin\/nx)$/.test(argv?.[1] ?? '');
+}
+
 /**
- * The Nx invocation this task belongs to. Nx passes the PIDs of its own processes to each task
- * (NX_INVOCATION_ANCESTOR_PIDS, outermost first); tasks of one `nx run-many` share the last one.
- * Outside Nx, the run is this process.
+ * The Nx invocation this task belongs to: the tasks of one `nx run-many` share it. Nx 24 passes
+ * the PIDs of its own processes to each task (NX_INVOCATION_ANCESTOR_PIDS, outermost first: the
+ * last one); earlier Nx versions pass nothing, so the nearest ancestor running the Nx CLI is the
+ * run (the tasks are its children, forked or in a pseudo-terminal). Outside Nx, this process.
  */
-export function currentRunPid(env: NodeJS.ProcessEnv = process.env): number {
+export function currentRunPid(
+  env: NodeJS.ProcessEnv = process.env,
+  proc: { pid: number; parentOf: (pid: number) => number | undefined; commandLineOf: (pid: number) => string[] | undefined } = {
+    pid: process.pid,
+    parentOf,
+    commandLineOf,
+  },
+): number {
   const pids = (env.NX_INVOCATION_ANCESTOR_PIDS ?? '')
     .split(',')
     .map(Number)
     .filter((p) => Number.isInteger(p) && p > 0);
-  return pids.at(-1) ?? process.pid;
+  if (pids.length) return pids.at(-1)!;
+  for (let p: number | undefined = proc.pid, hops = 0; p && hops < 32; p = proc.parentOf(p), hops++) {
+    if (isNxCli(proc.commandLineOf(p))) return p;
+  }
+  return proc.pid;
 }
 
 /** Sends a signal to a process group; false when it is already gone. */

@@ -1,3 +1,4 @@
+import type { ProjectRef } from '../config/context.ts';
 import { parseOrExplain } from '../config/validate.ts';
 import { describeError, UserError } from '../core/errors.ts';
 import { combineOutcomes, describeOutcome, failedStatus, FailedWithRollback, restoreFailed, type RollbackOutcome } from '../core/rollback.ts';
@@ -10,6 +11,7 @@ import { resolveActor, resolveGitSha } from './identity.ts';
 import { acquireLock } from './lock-wait.ts';
 import { openSession, type Session } from './session.ts';
 import { renderSummary } from './summary.ts';
+import { deployVersion } from './version.ts';
 
 /** Options every executor accepts besides its own: set by configurations and the command line. */
 export const COMMON_OPTION_KEYS = ['environment', 'approve', 'lockWait', 'lock-wait'] as const;
@@ -24,7 +26,7 @@ export interface StepRequest {
 
 export interface DeployRequest {
   workspaceRoot: string;
-  project: { name: string; root: string };
+  project: ProjectRef;
   /** `deploy`, or the step's name when one step runs on its own. */
   kind: string;
   envName: string | undefined;
@@ -165,6 +167,7 @@ export async function executeDeploy(req: DeployRequest): Promise<{ success: bool
     const ledger = store.ledger;
     const ctx: StepContext = {
       ...s.plan,
+      project: { ...s.plan.project, version: deployVersion(s.plan.project.version, gitSha) },
       gitSha,
       runner,
       log: s.log,

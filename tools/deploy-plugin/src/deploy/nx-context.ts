@@ -1,13 +1,23 @@
 import { readTargetOptions, type ExecutorContext } from '@nx/devkit';
+import type { ProjectRef } from '../config/context.ts';
 import { UserError } from '../core/errors.ts';
+import { buildOutputOf } from './build-output.ts';
 import { STEPS, stepEntry } from '../steps/registry.ts';
 import type { StepRequest } from './execute.ts';
 
 export const PLUGIN = '@pod-protocol/nx-deploy';
 
-export function projectOf(context: ExecutorContext): { name: string; root: string } {
+/** The project a task runs for, with what Nx knows of its build output and version. */
+export function projectOf(context: ExecutorContext): ProjectRef {
   const name = context.projectName!;
-  return { name, root: context.projectsConfigurations.projects[name]!.root };
+  const config = context.projectsConfigurations.projects[name]!;
+  const version = (config as { version?: unknown }).version;
+  return {
+    name,
+    root: config.root,
+    output: buildOutputOf(name, config, context.configurationName),
+    ...(typeof version === 'string' && version ? { version } : {}),
+  };
 }
 
 /**

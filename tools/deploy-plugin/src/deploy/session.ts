@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import type { PlanContext } from '../config/context.ts';
+import { resolve } from 'node:path';
+import type { PlanContext, ProjectRef } from '../config/context.ts';
 import { environmentOf, loadDeployFile } from '../config/load.ts';
 import { secretVariables, type DeployFile, type Environment } from '../config/environments.ts';
 import { newDeployId } from '../core/ids.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { Redactor } from '../core/redact.ts';
+import { declaredVersion } from './version.ts';
 
 /** Everything a deploy of one project to one environment shares, before anything runs. */
 export interface Session {
@@ -17,14 +17,6 @@ export interface Session {
   log: Logger;
 }
 
-export function projectVersion(workspaceRoot: string, root: string): string {
-  try {
-    return JSON.parse(readFileSync(join(workspaceRoot, root, 'package.json'), 'utf8')).version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
-
 /**
  * Loads and validates deploy.json, picks the environment (refusing a run that names none) and
  * registers its secrets for redaction. Ephemeral secrets that are unset get a random value for
@@ -32,7 +24,7 @@ export function projectVersion(workspaceRoot: string, root: string): string {
  */
 export function openSession(input: {
   workspaceRoot: string;
-  project: { name: string; root: string };
+  project: ProjectRef;
   envName: string | undefined;
   /** What was run, for the error when no environment is named: `api-server:deploy`. */
   target: string;
@@ -46,7 +38,7 @@ export function openSession(input: {
   redactor.addFromEnv(secretVariables(env), environ);
   const plan: PlanContext = {
     workspaceRoot: input.workspaceRoot,
-    project: { ...input.project, version: projectVersion(input.workspaceRoot, input.project.root) },
+    project: { ...input.project, version: declaredVersion(input.workspaceRoot, input.project) },
     envName: name,
     env,
     stateDir: resolve(input.workspaceRoot, file.stateDir),

@@ -56,11 +56,14 @@ function parseJson<T>(text: string | undefined): T | undefined {
   }
 }
 
-/** `"start": "node dist/main.js"` becomes an argv; anything needing a shell falls back to `main`. */
-function startCommand(pkg: Manifest | undefined): string[] {
+/**
+ * `"start": "node dist/main.js"` becomes an argv; anything needing a shell falls back to `main`.
+ * Without either the roll-out starts the built entry point (steps/service-source.ts).
+ */
+function startCommand(pkg: Manifest | undefined): string[] | undefined {
   const script = pkg?.scripts?.start?.trim();
   if (script && /^node(\s+[\w@./=-]+)+$/.test(script)) return script.split(/\s+/);
-  return ['node', pkg?.main ?? 'dist/main.js'];
+  return pkg?.main ? ['node', pkg.main] : undefined;
 }
 
 const ROLE_TAG = /^deploy:(backend|frontend|package|none)$/;
@@ -92,7 +95,6 @@ export function detectProject(root: string, input: ProjectFiles): ProjectFacts |
     migrations: input.prismaSchema ? 'prisma' : has('migrations') ? 'builtin' : undefined,
     start: role === 'backend' ? startCommand(pkg) : undefined,
     publish,
-    hasBuild: Boolean(pkg?.scripts?.build) || Boolean(pkg?.nx?.targets?.build),
     dependsOnPackages: Object.keys({ ...pkg?.dependencies, ...pkg?.peerDependencies }),
     packageName: pkg?.name,
   };

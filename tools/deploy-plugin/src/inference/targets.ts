@@ -44,11 +44,12 @@ export function roleTag(role: Role): string {
  * The deploy graph, as Nx dependsOn: a frontend deploys after every backend of the workspace
  * (although it imports none of them), by the backends' role tag, so the list stays one entry
  * however many projects there are; a package after the packages it depends on; everything after
- * its own build. `params: 'forward'` passes CLI overrides (--approve) along; the configuration
+ * its own build, declared by whichever plugin or file (Nx skips it for a project without one).
+ * `params: 'forward'` passes CLI overrides (--approve) along; the configuration
  * (environment) is forwarded by Nx itself.
  */
-export function deployDependsOn(role: Role, hasBuild: boolean, backendsExist: boolean, deployTarget: string): (string | TargetDependencyConfig)[] {
-  const deps: (string | TargetDependencyConfig)[] = hasBuild ? ['build'] : [];
+export function deployDependsOn(role: Role, backendsExist: boolean, deployTarget: string): (string | TargetDependencyConfig)[] {
+  const deps: (string | TargetDependencyConfig)[] = ['build'];
   if (role === 'frontend' && backendsExist) deps.push({ projects: [`tag:${roleTag('backend')}`], target: deployTarget, params: 'forward' });
   if (role === 'package') deps.push({ dependencies: true, target: deployTarget, params: 'forward' });
   return deps;
@@ -79,7 +80,7 @@ export function inferTargets(facts: ProjectFacts, role: Role, backendsExist: boo
   const deploy: TargetConfiguration = {
     executor: `${PLUGIN}:deploy`,
     options: { steps },
-    dependsOn: deployDependsOn(role, p.hasBuild, backendsExist, deployTarget),
+    dependsOn: deployDependsOn(role, backendsExist, deployTarget),
     metadata: { description: `Deploy ${p.name} (${role}): ${steps.length ? steps.join(' -> ') : 'no deploy steps yet'}` },
   };
   targets[deployTarget] = withConfigurations(deploy, opts.environments, false);

@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { npmPack, npmPublish, npmrcAuthLine } from '../commands/npm.ts';
 import { UserError } from '../core/errors.ts';
 import { withRetry } from '../core/retry.ts';
+import { missingEntryPoints } from './entry-points.ts';
 import type { Logger } from '../core/log.ts';
 import type { Runner } from '../core/run.ts';
 import type { Publisher, ReleasePackage } from './publisher.ts';
@@ -19,6 +20,37 @@ export interface NpmTarget {
 
 interface Packument {
   versions?: Record<string, { dist?: { shasum?: string } }>;
+}
+
+interface PackInfo {
+  name: string;
+  version: string;
+  filename: string;
+  shasum: string;
+  files: Array<{ path: string }>;
+}
+
+/** A tarball whose main/exports/bin/types name files it does not hold would install and fail at require: never published. */
+function refuseMissingEntryPoints(pkgs: ReleasePackage[], infos: PackInfo[]): void {
+  const problems = infos.flatMap((info) => {
+    const pkg = pkgs.find((p) => p.name === info.name && p.version === info.version);
+    if (!pkg) return [];
+    const dir = pkg.publishDir ?? pkg.dir;
+    const manifest = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<string, unknown>;
+    const missing = missingEntryPoints(
+      manifest,
+      info.files.map((f) => f.path),
+    );
+    if (!missing.length) return [];
+    return [
+      `${info.name}@${info.version} (packed from ${dir}): ${missing.map((m) => `${m.field} ${m.path}`).join(', ')} ${missing.length > 1 ? 'are' : 'is'} not in the tarball`,
+    ];
+  });
+  if (problems.length) {
+    throw new UserError(
+      `${problems.join('; ')}. Nothing was published: build the package first (its Nx build target), or fix those fields or its "files" list.`,
+    );
+  }
 }
 
 /**
@@ -87,7 +119,8 @@ export class NpmPublisher implements Publisher {
       ),
       { quiet: true },
     );
-    const infos = JSON.parse(res.stdout) as Array<{ name: string; version: string; filename: string; shasum: string }>;
+    const infos = JSON.parse(res.stdout) as PackInfo[];
+    refuseMissingEntryPoints(pkgs, infos);
     for (const info of infos) {
       const key = `${info.name}@${info.version}`;
       this.shasums.set(key, info.shasum);

@@ -1,3 +1,4 @@
+import { healthPathHint } from '../config/services.ts';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
@@ -20,6 +21,7 @@ import { assertPortIsOurs } from './port-guard.ts';
 import type { Runtime, ServiceSpec } from './runtime.ts';
 import type { RuntimeContext } from './runtime.ts';
 import { safely } from './safely.ts';
+import { nameSlug } from '../core/names.ts';
 
 /** One version brought up from the compose file: a compose project of its own. */
 interface ComposeRun {
@@ -70,7 +72,8 @@ async function healthy(
   const ids = await containersOf(engine, run, ctx);
   return waitHealthy({
     signal,
-    url: run.health ?? `${spec.url}${spec.healthPath}`,
+    url: run.health ?? `${spec.url}${spec.health.path}`,
+    ok: spec.health.ok,
     deadlineMs: spec.startTimeoutMs,
     expect: { version: run.version, gitSha: run.gitSha },
     gone: async () => (ids.length ? notRunning(engine, ids, ctx) : 'compose started no container'),
@@ -131,7 +134,7 @@ export const composeRuntime: Runtime = {
         title: `bring ${spec.composeFile} up as a new compose project with POD_IMAGE = the pushed image by digest; service settings (${Object.keys(spec.env).join(', ')}) as environment variables`,
       },
       {
-        title: `wait until ${spec.url}${spec.healthPath} answers 200 from it; if not, or if a later step fails, start the previous project's containers again`,
+        title: `wait until ${spec.url}${spec.health.path} answers ${spec.health.expects} from it; if not, or if a later step fails, start the previous project's containers again`,
       },
     ];
   },
@@ -147,16 +150,14 @@ export const composeRuntime: Runtime = {
     const plugin = engine === 'docker' && (await ctx.runner.run(composePluginProbe(), { quiet: true, allowFailure: true })).exitCode === 0;
     const tool = composeTool(engine, plugin);
     const run: ComposeRun = {
-      project: `${ctx.project.name}-${ctx.envName}-${ctx.deployId.split('-').at(-1)}`
-        .replace(/[^a-z0-9_-]/gi, '-')
-        .replace(/^[^a-z0-9]+/i, '')
-        .toLowerCase(),
+      // Compose project names take no dots.
+      project: nameSlug(`${ctx.project.name}-${ctx.envName}-${ctx.deployId.split('-').at(-1)}`).replace(/\./g, '-'),
       file,
       image: spec.image,
       deployId: ctx.deployId,
       version: spec.identity.version ?? ctx.project.version,
       gitSha: spec.identity.gitSha ?? ctx.gitSha,
-      health: `${spec.url}${spec.healthPath}`,
+      health: `${spec.url}${spec.health.path}`,
     };
     // Recorded before anything changes: a restore then knows both versions.
     await state(ctx).write({ engine, tool, current: run, ...(before.current ? { previous: before.current } : {}) });
@@ -171,7 +172,7 @@ export const composeRuntime: Runtime = {
     if (failure) {
       const outcome = await safely(restorePrevious(spec, ctx));
       throw new FailedWithRollback(
-        `${ctx.project.name}: the new version did not become healthy at ${spec.url}${spec.healthPath} (${failure})`,
+        `${ctx.project.name}: the new version did not become healthy at ${spec.url}${spec.health.path} (${failure}).${healthPathHint(ctx, spec.health)}`,
         outcome,
       );
     }

@@ -36,6 +36,8 @@ export function identityMismatch(body: string, expected: Identity): string | und
 export interface HealthWait {
   /** The full health URL, e.g. http://127.0.0.1:3000/health. */
   url: string;
+  /** The statuses that mean healthy (default: 200). */
+  ok?: (status: number) => boolean;
   deadlineMs: number;
   intervalMs?: number;
   expect?: Identity;
@@ -83,7 +85,7 @@ export async function waitHealthy(w: HealthWait): Promise<string | undefined> {
     }
     try {
       const res = await probe(w.url, { timeoutMs: 2_000 });
-      if (res.status === 200) {
+      if ((w.ok ?? ((s: number) => s === 200))(res.status)) {
         const other = w.expect ? identityMismatch(res.body, w.expect) : undefined;
         const stranger = await strangerOnPort(port, w.owners);
         if (other || stranger) return [other, stranger].filter(Boolean).join('; ');

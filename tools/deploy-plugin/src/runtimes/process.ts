@@ -1,3 +1,4 @@
+import { healthPathHint } from '../config/services.ts';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { hostname } from 'node:os';
@@ -7,12 +8,14 @@ import { UserError } from '../core/errors.ts';
 import { commandLineOf, isAlive, stopProcessGroup } from '../core/processes.ts';
 import { nothingToRestore, restored, restoreFailed, FailedWithRollback, type RollbackOutcome } from '../core/rollback.ts';
 import { prepareContext } from '../image/context.ts';
+import { describeFiles } from '../image/service-source.ts';
 import { ServiceState } from '../store/service-state.ts';
 import { waitHealthy } from './health.ts';
 import { assertPortIsOurs } from './port-guard.ts';
 import type { Runtime, RuntimeContext, ServiceSpec } from './runtime.ts';
 import { resolveStored, storableSettings, type StoredSettings } from './settings.ts';
 import { safely } from './safely.ts';
+import { fileSafeName } from '../core/names.ts';
 
 /** One run of a service as a local process: where it runs from, what it is, how it was set up. */
 interface ProcessRun {
@@ -41,7 +44,7 @@ interface ProcessState {
 const SUPERVISOR = fileURLToPath(new URL(`./supervisor${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
 
 const state = (ctx: RuntimeContext) => new ServiceState<ProcessState>(ctx.blobs, ctx.envName, ctx.project.name, 'process');
-const releasesOf = (ctx: RuntimeContext) => join(ctx.stateDir, 'releases', ctx.envName, ctx.project.name.replace(/[\\/]/g, '__'));
+const releasesOf = (ctx: RuntimeContext) => join(ctx.stateDir, 'releases', ctx.envName, fileSafeName(ctx.project.name));
 
 /** True when the recorded PID still runs this service (not a recycled PID of something else). */
 function running(run: ProcessRun | undefined): run is ProcessRun {
@@ -74,7 +77,8 @@ async function healthy(run: ProcessRun, spec: ServiceSpec, signal?: AbortSignal)
   const { log } = run;
   return waitHealthy({
     signal,
-    url: run.health ?? `${spec.url}${spec.healthPath}`,
+    url: run.health ?? `${spec.url}${spec.health.path}`,
+    ok: spec.health.ok,
     deadlineMs: spec.startTimeoutMs,
     expect: { version: run.version, gitSha: run.gitSha },
     gone: async () => (running(run) ? undefined : `the process exited (its log: ${log})`),
@@ -134,11 +138,13 @@ export const processRuntime: Runtime = {
   plan(spec, ctx) {
     return [
       {
-        title: `copy ${spec.files.join(', ')} and production node_modules into a release folder under ${join(ctx.stateDir, 'releases', ctx.envName)}`,
+        title: `copy ${describeFiles(spec.source)} and production node_modules into a release folder under ${join(ctx.stateDir, 'releases', ctx.envName)}`,
       },
       { title: `stop the running ${ctx.project.name} (kept, with its release folder, for a rollback)` },
       { title: 'start the new version from the release folder', command: { argv: spec.command, env: spec.env } },
-      { title: `wait until ${spec.url}${spec.healthPath} answers 200 from it; if not, or a later step fails, start the previous version again` },
+      {
+        title: `wait until ${spec.url}${spec.health.path} answers ${spec.health.expects} from it; if not, or a later step fails, start the previous version again`,
+      },
     ];
   },
 
@@ -149,8 +155,9 @@ export const processRuntime: Runtime = {
   async start(spec, ctx) {
     await checkPort(spec, ctx);
     const cwd = join(releasesOf(ctx), ctx.deployId);
-    const count = await prepareContext(ctx.workspaceRoot, join(ctx.workspaceRoot, ctx.project.root), cwd, spec.files, ctx.runner);
-    ctx.log.info(`release folder ready: ${spec.files.join(', ')} and ${count} production packages`);
+    const { source } = spec;
+    const count = await prepareContext(ctx.workspaceRoot, join(ctx.workspaceRoot, source.dir), cwd, source.files, ctx.runner, spec.missingHint);
+    ctx.log.info(`release folder ready: ${describeFiles(source)} and ${count} production packages`);
     const { current } = await state(ctx).read();
     if (running(current)) {
       ctx.log.info(`stopping the running version ${current.version} (pid ${current.pid})`);
@@ -163,7 +170,7 @@ export const processRuntime: Runtime = {
         log: join(cwd, 'service.log'),
         version: spec.identity.version ?? ctx.project.version,
         gitSha: spec.identity.gitSha ?? ctx.gitSha,
-        health: `${spec.url}${spec.healthPath}`,
+        health: `${spec.url}${spec.health.path}`,
         deployId: ctx.deployId,
         settings: storableSettings(spec.settings, spec.env, (v) => ctx.redactor.redact(v) !== v),
       },
@@ -184,7 +191,7 @@ export const processRuntime: Runtime = {
       ctx.log.warn(`the new version is not healthy (${failure}); its last log lines:\n${tail(run.log)}`);
       const outcome = await safely(restorePrevious(spec, ctx));
       throw new FailedWithRollback(
-        `${ctx.project.name}: the new version did not become healthy at ${spec.url}${spec.healthPath} (${failure})`,
+        `${ctx.project.name}: the new version did not become healthy at ${spec.url}${spec.health.path} (${failure}).${healthPathHint(ctx, spec.health)}`,
         outcome,
       );
     }

@@ -4,6 +4,8 @@ import type { RollbackOutcome } from '../core/rollback.ts';
 import type { Identity } from './health.ts';
 import type { Settings } from './settings.ts';
 import type { BlobStore } from '../store/state-store.ts';
+import type { ServiceSource } from '../image/service-source.ts';
+import type { HealthCheck } from '../config/services.ts';
 
 /** A running deploy as a runtime sees it: where its state (what ran before) is kept. */
 export interface RuntimeContext extends RunContext {
@@ -14,7 +16,7 @@ export interface RuntimeContext extends RunContext {
 export interface ServiceSpec {
   /** Where the service answers in this environment (deploy.json services.<project>.url). */
   url: string;
-  healthPath: string;
+  health: HealthCheck;
   /** The service's environment as templates; secret values are never stored resolved. */
   settings: Settings;
   /** The same settings resolved now. */
@@ -22,9 +24,11 @@ export interface ServiceSpec {
   /** The version and commit being started: its health answer must not report others. */
   identity: Identity;
   startTimeoutMs: number;
-  /** process: the argv that starts it, run in a release folder holding `files`. */
+  /** process: the argv that starts it, run in a release folder assembled from `source`. */
   command: string[];
-  files: string[];
+  source: ServiceSource;
+  /** What to do when a file of `source` is missing. */
+  missingHint: string;
   /** container, compose, kubernetes: the image to run, by digest. */
   image?: string;
   /** compose: the compose file pattern ({environment} replaced). */

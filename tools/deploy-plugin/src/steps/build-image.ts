@@ -8,6 +8,8 @@ import { interpolateRecord } from '../core/interpolate.ts';
 import { CommandFailed } from '../core/run.ts';
 import { registryLogin } from '../image/auth.ts';
 import { prepareContext } from '../image/context.ts';
+import { fileSafeName, nameSlug } from '../core/names.ts';
+import { buildHint, describeFiles, filesOption, serviceSource, sourceOption } from '../image/service-source.ts';
 import { registryDigest, registryScheme, resolveEngine } from '../image/engine.ts';
 import { lastGood } from '../store/state-store.ts';
 import type { PlanContext } from '../config/context.ts';
@@ -21,11 +23,9 @@ const options = z.strictObject({
     .string()
     .regex(/^[a-z0-9]+([._/-][a-z0-9]+)*$/, { error: 'lowercase letters, digits and . _ / -' })
     .optional()
-    .describe('Image name in the registry (default: the project name)'),
-  files: z
-    .array(z.string())
-    .default(['package.json', 'dist'])
-    .describe('Files of the project copied into the build context, beside its production node_modules'),
+    .describe('Image name in the registry (default: the project name as a slug, @demo-ts/api -> demo-ts-api)'),
+  source: sourceOption,
+  files: filesOption,
   buildArgs: z.record(z.string(), z.string()).default({}).describe('Build arguments; values may use ${VAR} or ${VAR:-default}'),
   timeoutMs: z
     .int()
@@ -46,7 +46,7 @@ function containerFile(o: Options, ctx: PlanContext): string {
 function target(o: Options, ctx: PlanContext) {
   const c = ctx.env.containers;
   if (!c) throw new UserError(`${ctx.project.name}: images need environments.${ctx.envName}.containers.registry in deploy.json`);
-  const repository = o.repository ?? ctx.project.name;
+  const repository = o.repository ?? nameSlug(ctx.project.name);
   return { c, repository, image: `${c.registry}/${repository}`, insecure: registryScheme(c.registry, c.insecure) === 'http' };
 }
 
@@ -119,7 +119,7 @@ export const buildImageStep: StepDefinition<typeof options> = {
       ];
     const engine = (o.engine ?? c.engine ?? 'docker') as Engine;
     return [
-      { title: `context: ${o.files.join(', ')} + production node_modules` },
+      { title: `context: ${describeFiles(serviceSource(ctx, o, `${ctx.project.name}:build-image`))} + production node_modules` },
       {
         title: `build${(o.engine ?? c.engine) ? '' : ' (engine detected at run time)'}`,
         command: buildImage(engine, {
@@ -148,9 +148,17 @@ export const buildImageStep: StepDefinition<typeof options> = {
         for (const t of tags) await ctx.runner.run(copyImage(passed, `${image}:${t}`, { insecure, authFile: auth.authFile }));
         digest = passed.split('@')[1];
       } else {
-        const context = join(ctx.stateDir, 'images', ctx.envName, ctx.project.name);
-        const count = await prepareContext(ctx.workspaceRoot, join(ctx.workspaceRoot, ctx.project.root), context, o.files, ctx.runner);
-        ctx.log.info(`context ready: ${o.files.join(', ')} and ${count} production packages`);
+        const source = serviceSource(ctx, o, `${ctx.project.name}:build-image`);
+        const context = join(ctx.stateDir, 'images', ctx.envName, fileSafeName(ctx.project.name));
+        const count = await prepareContext(
+          ctx.workspaceRoot,
+          join(ctx.workspaceRoot, source.dir),
+          context,
+          source.files,
+          ctx.runner,
+          buildHint(ctx, source),
+        );
+        ctx.log.info(`context ready: ${describeFiles(source)} and ${count} production packages`);
         const buildArgs = interpolateRecord(o.buildArgs, ctx.environ, `${ctx.project.name} buildArgs`);
         await ctx.runner.run({
           ...buildImage(engine, { file: containerFile(o, ctx), context, tags: tags.map((t) => `${image}:${t}`), buildArgs, labels: labelsOf(ctx) }),

@@ -15,7 +15,10 @@ export interface StepEntry {
   inferred?(p: ProjectFacts, runtimes: string[]): boolean;
   /** The inferred target's options. */
   options?(p: ProjectFacts): Record<string, unknown>;
-  /** The inferred target depends on the project's build. */
+  /**
+   * The inferred target depends on the project's build target, whichever plugin or file declares
+   * it (Nx skips a dependency on a target the project does not have).
+   */
   afterBuild?(p: ProjectFacts): boolean;
   /** Changes nothing anywhere (a check): it keeps `development` as its default configuration. */
   readOnly?: boolean;
@@ -23,8 +26,6 @@ export interface StepEntry {
 }
 
 const backend = (p: ProjectFacts) => p.role === 'backend';
-/** What of a built Node service an image or a release folder holds, beside production node_modules. */
-const serviceFiles = (p: ProjectFacts) => ['package.json', 'dist', ...(p.migrations === 'builtin' ? ['migrations'] : [])];
 
 /**
  * Every step, in deploy order. A new step is its own file in steps/ plus one entry here; Nx's
@@ -36,8 +37,7 @@ export const STEPS: StepEntry[] = [
     description:
       "Build the project's container image once, push it with version, commit and environment tags, and record its digest; or promote the digest that passed an earlier environment",
     inDeploy: (p, runtime) => backend(p) && runtime !== 'process',
-    options: (p) => ({ files: serviceFiles(p) }),
-    afterBuild: (p) => p.hasBuild,
+    afterBuild: () => true,
     load: () => import('./build-image.ts').then((m) => m.buildImageStep as unknown as StepDefinition),
   },
   {
@@ -45,7 +45,7 @@ export const STEPS: StepEntry[] = [
     description: 'Apply pending database migrations behind a backup; restore the backup if they fail',
     inDeploy: (p) => backend(p) && Boolean(p.migrations),
     options: (p) => ({ tool: p.migrations }),
-    afterBuild: (p) => p.migrations === 'builtin' && p.hasBuild,
+    afterBuild: (p) => p.migrations === 'builtin',
     load: () => import('./migrate.ts').then((m) => m.migrateStep as unknown as StepDefinition),
   },
   {
@@ -53,8 +53,8 @@ export const STEPS: StepEntry[] = [
     description:
       'Replace the running version of a backend service (runtime process, container, compose or kubernetes), checked healthy; the previous version is kept for a rollback',
     inDeploy: backend,
-    options: (p) => ({ command: p.start, database: Boolean(p.migrations), files: serviceFiles(p) }),
-    afterBuild: (p) => p.hasBuild,
+    options: (p) => ({ ...(p.start ? { command: p.start } : {}), database: Boolean(p.migrations) }),
+    afterBuild: () => true,
     load: () => import('./rollout.ts').then((m) => m.rolloutStep as unknown as StepDefinition),
   },
   {
@@ -69,7 +69,7 @@ export const STEPS: StepEntry[] = [
     name: 'publish-npm',
     description: "Publish the package's packed tarball to the environment's npm registry unless that version is out",
     inDeploy: (p) => p.role === 'package' && p.publish === 'npm',
-    afterBuild: (p) => p.hasBuild,
+    afterBuild: () => true,
     load: () => import('./publish-npm.ts').then((m) => m.publishNpmStep as unknown as StepDefinition),
   },
   {

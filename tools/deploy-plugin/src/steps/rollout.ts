@@ -2,12 +2,13 @@ import { z } from 'zod';
 import type { PlanContext } from '../config/context.ts';
 import { resolveDatabase } from '../config/database.ts';
 import { runtimeOf } from '../config/environments.ts';
-import { healthPath, serviceUrl } from '../config/services.ts';
+import { healthCheck, serviceUrl } from '../config/services.ts';
 import { interpolateRecord } from '../core/interpolate.ts';
 import { RUNTIMES } from '../runtimes/registry.ts';
 import type { ServiceSpec } from '../runtimes/runtime.ts';
 import type { Settings } from '../runtimes/settings.ts';
 import { imageToRun } from './image-to-run.ts';
+import { buildHint, defaultStartCommand, filesOption, serviceSource, sourceOption } from '../image/service-source.ts';
 import type { StepDefinition } from './step.ts';
 
 const options = z.strictObject({
@@ -15,12 +16,12 @@ const options = z.strictObject({
   command: z
     .array(z.string())
     .min(1)
-    .default(['node', 'dist/main.js'])
-    .describe('runtime process: the argv that starts the service, run in its release folder'),
-  files: z
-    .array(z.string())
-    .default(['package.json', 'dist'])
-    .describe("runtime process: the project's files copied into the release folder, beside its production node_modules"),
+    .optional()
+    .describe(
+      "runtime process: the argv that starts the service, run in its release folder (default: node and the built package.json's main, else dist/main.js)",
+    ),
+  source: sourceOption,
+  files: filesOption,
   env: z.record(z.string(), z.string()).default({}).describe('Environment of the service; values may use ${VAR}'),
   database: z.boolean().default(false).describe("Pass the environment's database URL as DATABASE_URL"),
   startTimeoutMs: z.int().positive().default(30_000).describe('How long the new version has to answer its health check'),
@@ -29,7 +30,10 @@ const options = z.strictObject({
     .default('docker-compose.{environment}.yml')
     .describe('runtime compose: the compose file (docker-compose.prod.yml is found for production)'),
   manifests: z.string().default('k8s/overlays/{environment}').describe('runtime kubernetes: the kustomize overlay of the environment'),
-  manifestImage: z.string().optional().describe('runtime kubernetes: the image name the manifests use (default: the project name)'),
+  manifestImage: z
+    .string()
+    .optional()
+    .describe('runtime kubernetes: the image name the manifests use (default: the project name as a slug, as build-image names it)'),
   rolloutTimeoutMs: z.int().positive().default(300_000).describe('runtime kubernetes: kubectl rollout status timeout'),
 });
 type Options = z.infer<typeof options>;
@@ -39,6 +43,7 @@ function specOf(o: Options, ctx: PlanContext & { gitSha?: string }, lenient: boo
   const url = serviceUrl(ctx);
   const u = new URL(url);
   const gitSha = ctx.gitSha ?? 'unknown';
+  const source = serviceSource(ctx, o, `${ctx.project.name}:rollout`);
   const settings: Settings = {
     HOST: u.hostname,
     PORT: u.port || (u.protocol === 'https:' ? '443' : '80'),
@@ -49,13 +54,14 @@ function specOf(o: Options, ctx: PlanContext & { gitSha?: string }, lenient: boo
   };
   return {
     url,
-    healthPath: healthPath(ctx),
+    health: healthCheck(ctx),
     settings,
     env: interpolateRecord(settings, ctx.environ, `${ctx.project.name} roll-out env`, lenient),
     identity: { version: ctx.project.version, gitSha },
     startTimeoutMs: o.startTimeoutMs,
-    command: o.command,
-    files: o.files,
+    command: o.command ?? defaultStartCommand(ctx.workspaceRoot, source),
+    source,
+    missingHint: buildHint(ctx, source),
     composeFile: o.composeFile,
     manifests: o.manifests,
     manifestImage: o.manifestImage,

@@ -8,7 +8,10 @@ export const smokeCheckSchema = z.strictObject({
   headers: z.record(z.string(), z.string()).default({}).describe('Values may use ${VAR}; secret values are redacted'),
   body: z.string().optional(),
   expect: z.strictObject({
-    status: z.int().min(100).max(599).default(200),
+    status: z
+      .union([z.int().min(100).max(599), z.string().regex(/^[1-5]xx(\|[1-5]xx)*$/, { error: "a status code, or classes such as '2xx|3xx'" })])
+      .default(200)
+      .describe("A status code, or status classes such as '2xx|3xx'"),
     json: z
       .record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
       .optional()
@@ -30,10 +33,16 @@ function valueAt(value: unknown, path: string): unknown {
   return path.split('.').reduce<unknown>((v, key) => (v && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), value);
 }
 
+/** Pure: a status against an expected code or classes ('2xx|3xx'). */
+export function statusMatches(expected: number | string, status: number): boolean {
+  if (typeof expected === 'number') return status === expected;
+  return expected.split('|').some((c) => Math.floor(status / 100) === Number(c[0]));
+}
+
 /** Pure: why a response fails a check's expectation, or undefined when it passes. */
 export function judge(check: SmokeCheck, res: Pick<ProbeResponse, 'status' | 'headers' | 'body' | 'latencyMs'>): string | undefined {
   const e = check.expect;
-  if (res.status !== e.status) return `expected status ${e.status}, got ${res.status}${res.body ? `: ${res.body.slice(0, 120)}` : ''}`;
+  if (!statusMatches(e.status, res.status)) return `expected status ${e.status}, got ${res.status}${res.body ? `: ${res.body.slice(0, 120)}` : ''}`;
   if (e.maxLatencyMs !== undefined && res.latencyMs > e.maxLatencyMs) return `took ${res.latencyMs} ms, more than ${e.maxLatencyMs} ms`;
   for (const [name, pattern] of Object.entries(e.headers ?? {})) {
     const got = res.headers.get(name);

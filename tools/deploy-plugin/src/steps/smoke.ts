@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { interpolate, interpolateRecord } from '../core/interpolate.ts';
 import { probe, waitUntil } from '../core/http.ts';
 import { UserError } from '../core/errors.ts';
-import { healthPath, serviceUrl } from '../config/services.ts';
+import { healthCheck, healthPathHint, serviceUrl } from '../config/services.ts';
 import { judge, smokeCheckSchema, type SmokeCheck } from './smoke-checks.ts';
 import type { PlanContext } from '../config/context.ts';
 import type { StepContext, StepDefinition } from './step.ts';
@@ -14,7 +14,7 @@ const options = z.strictObject({
     .array(smokeCheckSchema)
     .min(1, { error: 'declare at least one check' })
     .optional()
-    .describe("Default: GET the service's healthPath (deploy.json) expecting 200"),
+    .describe("Default: GET the service's healthPath (deploy.json) expecting 200; with none declared, GET / expecting 2xx or 3xx"),
   deadlineMs: z.int().positive().default(30_000).describe('Keep retrying failing checks until this long has passed'),
   intervalMs: z.int().positive().default(1_000),
   requestTimeoutMs: z.int().positive().default(5_000),
@@ -31,9 +31,12 @@ async function runCheck(check: SmokeCheck, base: string, ctx: StepContext, timeo
   return check.attempts > 1 ? `${failure} (after ${check.attempts} requests)` : failure;
 }
 
-/** The checks to run: the configured ones, else the service's own health path. */
+/** The checks to run: the configured ones, else the service's health check (healthPath, or GET /). */
 function checksOf(o: z.infer<typeof options>, ctx: PlanContext): SmokeCheck[] {
-  return o.checks ?? [{ name: 'health', path: healthPath(ctx), method: 'GET', headers: {}, expect: { status: 200 }, attempts: 1 }];
+  if (o.checks) return o.checks;
+  const health = healthCheck(ctx);
+  const status = health.configured ? 200 : '2xx|3xx';
+  return [{ name: health.configured ? 'health' : 'root', path: health.path, method: 'GET', headers: {}, expect: { status }, attempts: 1 }];
 }
 
 export const smokeStep: StepDefinition<typeof options> = {
@@ -61,7 +64,10 @@ export const smokeStep: StepDefinition<typeof options> = {
       },
       { deadlineMs: o.deadlineMs, intervalMs: o.intervalMs, signal: ctx.signal, onRetry: (why, n) => ctx.log.info(`not yet (attempt ${n}): ${why}`) },
     );
-    if (failure) throw new UserError(`${ctx.project.name}: smoke test failed on ${base}: ${failure}`);
+    if (failure) {
+      const hint = o.checks ? '' : healthPathHint(ctx, healthCheck(ctx));
+      throw new UserError(`${ctx.project.name}: smoke test failed on ${base}: ${failure}.${hint}`);
+    }
     return { url: base, detail: `${checks.length} checks passed` };
   },
 };

@@ -1,0 +1,51 @@
+import type { ProjectFacts } from '../../config/project.ts';
+
+/** The schema path a user's editor resolves: the installed package's copy. */
+export const SCHEMA_REF = './node_modules/@pod-protocol/nx-deploy/deploy.schema.json';
+
+/**
+ * Pure: the deploy.json `nx add` writes. development runs each detected service as a local
+ * process on a free port (so `nx run-many -t deploy -c development` works as written); staging
+ * and production are skeletons whose placeholders (example.com) and variable names say what to
+ * set. No public registry is written for staging: a skeleton must never publish by accident, and
+ * production asks for approval.
+ */
+export function starterDeployFile(detected: ProjectFacts[], ports: number[]): Record<string, unknown> {
+  const backends = detected.filter((p) => p.role === 'backend');
+  const packages = detected.filter((p) => p.role === 'package' && p.publish === 'npm');
+  const services = (url: (name: string, i: number) => string) => Object.fromEntries(backends.map((p, i) => [p.name, { url: url(p.name, i) }]));
+  const host = (name: string) =>
+    name
+      .replace(/^@/, '')
+      .replace(/[^a-z0-9-]+/gi, '-')
+      .toLowerCase();
+  const containers = (env: string) => ({
+    registry: `registry.example.com/${env}`,
+    usernameVariable: 'REGISTRY_USERNAME',
+    passwordVariable: 'REGISTRY_PASSWORD',
+  });
+  return {
+    $schema: SCHEMA_REF,
+    environments: {
+      development: {
+        description: 'This machine: services as local processes, no approval',
+        runtime: 'process',
+        services: services((_, i) => `http://127.0.0.1:${ports[i]}`),
+      },
+      staging: {
+        description: 'Skeleton: set the registry and the service URLs (example.com), and the variables named here',
+        runtime: 'container',
+        ...(backends.length ? { containers: containers('staging') } : {}),
+        services: services((name) => `https://${host(name)}.staging.example.com`),
+      },
+      production: {
+        description: 'Skeleton: as staging; promotes the image that passed staging; asks for approval',
+        approval: { required: true },
+        runtime: 'container',
+        ...(backends.length ? { containers: { ...containers('production'), promoteFrom: 'staging' } } : {}),
+        services: services((name) => `https://${host(name)}.example.com`),
+        ...(packages.length ? { npm: { registry: 'https://registry.npmjs.org/', distTag: 'latest', tokenVariable: 'NPM_TOKEN' } } : {}),
+      },
+    },
+  };
+}
