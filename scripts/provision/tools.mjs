@@ -6,6 +6,7 @@
 //            { manual: 'what to do' }            cannot be installed from here; provisioning says what to do
 //   buildsOnly  needed only to build that other tool, so checked only while that tool is missing
 import { join } from 'node:path';
+import { NX_FIXTURES, fixtureInstallDir } from './nx-fixtures.mjs';
 import { testToolsDir } from './tools-dir.mjs';
 
 export const tools = [
@@ -42,5 +43,11 @@ export const tools = [
     name: 'versitygw',
     check: [join(testToolsDir(), 'bin', 'versitygw')],
     install: { script: 'scripts/ci/versitygw.sh', root: false },
+  },
+  // Nx workspaces made as create-nx-workspace makes them, which the adoption tests add the packed plugin to.
+  {
+    name: 'Nx fixture workspaces',
+    check: NX_FIXTURES.map((f) => join(fixtureInstallDir(f), 'node_modules', '.bin', 'nx')),
+    install: { script: 'scripts/ci/nx-fixtures.sh', root: false },
   },
 ];

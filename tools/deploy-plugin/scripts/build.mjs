@@ -8,11 +8,12 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const dist = join(root, 'dist');
+// PLUGIN_DIST_DIR: build elsewhere (a test packs its own copy without touching dist/).
+const dist = process.env.PLUGIN_DIST_DIR ?? join(root, 'dist');
 rmSync(dist, { recursive: true, force: true });
 
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.lib.json')], { stdio: 'inherit' });
+execFileSync(process.execPath, [tsc, '-p', join(root, 'tsconfig.lib.json'), '--outDir', join(dist, 'src')], { stdio: 'inherit' });
 
 // tsc leaves some dynamic import('./x.ts') unrewritten (one passed straight as a call argument):
 // a published file importing a .ts path fails only when that code runs, so the build fails instead.
