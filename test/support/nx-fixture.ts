@@ -44,7 +44,9 @@ export async function nxFixture(name: string): Promise<NxFixture> {
   }
   const dir = mkdtempSync(join(tmpdir(), `pod-${name}-`));
   cpSync(fixtureSource(name), dir, { recursive: true });
-  await execa('cp', ['-al', join(installed, 'node_modules'), join(dir, 'node_modules')]);
+  // Hard links take a second for ~170 MB; across file systems, a copy.
+  const linked = await execa('cp', ['-al', join(installed, 'node_modules'), join(dir, 'node_modules')], { reject: false });
+  if (linked.exitCode !== 0) await execa('cp', ['-a', join(installed, 'node_modules'), join(dir, 'node_modules')]);
   const git = (...args: string[]) => execa('git', ['-c', 'user.name=fixture', '-c', 'user.email=fixture@example.com', ...args], { cwd: dir });
   await git('init', '-q', '-b', 'main');
   await git('add', '-A');
