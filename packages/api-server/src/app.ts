@@ -1,3 +1,4 @@
+import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { checkAgentsTable } from './agents-store.js';
@@ -9,7 +10,8 @@ import { registerAgentRoutes } from './routes/agents.js';
 import { registerHealthRoutes } from './routes/health.js';
 
 export interface AppOptions {
-  config: Pick<Config, 'apiTokens' | 'rateLimitMax' | 'rateLimitWindowMs' | 'appVersion' | 'gitSha'> & Partial<Pick<Config, 'logLevel'>>;
+  config: Pick<Config, 'apiTokens' | 'rateLimitMax' | 'rateLimitWindowMs' | 'appVersion' | 'gitSha' | 'corsOrigins'> &
+    Partial<Pick<Config, 'logLevel'>>;
   /** Owned by the app from now on: closed when the app closes. */
   db: Database;
 }
@@ -22,6 +24,21 @@ export async function buildApp({ config, db }: AppOptions): Promise<FastifyInsta
     ajv: { customOptions: { coerceTypes: false } },
   });
   app.addHook('onClose', async () => db.close());
+
+  // CORS first, on the root instance: its onRequest hook then runs before everything else on every
+  // route (probes, metrics, /v1, the 404 handler), and it answers preflights itself, before the
+  // /v1 rate limiter and the bearer-token checks. No origins configured: no CORS headers at all.
+  if (config.corsOrigins.length > 0) {
+    const allowed = new Set(config.corsOrigins);
+    await app.register(cors, {
+      // A function rather than the list: requests without an allowed Origin (curl, probes, other
+      // sites) go on as if there were no CORS, and an OPTIONS from them is the usual 404.
+      origin: (origin, callback) => callback(null, origin !== undefined && allowed.has(origin)),
+      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+      allowedHeaders: ['authorization', 'content-type'],
+      maxAge: 600,
+    });
+  }
 
   app.setErrorHandler((error: FastifyError, request, reply) => {
     if (error.validation) {

@@ -13,6 +13,8 @@ export interface Config {
   appVersion: string;
   gitSha: string;
   logLevel: string;
+  /** Exact origins (e.g. https://app.example.com) browsers may call the API from; empty: no CORS. */
+  corsOrigins: string[];
 }
 
 export const DEFAULT_DATABASE_URL = 'file:./data/api.sqlite';
@@ -35,6 +37,7 @@ export function loadConfig(env: Env = process.env): Config {
     appVersion: nonEmpty(env.APP_VERSION) ?? packageVersion(),
     gitSha: nonEmpty(env.GIT_SHA) ?? 'unknown',
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'warn',
+    corsOrigins: parseCorsOrigins(env.CORS_ORIGINS ?? ''),
   };
 }
 
@@ -62,6 +65,35 @@ export function parseApiTokens(value: string): TokenScopes {
     tokens.set(token, new Set([...(tokens.get(token) ?? []), ...scopes]));
   });
   return tokens;
+}
+
+/**
+ * Parses `https://app.example.com,http://127.0.0.1:4200`: exact http(s) origins, as browsers send
+ * them in the Origin header (scheme://host[:port], no path, no trailing slash). Each is normalised
+ * with `new URL(entry).origin` (lower-case host, default port dropped); duplicates are dropped.
+ */
+export function parseCorsOrigins(value: string): string[] {
+  const entries = value
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
+  const origins = entries.map((entry, index) => {
+    const url = URL.parse(entry);
+    const isOrigin =
+      url !== null &&
+      (url.protocol === 'http:' || url.protocol === 'https:') &&
+      url.username === '' &&
+      url.password === '' &&
+      /^https?:\/\/[^/?#\\]+$/i.test(entry);
+    if (!isOrigin) {
+      throw new ConfigError(
+        `CORS_ORIGINS entry ${index + 1} must be an http or https origin, scheme://host[:port] without path or trailing slash ` +
+          `(expected e.g. "https://app.example.com"), got "${entry}"`,
+      );
+    }
+    return url.origin;
+  });
+  return [...new Set(origins)];
 }
 
 function nonEmpty(value: string | undefined): string | undefined {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseApiTokens } from '../src/config.js';
+import { ConfigError, loadConfig, parseApiTokens, parseCorsOrigins } from '../src/config.js';
 import { describeError, maskDatabaseUrl, parseDatabaseUrl } from '../src/db/open.js';
 import { toPositional } from '../src/db/postgres.js';
 
@@ -16,6 +16,7 @@ describe('config', () => {
       gitSha: 'unknown',
     });
     expect(c.apiTokens.size).toBe(0);
+    expect(c.corsOrigins).toEqual([]);
   });
 
   it('parses API_TOKENS', () => {
@@ -30,6 +31,36 @@ describe('config', () => {
     expect(() => parseApiTokens('ok=agents:read,Zq9TokenWithoutScopes')).not.toThrowError(/Zq9Token/);
     expect(() => loadConfig({ PORT: 'eighty' })).toThrowError(ConfigError);
     expect(() => loadConfig({ RATE_LIMIT_MAX: '0' })).toThrowError(/RATE_LIMIT_MAX/);
+  });
+
+  it('parses CORS_ORIGINS into normalised exact origins', () => {
+    expect(loadConfig({ CORS_ORIGINS: ' http://127.0.0.1:4200 , https://App.Example.com:443,' }).corsOrigins).toEqual([
+      'http://127.0.0.1:4200',
+      'https://app.example.com',
+    ]);
+    expect(parseCorsOrigins('http://[::1]:4200,http://127.0.0.1:4200,HTTP://127.0.0.1:4200')).toEqual(['http://[::1]:4200', 'http://127.0.0.1:4200']);
+  });
+
+  it('treats an empty or unset CORS_ORIGINS as no origins', () => {
+    expect(loadConfig({}).corsOrigins).toEqual([]);
+    expect(loadConfig({ CORS_ORIGINS: '' }).corsOrigins).toEqual([]);
+    expect(loadConfig({ CORS_ORIGINS: ' , ' }).corsOrigins).toEqual([]);
+  });
+
+  it.each([
+    ['https://app.example.com/console', 2],
+    ['https://app.example.com/', 2],
+    ['https://app.example.com?x=1', 2],
+    ['app.example.com', 2],
+    ['not a url', 2],
+    ['*', 2],
+    ['ftp://files.example.com', 2],
+    ['https://user:pw@app.example.com', 2],
+  ])('rejects the CORS_ORIGINS entry %j naming its position and what is expected', (bad, position) => {
+    const load = () => loadConfig({ CORS_ORIGINS: `http://127.0.0.1:4200,${bad}` });
+    expect(load).toThrowError(ConfigError);
+    expect(load).toThrowError(`CORS_ORIGINS entry ${position} must be an http or https origin, scheme://host[:port] without path or trailing slash`);
+    expect(load).toThrowError('(expected e.g. "https://app.example.com")');
   });
 });
 
