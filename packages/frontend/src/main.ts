@@ -1,6 +1,6 @@
-import { PodClient, type Health } from '@pod-protocol/sdk';
+import { PodClient, type Agent, type Health } from '@pod-protocol/sdk';
 import { loadConfig, type AppConfig } from './config.js';
-import { describeError, renderAgents, renderHealth, type AgentsView, type View } from './render.js';
+import { describeError, renderConsoleUpdated, renderError, renderHealth, renderLoading, renderTokenPrompt, type View } from './render.js';
 import './style.css';
 
 // The token lives in sessionStorage: it survives a reload but not closing the tab.
@@ -23,20 +23,49 @@ function showHealth(view: View<Health>): void {
   healthPanel.innerHTML = renderHealth(view);
 }
 
-function showAgents(view: AgentsView): void {
-  agentsPanel.innerHTML = renderAgents(view);
+type AgentsPanelModule = typeof import('./agents-panel.js');
+let agentsPanelModule: Promise<AgentsPanelModule> | undefined;
+
+/**
+ * The agents table is a separate chunk, fetched the first time agents are shown. A page older
+ * than the current deployment may find its chunk gone: the caller says so, and a later attempt
+ * fetches again rather than reusing the failure.
+ */
+function loadAgentsPanel(): Promise<AgentsPanelModule> {
+  agentsPanelModule ??= import('./agents-panel.js').catch((error: unknown) => {
+    agentsPanelModule = undefined;
+    throw error;
+  });
+  return agentsPanelModule;
 }
 
+// Only the latest refresh may write the panel: an earlier one can finish later (a slow chunk or API).
+let agentsRefresh = 0;
+
 async function refreshAgents(config: AppConfig): Promise<void> {
+  const refresh = ++agentsRefresh;
   const token = sessionStorage.getItem(TOKEN_KEY) ?? '';
-  if (token === '') return showAgents({ kind: 'needs-token' });
-  showAgents({ kind: 'loading' });
-  try {
-    const agents = await new PodClient({ baseUrl: config.apiBaseUrl, token }).listAgents();
-    showAgents({ kind: 'ready', data: agents });
-  } catch (error) {
-    showAgents({ kind: 'error', message: describeError(error, origin) });
+  if (token === '') {
+    agentsPanel.innerHTML = renderTokenPrompt();
+    return;
   }
+  agentsPanel.innerHTML = renderLoading();
+  // The chunk and the agents are fetched at the same time.
+  const panel = loadAgentsPanel();
+  const agents = new PodClient({ baseUrl: config.apiBaseUrl, token }).listAgents().then(
+    (data): View<Agent[]> => ({ kind: 'ready', data }),
+    (error: unknown): View<Agent[]> => ({ kind: 'error', message: describeError(error, origin) }),
+  );
+  let renderAgents: AgentsPanelModule['renderAgents'];
+  try {
+    ({ renderAgents } = await panel);
+  } catch (error) {
+    console.error('could not load the agents panel', error);
+    if (refresh === agentsRefresh) agentsPanel.innerHTML = renderConsoleUpdated();
+    return;
+  }
+  const view = await agents;
+  if (refresh === agentsRefresh) agentsPanel.innerHTML = renderAgents(view);
 }
 
 async function start(): Promise<void> {
@@ -46,7 +75,7 @@ async function start(): Promise<void> {
   } catch (error) {
     const message = describeError(error, origin);
     showHealth({ kind: 'error', message });
-    showAgents({ kind: 'error', message });
+    agentsPanel.innerHTML = renderError(message);
     tokenForm.hidden = true;
     return;
   }

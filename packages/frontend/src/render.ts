@@ -1,9 +1,7 @@
-import { PodApiError, type Agent, type Health } from '@pod-protocol/sdk';
+import { PodApiError, type Health } from '@pod-protocol/sdk';
 
 /** What a panel shows: the data, a wait, or why there is none. */
 export type View<T> = { kind: 'loading' } | { kind: 'ready'; data: T } | { kind: 'error'; message: string };
-
-export type AgentsView = View<Agent[]> | { kind: 'needs-token' };
 
 /** Everything the API or config sends goes through here before it reaches innerHTML. */
 export function escapeHtml(text: string): string {
@@ -13,7 +11,7 @@ export function escapeHtml(text: string): string {
 export function renderHealth(view: View<Health>): string {
   switch (view.kind) {
     case 'loading':
-      return '<p class="muted">Loading…</p>';
+      return renderLoading();
     case 'error':
       return renderError(view.message);
     case 'ready': {
@@ -30,29 +28,22 @@ export function renderHealth(view: View<Health>): string {
   }
 }
 
-export function renderAgents(view: AgentsView): string {
-  switch (view.kind) {
-    case 'needs-token':
-      return '<p class="muted">Enter an API token with the agents:read scope to list agents.</p>';
-    case 'loading':
-      return '<p class="muted">Loading…</p>';
-    case 'error':
-      return renderError(view.message);
-    case 'ready':
-      if (view.data.length === 0) return '<p class="muted">No agents yet.</p>';
-      return (
-        '<table><thead><tr><th>Name</th><th>ID</th><th>Description</th><th>Created</th></tr></thead><tbody>' +
-        view.data
-          .map(
-            (agent) =>
-              `<tr><td>${escapeHtml(agent.name)}</td><td><code>${escapeHtml(agent.id)}</code></td>` +
-              `<td>${agent.description === null ? '<span class="muted">–</span>' : escapeHtml(agent.description)}</td>` +
-              `<td><time datetime="${escapeHtml(agent.createdAt)}">${escapeHtml(agent.createdAt)}</time></td></tr>`,
-          )
-          .join('') +
-        '</tbody></table>'
-      );
-  }
+/**
+ * The agents panel before there is a token. Rendered by the main chunk: the agents table's own
+ * chunk (agents-panel.ts) is only fetched once there is a token to list agents with.
+ */
+export function renderTokenPrompt(): string {
+  return '<p class="muted">Enter an API token with the agents:read scope to list agents.</p>';
+}
+
+/**
+ * The agents panel when its chunk cannot be fetched: this page is older than the deployment, whose
+ * release replaced the chunk. Reloading is the reader's choice (a form may be half filled in).
+ */
+export function renderConsoleUpdated(): string {
+  return renderError(
+    'The console has been updated since this page was loaded, so the agents view could not be loaded. Reload the page to use the new version.',
+  );
 }
 
 /**
@@ -66,6 +57,10 @@ export function describeError(error: unknown, pageOrigin: string): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-function renderError(message: string): string {
+export function renderLoading(): string {
+  return '<p class="muted">Loading…</p>';
+}
+
+export function renderError(message: string): string {
   return `<p class="error" role="alert">${escapeHtml(message)}</p>`;
 }

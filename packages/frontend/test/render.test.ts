@@ -1,6 +1,7 @@
 import { PodApiError } from '@pod-protocol/sdk';
 import { describe, expect, it } from 'vitest';
-import { describeError, escapeHtml, renderAgents, renderHealth } from '../src/render.js';
+import { renderAgents } from '../src/agents-panel.js';
+import { describeError, escapeHtml, renderConsoleUpdated, renderHealth, renderTokenPrompt } from '../src/render.js';
 
 const agent = {
   id: 'agt_1',
@@ -42,6 +43,15 @@ describe('renderAgents', () => {
   it('explains an empty list and a missing token', () => {
     expect(renderAgents({ kind: 'ready', data: [] })).toContain('No agents yet.');
     expect(renderAgents({ kind: 'needs-token' })).toContain('agents:read');
+    // The main chunk shows the same prompt without fetching the agents chunk.
+    expect(renderTokenPrompt()).toBe(renderAgents({ kind: 'needs-token' }));
+  });
+
+  it('shows loading and errors', () => {
+    expect(renderAgents({ kind: 'loading' })).toContain('Loading');
+    expect(renderAgents({ kind: 'error', message: 'GET /v1/agents failed: 401 <unauthorized>' })).toBe(
+      '<p class="error" role="alert">GET /v1/agents failed: 401 &lt;unauthorized&gt;</p>',
+    );
   });
 
   it('escapes everything the API sends', () => {
@@ -55,6 +65,15 @@ describe('renderAgents', () => {
     expect(html).toContain('&lt;img src=x onerror=alert(1)&gt;');
     expect(html).toContain('it&#39;s &amp; &lt;b&gt;');
     expect(html).toContain('datetime="&quot; onmouseover=&quot;x"');
+  });
+});
+
+describe('renderConsoleUpdated', () => {
+  it('asks for a reload when the agents chunk of this page is gone', () => {
+    const html = renderConsoleUpdated();
+    expect(html).toMatch(/^<p class="error" role="alert">/);
+    expect(html).toContain('The console has been updated since this page was loaded');
+    expect(html).toContain('Reload the page');
   });
 });
 
