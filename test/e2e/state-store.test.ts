@@ -46,7 +46,7 @@ describe('s3 state store', () => {
     await expect(wrong).rejects.not.toThrow(/not-the-secret/);
     await expect(open(s3.state('no-such-bucket'))).rejects.toThrow('bucket no-such-bucket does not exist');
     await expect(open(s3.state(bucket), { S3_ACCESS_KEY: 'k' })).rejects.toThrow(
-      'reads its credentials from S3_SECRET_KEY (deploy.json state), which is not set',
+      'reads its credentials from S3_SECRET_KEY (deploy.json), which is not set',
     );
   });
 

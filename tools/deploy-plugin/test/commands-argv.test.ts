@@ -26,6 +26,7 @@ import { kustomizeBuild } from '../src/commands/kubectl.ts';
 import { backupPath } from '../src/commands/migrate.ts';
 import { npmPack, npmPublish, npmrcAuthLine } from '../src/commands/npm.ts';
 import { libpqEnv, pgListRelations } from '../src/commands/postgres.ts';
+import { staticServer } from '../src/commands/static-server.ts';
 import { supervised } from '../src/commands/supervise.ts';
 import { tarCreateFromList, tarExtract } from '../src/commands/tar.ts';
 
@@ -259,6 +260,10 @@ describe('other builders', () => {
     ]);
     expect(tarExtract('/ctx').argv).toEqual(['tar', '-C', '/ctx', '-xf', '-']);
     expect(supervised('/sup.js', '/log', ['node', 'dist/main.js']).argv).toEqual([process.execPath, '/sup.js', '/log', 'node', 'dist/main.js']);
+  });
+
+  it("an fs site's static server", () => {
+    expect(staticServer('/serve.js', '/site', '127.0.0.1', 4200).argv).toEqual([process.execPath, '/serve.js', '/site', '127.0.0.1', '4200']);
   });
 
   it('every builder in src/commands has an argv test', () => {

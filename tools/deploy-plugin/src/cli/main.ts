@@ -13,6 +13,11 @@ Commands:
                                         with the lock and each project's last good deploy
   affected --env <env> [-t deploy] [--dry-run] [-- <nx options>]
                                         deploy what changed since each project's last good deploy there
+  rollback <frontend> --env <env> [--to <release>] [--approve] [--lock-wait 5m]
+                                        serve an earlier CDN release again (default: the one before): no upload
+  cdn releases --env <env> [--project p]
+                                        a site's releases, which serves, which a prune keeps
+  cdn prune --env <env> [--project p]   delete what only releases outside keepReleases and the grace period hold
   history --env <env> [--project p] [--json]
                                         the deploy ledger of an environment
   lock status --env <env>               who holds the environment's deploy lock
@@ -25,7 +30,7 @@ Commands:
 
 Run from the workspace root (or set NX_WORKSPACE_ROOT).`;
 
-const COMMANDS = ['plan', 'affected', 'history', 'lock', 'state', 'release', 'sync-crates'];
+const COMMANDS = ['plan', 'affected', 'rollback', 'cdn', 'history', 'lock', 'state', 'release', 'sync-crates'];
 
 class UsageError extends Error {}
 
@@ -52,6 +57,9 @@ async function main(argv: string[]): Promise<number> {
       projects: { type: 'string' },
       target: { type: 'string', short: 't' },
       from: { type: 'string' },
+      to: { type: 'string' },
+      approve: { type: 'boolean', default: false },
+      'lock-wait': { type: 'string', default: '0' },
       json: { type: 'boolean', default: false },
       force: { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
@@ -142,6 +150,25 @@ async function main(argv: string[]): Promise<number> {
       }
       if (values['dry-run']) return 0;
       return deployAffected(affected, envName, target, positionals.slice(1), runner);
+    }
+    case 'rollback':
+    case 'cdn': {
+      const [cdn, { Runner }, { createLogger }, { parseDuration }] = await Promise.all([
+        import('./cdn.ts'),
+        import('../core/run.ts'),
+        import('../core/log.ts'),
+        import('../core/duration.ts'),
+      ]);
+      const log = createLogger(redactor);
+      const c = { workspaceRoot, file, envName, store, redactor, log, runner: new Runner(workspaceRoot, redactor, log) };
+      const lockWaitMs = parseDuration(values['lock-wait'], '--lock-wait');
+      if (command === 'rollback') {
+        if (!sub) throw new UsageError('rollback needs the project: nx-deploy rollback <frontend> --env <env> [--to <release>]');
+        return cdn.rollbackFrontend(c, sub, { to: values.to, approve: values.approve, lockWaitMs });
+      }
+      if (sub === 'releases') return cdn.listReleases(c, values.project);
+      if (sub === 'prune') return cdn.pruneReleases(c, values.project, lockWaitMs);
+      throw new UsageError(`cdn needs 'releases' or 'prune'`);
     }
     case 'history': {
       const { records, damagedLines } = await store.ledger.read(envName);

@@ -1,12 +1,8 @@
 import { z } from 'zod';
+import { cdnSchema } from './cdn.ts';
+import { httpUrl, variableName } from './fields.ts';
 import { ROLES } from './project.ts';
 
-/** The name of an environment variable. deploy.json names secrets; it never holds them. */
-export const variableName = z
-  .string()
-  .regex(/^[A-Z_][A-Z0-9_]*$/, { error: 'expected the NAME of an environment variable (A-Z, 0-9, _), not its value' });
-
-const httpUrl = z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' });
 const projectName = z.string().min(1);
 
 export const roleSchema = z.enum(ROLES);
@@ -115,7 +111,7 @@ export const environmentSchema = z.strictObject({
       promoteFrom: z.string().optional().describe('Do not build: promote the image that passed this environment, by digest'),
     })
     .optional(),
-  cdn: z.strictObject({ target: z.string().min(1), publicUrl: httpUrl }).optional(),
+  cdn: cdnSchema,
   rollback: z.strictObject({ triggers: z.array(triggerSchema).default([]) }).default({ triggers: [] }),
   alerts: z.array(alertSchema).default([]),
   state: stateSchema.optional().describe("Where this environment's ledger and lock live, when not the top-level state"),
@@ -183,6 +179,7 @@ export function secretVariables(env: Environment): string[] {
   add(env.crates?.tokenVariable);
   add(env.containers?.passwordVariable);
   if (env.state?.backend === 's3') add(env.state.secretAccessKeyVariable);
+  for (const site of Object.values(env.cdn)) if (site.provider === 's3') add(site.secretAccessKeyVariable);
   for (const a of env.alerts) add(a.type === 'slack' ? a.webhookVariable : a.urlVariable);
   return [...names];
 }

@@ -36,6 +36,8 @@ export interface DeployRequest {
   isTerminal?: boolean;
   /** How long to wait for the environment's lock when someone else holds it (--lock-wait); 0: fail at once. */
   lockWaitMs?: number;
+  /** The version this run puts in service when it is not the workspace's (a rollback: the release's). */
+  version?: string;
 }
 
 interface ParsedStep {
@@ -167,7 +169,7 @@ export async function executeDeploy(req: DeployRequest): Promise<{ success: bool
     const ledger = store.ledger;
     const ctx: StepContext = {
       ...s.plan,
-      project: { ...s.plan.project, version: deployVersion(s.plan.project.version, gitSha) },
+      project: { ...s.plan.project, version: req.version ?? deployVersion(s.plan.project.version, gitSha) },
       gitSha,
       runner,
       log: s.log,

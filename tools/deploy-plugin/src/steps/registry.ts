@@ -14,7 +14,7 @@ export interface StepEntry {
   /** Inferred as a target of its own (default: when some environment's deploy includes it). */
   inferred?(p: ProjectFacts, runtimes: string[]): boolean;
   /** The inferred target's options. */
-  options?(p: ProjectFacts): Record<string, unknown>;
+  options?(p: ProjectFacts): Record<string, unknown> | undefined;
   /**
    * The inferred target depends on the project's build target, whichever plugin or file declares
    * it (Nx skips a dependency on a target the project does not have).
@@ -58,10 +58,19 @@ export const STEPS: StepEntry[] = [
     load: () => import('./rollout.ts').then((m) => m.rolloutStep as unknown as StepDefinition),
   },
   {
+    name: 'deploy-cdn',
+    description:
+      "Publish a frontend's static build as a content-addressed release (S3-compatible bucket or a folder): new assets first, entry points switched last, earlier releases kept for open tabs and an instant rollback",
+    inDeploy: (p) => p.role === 'frontend',
+    afterBuild: () => true,
+    load: () => import('./deploy-cdn.ts').then((m) => m.deployCdnStep as unknown as StepDefinition),
+  },
+  {
     name: 'smoke',
-    description: 'HTTP checks (status, JSON fields, headers, latency) retried until healthy or a deadline',
-    inDeploy: backend,
-    inferred: (p) => backend(p) || p.role === 'frontend',
+    description:
+      'HTTP checks (status, JSON fields, headers, latency) retried until healthy or a deadline; for a frontend, its page loaded in headless Chromium',
+    inDeploy: (p) => backend(p) || p.role === 'frontend',
+    options: (p) => (p.role === 'frontend' ? { site: true } : undefined),
     readOnly: true,
     load: () => import('./smoke.ts').then((m) => m.smokeStep as unknown as StepDefinition),
   },

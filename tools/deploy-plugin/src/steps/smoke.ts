@@ -3,13 +3,17 @@ import { interpolate, interpolateRecord } from '../core/interpolate.ts';
 import { probe, waitUntil } from '../core/http.ts';
 import { UserError } from '../core/errors.ts';
 import { healthCheck, healthPathHint, serviceUrl } from '../config/services.ts';
+import { siteOf } from '../config/cdn.ts';
+import { browserSchema, checkInBrowser, findChromium } from './browser-check.ts';
 import { judge, smokeCheckSchema, type SmokeCheck } from './smoke-checks.ts';
 import type { PlanContext } from '../config/context.ts';
 import type { StepContext, StepDefinition } from './step.ts';
 
 const options = z.strictObject({
   environment: z.string().optional(),
-  baseUrl: z.url().optional().describe("Defaults to the project's service URL in deploy.json"),
+  baseUrl: z.url().optional().describe("Defaults to the project's service URL in deploy.json (its CDN site's URL with `site`)"),
+  site: z.boolean().default(false).describe("Check the project's CDN site (inferred for frontends): check paths are relative to the site's URL"),
+  browser: browserSchema.optional().describe('With `site`: load the page in headless Chromium (default: enabled auto)'),
   checks: z
     .array(smokeCheckSchema)
     .min(1, { error: 'declare at least one check' })
@@ -20,20 +24,34 @@ const options = z.strictObject({
   requestTimeoutMs: z.int().positive().default(5_000),
 });
 
-async function runCheck(check: SmokeCheck, base: string, ctx: StepContext, timeoutMs: number): Promise<string | undefined> {
+/** A check's URL: below a service's base URL, or relative to a site's page (`/` is the page itself). */
+function checkUrl(base: string, path: string, site: boolean): string {
+  if (!site) return `${base}${path}`;
+  return path === '/' ? base : new URL(`.${path}`, base).href;
+}
+
+async function runCheck(check: SmokeCheck, base: string, site: boolean, ctx: StepContext, timeoutMs: number): Promise<string | undefined> {
   const headers = interpolateRecord(check.headers, ctx.environ, `smoke check '${check.name}' header`);
   let failure: string | undefined;
   for (let i = 0; i < check.attempts; i++) {
-    const res = await probe(`${base}${check.path}`, { method: check.method, headers, body: check.body, timeoutMs });
+    const res = await probe(checkUrl(base, check.path, site), { method: check.method, headers, body: check.body, timeoutMs });
     failure = judge(check, res);
     if (!failure) return undefined;
   }
   return check.attempts > 1 ? `${failure} (after ${check.attempts} requests)` : failure;
 }
 
-/** The checks to run: the configured ones, else the service's health check (healthPath, or GET /). */
-function checksOf(o: z.infer<typeof options>, ctx: PlanContext): SmokeCheck[] {
+type Options = z.infer<typeof options>;
+
+/** Where the checks go: the option, else the site's URL (a frontend), else the service's. */
+function baseOf(o: Options, ctx: PlanContext): string {
+  return o.baseUrl ?? (o.site ? siteOf(ctx.env, ctx.envName, ctx.project.name).url : serviceUrl(ctx));
+}
+
+/** The checks to run: the configured ones, else the page of a site, else the service's health check (healthPath, or GET /). */
+function checksOf(o: Options, ctx: PlanContext): SmokeCheck[] {
   if (o.checks) return o.checks;
+  if (o.site) return [{ name: 'page', path: '/', method: 'GET', headers: {}, expect: { status: '2xx|3xx' }, attempts: 1 }];
   const health = healthCheck(ctx);
   const status = health.configured ? 200 : '2xx|3xx';
   return [{ name: health.configured ? 'health' : 'root', path: health.path, method: 'GET', headers: {}, expect: { status }, attempts: 1 }];
@@ -43,20 +61,24 @@ export const smokeStep: StepDefinition<typeof options> = {
   options,
 
   plan(o, ctx) {
-    const base = interpolate(serviceUrl(ctx, o.baseUrl), ctx.environ, 'baseUrl', true);
-    return checksOf(o, ctx).map((c) => ({
-      title: `${c.name}: ${c.method} ${base}${c.path} expects ${c.expect.status}${c.attempts > 1 ? ` within ${c.attempts} requests` : ''}`,
+    const base = interpolate(baseOf(o, ctx), ctx.environ, 'baseUrl', true);
+    const checks = checksOf(o, ctx).map((c) => ({
+      title: `${c.name}: ${c.method} ${checkUrl(base, c.path, o.site)} expects ${c.expect.status}${c.attempts > 1 ? ` within ${c.attempts} requests` : ''}`,
     }));
+    const browser = o.site ? (o.browser ?? browserSchema.parse({})) : undefined;
+    return browser && browser.enabled !== 'never'
+      ? [...checks, { title: `load ${base} in headless Chromium: ${browser.waitFor} renders, no request fails` }]
+      : checks;
   },
 
   async run(o, ctx) {
-    const base = serviceUrl(ctx, o.baseUrl);
+    const base = baseOf(o, ctx).replace(/\/$/, '');
     const checks = checksOf(o, ctx);
     // Checks run in order and the set is retried until it passes: a fresh roll-out may need a moment.
     const failure = await waitUntil(
       async () => {
         for (const check of checks) {
-          const why = await runCheck(check, base, ctx, o.requestTimeoutMs);
+          const why = await runCheck(check, base, o.site, ctx, o.requestTimeoutMs);
           if (why) return `${check.name}: ${why}`;
           ctx.log.info(`ok  ${check.name}`);
         }
@@ -65,9 +87,29 @@ export const smokeStep: StepDefinition<typeof options> = {
       { deadlineMs: o.deadlineMs, intervalMs: o.intervalMs, signal: ctx.signal, onRetry: (why, n) => ctx.log.info(`not yet (attempt ${n}): ${why}`) },
     );
     if (failure) {
-      const hint = o.checks ? '' : healthPathHint(ctx, healthCheck(ctx));
+      const hint = o.checks || o.site ? '' : healthPathHint(ctx, healthCheck(ctx));
       throw new UserError(`${ctx.project.name}: smoke test failed on ${base}: ${failure}.${hint}`);
     }
-    return { url: base, detail: `${checks.length} checks passed` };
+    const browser = o.site ? await browserSmoke(base, o.browser ?? browserSchema.parse({}), ctx) : '';
+    return { url: base, detail: `${checks.length} checks passed${browser}` };
   },
 };
+
+/** The site in a browser, when one is enabled and found; the detail for the summary. */
+async function browserSmoke(url: string, check: z.infer<typeof browserSchema>, ctx: StepContext): Promise<string> {
+  if (check.enabled === 'never') return '';
+  const chromium = findChromium(check.executablePath, ctx.environ);
+  if (!chromium) {
+    if (check.enabled === 'always')
+      throw new UserError(
+        `${ctx.project.name}: no Chromium found on PATH for the browser smoke test; install chromium or set browser.executablePath`,
+      );
+    ctx.log.warn('no Chromium on PATH: the site was checked over HTTP only (install chromium, or set browser.enabled to never to silence this)');
+    return ', over HTTP only (no Chromium)';
+  }
+  const started = Date.now();
+  const problem = await checkInBrowser(url, check, chromium, ctx);
+  if (problem) throw new UserError(`${ctx.project.name}: the page at ${url} failed in Chromium: ${problem}`);
+  ctx.log.info(`ok  page rendered in Chromium (${check.waitFor}) in ${Date.now() - started} ms, no failed request`);
+  return ', rendered in Chromium';
+}

@@ -12,6 +12,8 @@ export interface StepResult {
   /** A container image by digest (registry/repository@sha256:...): what a roll-out runs, what production promotes. */
   image?: string;
   backupRef?: string;
+  /** What served before this step switched to `artifact` (a CDN release): what its rollback goes back to. */
+  previous?: string;
   /** Where what this step deployed or checked answers: the summary's URL column. */
   url?: string;
   detail?: string;

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import type { z } from 'zod';
 import { stateOf, stateSchema, type DeployFile, type StateConfig } from '../config/environments.ts';
-import { UserError } from '../core/errors.ts';
+import { s3Credentials } from '../config/s3-credentials.ts';
 import type { Redactor } from '../core/redact.ts';
 import { fileStore } from './file/store.ts';
 import type { StateStore } from './state-store.ts';
@@ -28,16 +28,8 @@ export async function openStateConfig(
 ): Promise<StateStore> {
   const state: StateConfig = stateSchema.parse(input);
   if (state.backend === 'file') return fileStore(stateDir, ctx.redactor);
-  const read = (v: string | undefined) => (v ? ctx.environ[v] : undefined);
-  const accessKeyId = read(state.accessKeyIdVariable);
-  const secretAccessKey = read(state.secretAccessKeyVariable);
-  if ((state.accessKeyIdVariable && !accessKeyId) || (state.secretAccessKeyVariable && !secretAccessKey)) {
-    const unset = [state.accessKeyIdVariable, state.secretAccessKeyVariable].filter((v) => v && !ctx.environ[v]);
-    throw new UserError(
-      `the state store s3://${state.bucket} reads its credentials from ${unset.join(' and ')} (deploy.json state), which ${unset.length > 1 ? 'are' : 'is'} not set; nothing was run`,
-    );
-  }
-  ctx.redactor.add(secretAccessKey);
+  const { credentials, credentialsFrom } = s3Credentials(state, ctx.environ, `the state store s3://${state.bucket}`);
+  ctx.redactor.add(credentials?.secretAccessKey);
   const { s3Store } = await import('./s3/store.ts');
   return s3Store(
     {
@@ -46,8 +38,8 @@ export async function openStateConfig(
       region: state.region,
       endpoint: state.endpoint,
       forcePathStyle: state.forcePathStyle,
-      credentials: accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey } : undefined,
-      credentialsFrom: state.accessKeyIdVariable ? `${state.accessKeyIdVariable} / ${state.secretAccessKeyVariable}` : "the AWS SDK's default chain",
+      credentials,
+      credentialsFrom,
     },
     state.leaseSeconds,
     ctx.redactor,

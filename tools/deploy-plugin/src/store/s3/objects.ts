@@ -4,10 +4,11 @@ import {
   HeadBucketCommand,
   ListObjectsV2Command,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
   type S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { UserError } from '../../core/errors.ts';
+import { createS3Client, explainS3 } from './client.ts';
 
 export interface S3Location {
   bucket: string;
@@ -42,8 +43,7 @@ export function parseStored<T>(body: string, key: string, objects: { where: stri
 
 /**
  * The few S3 operations the store needs, on keys under the prefix, with conditional writes and
- * errors for people: which store, which bucket, what to check. The SDK retries transient
- * failures (throttling, 5xx, resets) with backoff; what is left is final.
+ * errors for people: which store, which bucket, what to check.
  */
 export class S3Objects {
   readonly where: string;
@@ -53,16 +53,7 @@ export class S3Objects {
   constructor(loc: S3Location) {
     this.loc = loc;
     this.where = `s3://${loc.bucket}/${loc.prefix}${loc.endpoint ? ` at ${loc.endpoint}` : ''}`;
-    this.client = new S3Client({
-      region: loc.region,
-      endpoint: loc.endpoint,
-      forcePathStyle: loc.forcePathStyle,
-      credentials: loc.credentials,
-      maxAttempts: 4,
-      // Plain bodies: stores that keep aws-chunked framing (s3rver) or lack trailer checksums still work.
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-    });
+    this.client = createS3Client(loc);
   }
 
   private key(key: string): string {
@@ -71,17 +62,11 @@ export class S3Objects {
 
   /** Turns an SDK failure into one sentence naming the store; a lost condition is not an error here. */
   private explain(err: unknown, doing: string): never {
-    const e = err as S3ServiceException & { code?: string; cause?: { code?: string } };
-    const status = e.$metadata?.httpStatusCode;
-    const code = e.code ?? e.cause?.code;
-    if (status === 401 || status === 403 || /AccessDenied|InvalidAccessKeyId|SignatureDoesNotMatch/.test(e.name ?? '')) {
-      throw new UserError(`the state store ${this.where} refused the credentials (${this.loc.credentialsFrom}) while ${doing}: check them`);
-    }
-    if (e.name === 'NoSuchBucket' || (status === 404 && doing.startsWith('checking the bucket'))) {
-      throw new UserError(`the state store ${this.where}: bucket ${this.loc.bucket} does not exist; create it, or fix state.bucket in deploy.json`);
-    }
-    if (!status || code) throw new UserError(`the state store ${this.where} cannot be reached while ${doing} (${code ?? e.message})`);
-    throw new UserError(`the state store ${this.where} answered ${status} (${e.name}) while ${doing}`);
+    throw explainS3(
+      err,
+      { what: `the state store ${this.where}`, bucket: this.loc.bucket, bucketField: 'state.bucket', credentialsFrom: this.loc.credentialsFrom },
+      doing,
+    );
   }
 
   /** Before anything runs: the store answers, the credentials work, the bucket is there. */

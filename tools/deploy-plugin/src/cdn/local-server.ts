@@ -1,0 +1,54 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { staticServer } from '../commands/static-server.ts';
+import { UserError } from '../core/errors.ts';
+import { probe, waitUntil } from '../core/http.ts';
+import type { Logger } from '../core/log.ts';
+import { describeHolder, portHolder } from '../core/ports.ts';
+import { commandLineOf, isAlive } from '../core/processes.ts';
+import type { Runner } from '../core/run.ts';
+
+// The server has this file's extension: .ts in the workspace, .js in the published build.
+const SERVE = fileURLToPath(new URL(`./serve${extname(fileURLToPath(import.meta.url))}`, import.meta.url));
+
+interface ServerRecord {
+  pid: number;
+  argv: string[];
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/**
+ * Keeps a static server running for an fs site whose URL is on loopback (the development
+ * default): started once, detached, and left running across deploys, which switch what it
+ * serves without restarting it. A site on another host is served by the team's own web server.
+ */
+export async function ensureServed(dir: string, url: string, ctx: { runner: Runner; log: Logger; where: string }): Promise<void> {
+  const u = new URL(url);
+  if (!LOOPBACK.has(u.hostname)) return;
+  const host = u.hostname === 'localhost' ? '127.0.0.1' : u.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(u.port || 80);
+  const cmd = staticServer(SERVE, dir, host, port);
+  const recordFile = join(dir, 'server.json');
+  const record = existsSync(recordFile) ? (JSON.parse(readFileSync(recordFile, 'utf8')) as ServerRecord) : undefined;
+  if (record && isAlive(record.pid) && commandLineOf(record.pid)?.join('\0') === cmd.argv.join('\0')) return;
+  const holder = portHolder(port);
+  if (holder) {
+    throw new UserError(
+      `${describeHolder(port, holder)}, not the static server of ${dir}, so the site cannot be served at ${url}. Stop it, or set ${ctx.where}.url in deploy.json to a free port.`,
+    );
+  }
+  const pid = ctx.runner.spawnDetached(cmd);
+  writeFileSync(recordFile, JSON.stringify({ pid, argv: cmd.argv } satisfies ServerRecord));
+  const failure = await waitUntil(
+    async () =>
+      probe(url, { timeoutMs: 1_000 }).then(
+        () => undefined,
+        (err: Error) => (isAlive(pid) ? `not answering yet (${err.message})` : 'it exited'),
+      ),
+    { deadlineMs: 10_000, intervalMs: 100 },
+  );
+  if (failure) throw new UserError(`the static server for ${dir} did not answer at ${url}: ${failure}`);
+  ctx.log.info(`serving ${dir} at ${url} (static server pid ${pid}, left running)`);
+}
