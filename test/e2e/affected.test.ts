@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloneWorkspace, type Clone } from '../support/clone.ts';
 import { freePort } from '../support/ports.ts';
-import { stopPid } from '../support/processes.ts';
+import { stopPid, stopSiteServers } from '../support/processes.ts';
 
 // `nx-deploy affected` in a real git repository (a clone of the workspace): each project's base is
 // the commit of its last successful deploy to the environment, read from the state store, and
@@ -14,13 +14,14 @@ describe('nx-deploy affected', () => {
 
   beforeAll(async () => {
     clone = await cloneWorkspace();
-    const [api, mcp] = [await freePort(), await freePort()];
+    const [api, mcp, web] = [await freePort(), await freePort(), await freePort()];
     const development = {
       runtime: 'process',
       services: {
         'api-server': { url: `http://127.0.0.1:${api}`, healthPath: '/health' },
         'mcp-server': { url: `http://127.0.0.1:${mcp}`, healthPath: '/health' },
       },
+      cdn: { frontend: { provider: 'fs', url: `http://127.0.0.1:${web}` } },
       ephemeralSecrets: ['POD_SMOKE_TOKEN'],
     };
     writeFileSync(join(clone.dir, 'deploy.test.json'), JSON.stringify({ environments: { development } }, null, 2));
@@ -34,6 +35,7 @@ describe('nx-deploy affected', () => {
         // never started
       }
     }
+    if (clone) stopSiteServers(join(clone.dir, '.nx-deploy'));
     clone?.remove();
   });
 

@@ -40,6 +40,17 @@ describe('nx run-many -t deploy -c development', () => {
     expect(health).toMatchObject({ status: 'ok', version: '0.1.0' });
     expect(health.gitSha).toMatch(/^[0-9a-f]{40}$/);
 
+    // The frontend, with no site declared, goes to a local folder served on 127.0.0.1:4200 (the
+    // development default), its config.json pointing at this environment's api-server.
+    expect(first.all).toMatch(/frontend {2}deploy-cdn {2}succeeded .* http:\/\/127\.0\.0\.1:4200/);
+    expect(first.all).toContain('page rendered in Chromium');
+    const page = await fetch('http://127.0.0.1:4200/');
+    expect([page.status, page.headers.get('cache-control')]).toEqual([200, 'no-cache']);
+    expect(await (await fetch('http://127.0.0.1:4200/config.json')).json()).toEqual({
+      apiBaseUrl: `http://127.0.0.1:${apiPort}`,
+      environment: 'development',
+    });
+
     const second = await deployment.run(['nx', 'run', 'api-server:deploy:development', '--output-style=static']);
     const secondPid = deployment.servicePid('development', 'api-server');
     if (secondPid) pids.push(secondPid);

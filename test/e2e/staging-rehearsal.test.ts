@@ -36,6 +36,7 @@ describe('staging rehearsal with containers', () => {
       production: await freePort(),
       mcpProduction: await freePort(),
       mcpAuth: await freePort(),
+      web: await freePort(),
     };
     const containers = { registry: infra.registry.host, engine: 'podman' };
     deployment = new TestDeployment({
@@ -47,6 +48,7 @@ describe('staging rehearsal with containers', () => {
           'api-server': { url: `http://127.0.0.1:${ports.staging}`, healthPath: '/health' },
           'mcp-server': { url: `http://127.0.0.1:${ports.mcpStaging}`, healthPath: '/health' },
         },
+        cdn: { frontend: { provider: 'fs', url: `http://127.0.0.1:${ports.web}` } },
         secrets: ['POD_SMOKE_TOKEN'],
       },
       production: {
@@ -114,6 +116,9 @@ describe('staging rehearsal with containers', () => {
     const out = res.all as string;
     expect(out.indexOf('> nx run frontend:deploy:staging')).toBeGreaterThan(out.lastIndexOf('deploy api-server 0.1.0 to staging'));
     expect(out.indexOf('> nx run frontend:deploy:staging')).toBeGreaterThan(out.lastIndexOf('deploy mcp-server 0.1.0 to staging'));
+    // its page, from its site, calls the api-server container from another origin (CORS) and renders
+    expect(record('staging', 'frontend')).toMatchObject({ status: 'succeeded', artifact: expect.stringMatching(/^[0-9a-f]{12}$/) });
+    expect(out).toContain('page rendered in Chromium');
     expect(out).not.toContain(SMOKE_TOKEN);
   });
 

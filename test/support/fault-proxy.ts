@@ -23,6 +23,8 @@ export interface FaultProxyOptions {
    * then the client's connection is reset before it sees a byte of the answer.
    */
   dropReplyTo?: (req: { method: string; url: string }) => boolean;
+  /** Sees every request as it arrives, in order (a test observing what a client sends when). */
+  observe?: (req: { method: string; url: string; headers: IncomingHttpHeaders }) => void;
 }
 
 export interface FaultProxy {
@@ -66,6 +68,7 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   const stats = { forwarded: 0, failed: 0, dropped: 0, upstreamErrors: 0 };
 
   const server = createServer((req, res) => {
+    options.observe?.({ method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers });
     if (random() < failureRate) {
       stats.failed++;
       // Read the request body first so the client is not cut off mid-upload and the connection stays usable.

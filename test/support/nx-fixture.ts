@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { execa, type Options } from 'execa';
 import { fixtureInstallDir, fixtureSource } from '../../scripts/provision/nx-fixtures.mjs';
 import { stopProcessGroup } from '../../tools/deploy-plugin/src/core/processes.ts';
+import { stopSiteServers } from './processes.ts';
 import { workspaceRoot } from './workspace.ts';
 
 /**
@@ -82,6 +83,7 @@ export async function nxFixture(name: string): Promise<NxFixture> {
         const saved = JSON.parse(readFileSync(join(services, file), 'utf8')) as { current?: { pid?: number }; previous?: { pid?: number } };
         for (const pid of [saved.current?.pid, saved.previous?.pid]) if (pid) await stopProcessGroup(pid, 5_000);
       }
+      stopSiteServers(state);
       rmSync(dir, { recursive: true, force: true });
     },
   };

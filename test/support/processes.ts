@@ -1,4 +1,6 @@
-import { isAlive } from '../../tools/deploy-plugin/src/core/processes.ts';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { commandLineOf, isAlive } from '../../tools/deploy-plugin/src/core/processes.ts';
 
 /** True while a process runs (an exited one nobody has reaped yet does not count). */
 export const isRunning = isAlive;
@@ -19,5 +21,18 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | Prom
     if (value !== undefined && value !== false) return value;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Stops the static servers deploys of fs sites left running under `dir` (each records its PID in
+ * its site folder's server.json), checking the PID still runs that server. SIGTERM: it exits at once.
+ */
+export function stopSiteServers(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const file of readdirSync(dir, { recursive: true }) as string[]) {
+    if (!file.endsWith('server.json')) continue;
+    const { pid, argv } = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { pid?: number; argv?: string[] };
+    if (pid && isRunning(pid) && commandLineOf(pid)?.join(' ') === argv?.join(' ')) process.kill(pid, 'SIGTERM');
   }
 }

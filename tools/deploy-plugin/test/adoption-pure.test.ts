@@ -155,14 +155,16 @@ describe("nx add's starter deploy.json", () => {
   it('validates as written: services on the given ports, skeletons for staging and production, npm only in production', () => {
     const file = starterDeployFile(
       [facts('api', 'backend'), facts('@demo-ts/jobs', 'backend'), facts('web', 'frontend'), facts('sdk', 'package', 'npm')],
-      [4100, 4200],
+      [4100, 4200, 4300],
     );
     const parsed = deployFileSchema.parse(file);
     expect(parsed.environments.development!.services).toEqual({
       api: { url: 'http://127.0.0.1:4100' },
       '@demo-ts/jobs': { url: 'http://127.0.0.1:4200' },
     });
+    expect(parsed.environments.development!.cdn).toEqual({ web: expect.objectContaining({ provider: 'fs', url: 'http://127.0.0.1:4300' }) });
     expect(parsed.environments.staging!.services['@demo-ts/jobs']!.url).toBe('https://demo-ts-jobs.staging.example.com');
+    expect(parsed.environments.production!.cdn.web).toMatchObject({ provider: 's3', bucket: 'web-production', url: 'https://web.example.com' });
     expect(parsed.environments.staging!.npm).toBeUndefined();
     expect(parsed.environments.production!.approval.required).toBe(true);
     expect(parsed.environments.production!.npm).toMatchObject({ tokenVariable: 'NPM_TOKEN' });

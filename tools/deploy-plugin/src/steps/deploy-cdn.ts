@@ -49,6 +49,12 @@ const options = z.strictObject({
 });
 type Options = z.infer<typeof options>;
 
+/** A path for people: relative to the workspace when inside it. */
+function shown(workspaceRoot: string, path: string): string {
+  const rel = relative(workspaceRoot, path);
+  return rel && !rel.startsWith('..') ? rel : path;
+}
+
 /** The build output folder, absolute, or an error saying what to set. */
 function outputOf(o: Options, ctx: PlanContext): string {
   const rel = o.outputPath ?? ctx.project.output;
@@ -87,7 +93,7 @@ function scan(o: Options, ctx: StepContext) {
   const out = outputOf(o, ctx);
   if (!existsSync(out) || !statSync(out).isDirectory() || !existsSync(join(out, 'index.html'))) {
     throw new UserError(
-      `${ctx.project.name}: the build output ${relative(ctx.workspaceRoot, out) || out} ${existsSync(out) ? 'has no index.html' : 'does not exist'}; run its build (nx build ${ctx.project.name}) and deploy again. Nothing was uploaded; the current release keeps serving.`,
+      `${ctx.project.name}: the build output ${shown(ctx.workspaceRoot, out)} ${existsSync(out) ? 'has no index.html' : 'does not exist'}; run its build (nx build ${ctx.project.name}) and deploy again. Nothing was uploaded; the current release keeps serving.`,
     );
   }
   const { files, skipped } = buildFiles(out, { immutable: o.immutable, generated: configText(o, ctx) });
@@ -120,7 +126,7 @@ export const deployCdnStep: StepDefinition<typeof options> = {
     const where = site.provider === 's3' ? `s3://${site.bucket}/${site.prefix}` : siteDir(site, { ...ctx, project: ctx.project.name });
     return [
       {
-        title: `publish ${relative(ctx.workspaceRoot, outputOf(o, ctx))} as a release to ${where}: new assets first, then the entry points${o.config ? ` and ${o.configFile}` : ''}`,
+        title: `publish ${shown(ctx.workspaceRoot, outputOf(o, ctx))} as a release to ${where}: new assets first, then the entry points${o.config ? ` and ${o.configFile}` : ''}`,
       },
       { title: `serve it at ${site.url}; keep the last ${site.keepReleases} releases and those retired within ${site.grace}` },
     ];

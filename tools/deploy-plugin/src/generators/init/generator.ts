@@ -80,8 +80,9 @@ export async function initGenerator(tree: Tree, options: InitOptions = {}): Prom
   const detected = detectAll(tree);
   let wroteDeployFile = false;
   if (!tree.exists(DEPLOY_FILE)) {
-    const backends = detected.filter((p) => p.role === 'backend');
-    tree.write(DEPLOY_FILE, `${JSON.stringify(starterDeployFile(detected, await freePorts(backends.length)), null, 2)}\n`);
+    // One local port per service and per frontend's site.
+    const local = detected.filter((p) => p.role === 'backend' || p.role === 'frontend').length;
+    tree.write(DEPLOY_FILE, `${JSON.stringify(starterDeployFile(detected, await freePorts(local)), null, 2)}\n`);
     wroteDeployFile = true;
   }
   const ignored = ignoreStateDir(tree);

@@ -5,15 +5,26 @@ export const SCHEMA_REF = './node_modules/@pod-protocol/nx-deploy/deploy.schema.
 
 /**
  * Pure: the deploy.json `nx add` writes. development runs each detected service as a local
- * process on a free port (so `nx run-many -t deploy -c development` works as written); staging
+ * process on a free port and serves each frontend from a local folder on another (so
+ * `nx run-many -t deploy -c development` works as written); staging
  * and production are skeletons whose placeholders (example.com) and variable names say what to
  * set. No public registry is written for staging: a skeleton must never publish by accident, and
  * production asks for approval.
  */
 export function starterDeployFile(detected: ProjectFacts[], ports: number[]): Record<string, unknown> {
   const backends = detected.filter((p) => p.role === 'backend');
+  const frontends = detected.filter((p) => p.role === 'frontend');
   const packages = detected.filter((p) => p.role === 'package' && p.publish === 'npm');
   const services = (url: (name: string, i: number) => string) => Object.fromEntries(backends.map((p, i) => [p.name, { url: url(p.name, i) }]));
+  const sites = (site: (name: string, i: number) => Record<string, unknown>) =>
+    frontends.length ? { cdn: Object.fromEntries(frontends.map((p, i) => [p.name, site(p.name, i)])) } : {};
+  const bucket = (env: string) => (name: string) => ({
+    provider: 's3',
+    bucket: `${host(name)}-${env}`,
+    url: `https://${host(name)}.${env === 'production' ? '' : `${env}.`}example.com`,
+    accessKeyIdVariable: 'CDN_ACCESS_KEY_ID',
+    secretAccessKeyVariable: 'CDN_SECRET_ACCESS_KEY',
+  });
   const host = (name: string) =>
     name
       .replace(/^@/, '')
@@ -31,12 +42,14 @@ export function starterDeployFile(detected: ProjectFacts[], ports: number[]): Re
         description: 'This machine: services as local processes, no approval',
         runtime: 'process',
         services: services((_, i) => `http://127.0.0.1:${ports[i]}`),
+        ...sites((_, i) => ({ provider: 'fs', url: `http://127.0.0.1:${ports[backends.length + i]}` })),
       },
       staging: {
         description: 'Skeleton: set the registry and the service URLs (example.com), and the variables named here',
         runtime: 'container',
         ...(backends.length ? { containers: containers('staging') } : {}),
         services: services((name) => `https://${host(name)}.staging.example.com`),
+        ...sites(bucket('staging')),
       },
       production: {
         description: 'Skeleton: as staging; promotes the image that passed staging; asks for approval',
@@ -44,6 +57,7 @@ export function starterDeployFile(detected: ProjectFacts[], ports: number[]): Re
         runtime: 'container',
         ...(backends.length ? { containers: { ...containers('production'), promoteFrom: 'staging' } } : {}),
         services: services((name) => `https://${host(name)}.example.com`),
+        ...sites(bucket('production')),
         ...(packages.length ? { npm: { registry: 'https://registry.npmjs.org/', distTag: 'latest', tokenVariable: 'NPM_TOKEN' } } : {}),
       },
     },
