@@ -85,7 +85,15 @@ function configText(o: Options, ctx: PlanContext, lenient = false): Record<strin
         : v && typeof v === 'object'
           ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x, `${at}.${k}`)]))
           : v;
-  return { [o.configFile]: `${JSON.stringify(fill(o.config, 'config'), null, 2)}\n` };
+  try {
+    return { [o.configFile]: `${JSON.stringify(fill(o.config, 'config'), null, 2)}\n` };
+  } catch (err) {
+    const deployVariable = /\$\{(NX_DEPLOY_\w+)\}/.exec((err as Error).message)?.[1];
+    if (!deployVariable) throw err;
+    throw new UserError(
+      `${(err as Error).message.replace(/\. Set it and deploy again\.$/, '')}: ${ctx.envName} declares no such service or site (environments.${ctx.envName}.services and .cdn in deploy.json).`,
+    );
+  }
 }
 
 /** The build's files, checked against the budget: nothing has been uploaded when this throws. */
