@@ -207,4 +207,27 @@ describe('deploy-cdn to a folder (fs provider)', () => {
     expect(index().current).toBe(serving);
     expect(await (await fetch(site)).text()).toBe(before);
   });
+
+  it('switches back to the release that served before when the smoke test of a deploy fails (here: the API is down)', async () => {
+    const serving = index().current;
+    const html = await (await fetch(site)).text();
+    await stopPid(deployment.servicePid('development', 'api-server'));
+    // The workspace's own build differs from what serves (build B): a new release, whose page cannot reach the API.
+    const res = await deployment.run(['nx', 'run', 'frontend:deploy:development', '--excludeTaskDependencies', '--output-style=static'], vars);
+    expect(res.exitCode).not.toBe(0);
+    expect(res.all).toMatch(/the page at http:\/\/127\.0\.0\.1:\d+ failed in Chromium: .*#health dl\.facts never appeared/);
+    expect(res.all).toMatch(new RegExp(`rolled back: release ${serving} \\(0\\.1\\.0\\) serves again \\(entry points switched back in \\d+ ms\\)`));
+    expect(
+      deployment
+        .ledger('development')
+        .filter((r) => r.project === 'frontend')
+        .at(-1),
+    ).toMatchObject({
+      kind: 'deploy',
+      status: 'rolled_back',
+      rollback: { outcome: 'restored', serving: `release ${serving} (0.1.0)` },
+    });
+    expect(index().current).toBe(serving);
+    expect(await (await fetch(site)).text()).toBe(html);
+  });
 });
