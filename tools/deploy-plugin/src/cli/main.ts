@@ -121,16 +121,10 @@ async function main(argv: string[]): Promise<number> {
     case 'plan': {
       const [{ readWorkspace }, { renderPlan }] = await Promise.all([import('./workspace.ts'), import('./plan.ts')]);
       const ws = await readWorkspace();
-      console.log(
-        await renderPlan(
-          ws,
-          workspaceRoot,
-          envName,
-          store,
-          values.projects?.split(',').map((p) => p.trim()),
-        ),
-      );
-      return 0;
+      const projects = values.projects?.split(',').map((p) => p.trim());
+      const { text, problems } = await renderPlan(ws, workspaceRoot, envName, store, projects);
+      console.log(text);
+      return problems ? 1 : 0;
     }
     case 'affected': {
       const [{ readWorkspace }, { affectedSinceLastGood, deployAffected, renderBases }, { Runner }, { createLogger }] = await Promise.all([

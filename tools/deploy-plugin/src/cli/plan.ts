@@ -1,3 +1,4 @@
+import { UserError } from '../core/errors.ts';
 import { z } from 'zod';
 import { parseOrExplain } from '../config/validate.ts';
 import { deployLayers } from '../core/layers.ts';
@@ -16,7 +17,14 @@ import { deployDependencies, targetOptions, type WorkspaceView } from './workspa
  * (projects in one layer deploy in parallel), each project's steps and the argv of each command,
  * secrets redacted.
  */
-export async function renderPlan(ws: WorkspaceView, workspaceRoot: string, envName: string, store: StateStore, only?: string[]): Promise<string> {
+export async function renderPlan(
+  ws: WorkspaceView,
+  workspaceRoot: string,
+  envName: string,
+  store: StateStore,
+  only?: string[],
+): Promise<{ text: string; problems: number }> {
+  let problems = 0;
   const deployable = Object.keys(ws.projects).filter((p) => ws.projects[p]!.targets.deploy && (!only || only.includes(p)));
   const layers = deployLayers(Object.fromEntries(deployable.map((p) => [p, deployDependencies(ws, p)])));
   const out: string[] = [
@@ -50,7 +58,17 @@ export async function renderPlan(ws: WorkspaceView, workspaceRoot: string, envNa
           '',
         );
         out.push(`    ${n + 1}. ${target}`);
-        for (const action of step.plan(options as never, session.plan)) {
+        let actions;
+        try {
+          actions = step.plan(options as never, session.plan);
+        } catch (err) {
+          // Shown where it applies; the other projects' plans still print.
+          if (!(err instanceof UserError)) throw err;
+          problems++;
+          out.push(`       ! cannot run: ${err.message}`);
+          continue;
+        }
+        for (const action of actions) {
           out.push(`       - ${action.title}`);
           if (action.command) {
             const env = Object.entries(action.command.env ?? {})
@@ -62,5 +80,6 @@ export async function renderPlan(ws: WorkspaceView, workspaceRoot: string, envNa
       }
     }
   }
-  return out.join('\n');
+  if (problems) out.push(`\n${problems} step(s) cannot run in ${envName} as configured: see the lines marked !`);
+  return { text: out.join('\n'), problems };
 }

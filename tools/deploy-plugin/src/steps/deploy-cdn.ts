@@ -131,7 +131,8 @@ export const deployCdnStep: StepDefinition<typeof options> = {
 
   plan(o, ctx) {
     const site = siteFor(ctx);
-    const where = site.provider === 's3' ? `s3://${site.bucket}/${site.prefix}` : siteDir(site, { ...ctx, project: ctx.project.name });
+    const where =
+      site.provider === 's3' ? `s3://${site.bucket}/${site.prefix}` : shown(ctx.workspaceRoot, siteDir(site, { ...ctx, project: ctx.project.name }));
     return [
       {
         title: `publish ${shown(ctx.workspaceRoot, outputOf(o, ctx))} as a release to ${where}: new assets first, then the entry points${o.config ? ` and ${o.configFile}` : ''}`,
