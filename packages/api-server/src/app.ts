@@ -5,24 +5,30 @@ import { checkAgentsTable } from './agents-store.js';
 import { createAuth } from './auth.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
+import { Faults, registerFaultRoutes, withFaultyDatabase } from './faults.js';
 import { registerMetrics } from './metrics.js';
 import { registerAgentRoutes } from './routes/agents.js';
 import { registerHealthRoutes } from './routes/health.js';
 
 export interface AppOptions {
   config: Pick<Config, 'apiTokens' | 'rateLimitMax' | 'rateLimitWindowMs' | 'appVersion' | 'gitSha' | 'corsOrigins'> &
-    Partial<Pick<Config, 'logLevel'>>;
+    Partial<Pick<Config, 'logLevel' | 'faults'>>;
   /** Owned by the app from now on: closed when the app closes. */
   db: Database;
 }
 
 /** The whole HTTP API, not yet listening. main.ts listens; tests listen on port 0. */
-export async function buildApp({ config, db }: AppOptions): Promise<FastifyInstance> {
+export async function buildApp({ config, db: realDb }: AppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: { level: config.logLevel ?? 'warn' },
     // No type coercion: {"name": 42} must be a 400, not an agent called "42".
     ajv: { customOptions: { coerceTypes: false } },
   });
+  // Fault injection (tests only; config.ts refuses it in production). Without it, none of its
+  // hooks, routes or database wrapper exist.
+  const faults = config.faults ? new Faults(config.faults) : undefined;
+  const db = faults ? withFaultyDatabase(realDb, faults) : realDb;
+  if (faults) app.log.warn({ faults: faults.settings }, 'FAULT INJECTION ENABLED (tests only): POST /_faults changes the faults');
   app.addHook('onClose', async () => db.close());
 
   // CORS first, on the root instance: its onRequest hook then runs before everything else on every
@@ -62,12 +68,16 @@ export async function buildApp({ config, db }: AppOptions): Promise<FastifyInsta
       () => false,
     );
   registerMetrics(app, isDatabaseUp);
-  registerHealthRoutes(app, { db, version: config.appVersion, gitSha: config.gitSha });
+  registerHealthRoutes(app, { db, version: config.appVersion, gitSha: config.gitSha, delay: faults?.delay });
+  if (faults) registerFaultRoutes(app, faults);
 
   const requireScope = createAuth(config.apiTokens);
   if (config.apiTokens.size === 0) app.log.warn('API_TOKENS is empty: every /v1 request will get 401');
   await app.register(
     async (v1) => {
+      // Before the limiter (a broken release fails whatever the traffic; a test can drive any
+      // error rate through a low limit), the token check and the handlers.
+      if (faults) v1.addHook('onRequest', faults.v1Hook);
       // Registered inside this scope, the limiter applies to /v1 routes only (not probes or metrics).
       await v1.register(rateLimit, { max: config.rateLimitMax, timeWindow: config.rateLimitWindowMs });
       registerAgentRoutes(v1, { db, requireScope });

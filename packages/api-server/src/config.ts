@@ -15,7 +15,25 @@ export interface Config {
   logLevel: string;
   /** Exact origins (e.g. https://app.example.com) browsers may call the API from; empty: no CORS. */
   corsOrigins: string[];
+  /**
+   * Initial fault settings when FAULT_INJECTION=enabled (tests only, refused in production); null
+   * when fault injection is off, and then no fault can be turned on at run time either.
+   */
+  faults: FaultSettings | null;
 }
+
+/** Injected faults (see faults.ts); changeable at run time through POST /_faults. */
+export interface FaultSettings {
+  /** Fraction (0..1) of /v1 requests answered 500, spread deterministically. */
+  errorRate: number;
+  /** Delay added before handling /v1 requests and /health. */
+  latencyMs: number;
+  /** Every database query fails as if the database were unreachable. */
+  dbDown: boolean;
+}
+
+/** Upper bound of FAULT_LATENCY_MS / latencyMs: 10 minutes, far below the timer limit. */
+export const MAX_FAULT_LATENCY_MS = 600_000;
 
 export const DEFAULT_DATABASE_URL = 'file:./data/api.sqlite';
 
@@ -38,6 +56,41 @@ export function loadConfig(env: Env = process.env): Config {
     gitSha: nonEmpty(env.GIT_SHA) ?? 'unknown',
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'warn',
     corsOrigins: parseCorsOrigins(env.CORS_ORIGINS ?? ''),
+    faults: parseFaults(env),
+  };
+}
+
+const FAULT_VARIABLES = ['FAULT_ERROR_RATE', 'FAULT_LATENCY_MS', 'FAULT_DB_DOWN'] as const;
+
+/**
+ * Fault injection, for tests only. FAULT_INJECTION must be exactly `enabled` for any fault; it is
+ * refused when NODE_ENV or APP_ENV is `production`, and a FAULT_* value without it is an error
+ * (rather than silently ignored, so a test cannot believe it injected a fault that is not there).
+ */
+export function parseFaults(env: Env): FaultSettings | null {
+  const injection = nonEmpty(env.FAULT_INJECTION);
+  if (injection === undefined) {
+    const stray = FAULT_VARIABLES.find((name) => nonEmpty(env[name]) !== undefined);
+    if (stray !== undefined) {
+      throw new ConfigError(
+        `${stray} is set but FAULT_INJECTION is not "enabled" (fault injection is for tests only), got ${stray}="${nonEmpty(env[stray])}"`,
+      );
+    }
+    return null;
+  }
+  if (injection !== 'enabled') {
+    throw new ConfigError(`FAULT_INJECTION must be "enabled" or unset (tests only), got "${injection}"`);
+  }
+  for (const name of ['NODE_ENV', 'APP_ENV'] as const) {
+    const value = nonEmpty(env[name]);
+    if (value?.toLowerCase() === 'production') {
+      throw new ConfigError(`FAULT_INJECTION=enabled is refused in production (${name}="${value}"): fault injection is for tests only`);
+    }
+  }
+  return {
+    errorRate: rateFrom(env, 'FAULT_ERROR_RATE'),
+    latencyMs: intFrom(env, 'FAULT_LATENCY_MS', 0, 0, MAX_FAULT_LATENCY_MS),
+    dbDown: booleanFrom(env, 'FAULT_DB_DOWN', false),
   };
 }
 
@@ -109,6 +162,25 @@ function intFrom(env: Env, name: string, fallback: number, min: number, max: num
     throw new ConfigError(`${name} must be an integer between ${min} and ${max}, got "${raw}"`);
   }
   return n;
+}
+
+function rateFrom(env: Env, name: string): number {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return 0;
+  const n = Number(raw);
+  if (!/^(?:\d+(?:\.\d*)?|\.\d+)$/.test(raw) || n < 0 || n > 1) {
+    throw new ConfigError(`${name} must be a number between 0 and 1 (e.g. "0.1" for 1 request in 10), got "${raw}"`);
+  }
+  return n;
+}
+
+function booleanFrom(env: Env, name: string, fallback: boolean): boolean {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return fallback;
+  if (raw !== 'true' && raw !== 'false') {
+    throw new ConfigError(`${name} must be "true" or "false", got "${raw}"`);
+  }
+  return raw === 'true';
 }
 
 function packageVersion(): string {

@@ -131,17 +131,26 @@ describe('api-server on a fresh SQLite database', () => {
     expect(text).toContain('# TYPE http_requests_total counter');
     expect(text).toContain('# TYPE http_request_duration_seconds histogram');
     expect(text).toContain('# TYPE database_up gauge');
-    expect(text).toMatch(/^http_requests_total\{method="GET",route="\/health",status="200"\} 1$/m);
+    // Probes and scrapes (the earlier tests called /health, /ready and /metrics) are not counted:
+    // they would dilute the error rate.
+    expect(text).not.toMatch(/^http_request\w*\{[^}]*route="\/(health|ready|metrics)"/m);
     expect(text).toMatch(/^http_requests_total\{method="POST",route="\/v1\/agents",status="201"\} 2$/m);
     expect(text).toMatch(/^http_requests_total\{method="GET",route="\/v1\/agents\/:id",status="404"\} [3-9]$/m);
     expect(text).toMatch(/^http_request_duration_seconds_count\{method="GET",route="\/v1\/agents",status="401"\} \d+$/m);
     expect(text).not.toContain('some-id-1');
+    // Bucket bounds at the runbook's latency thresholds, 1 s and 2 s (and the deploy's 0.5 s, 0.8 s).
+    const les = [...text.matchAll(/^http_request_duration_seconds_bucket\{le="([^"]+)",method="GET",route="\/v1\/agents",status="401"\}/gm)].map(
+      (m) => m[1],
+    );
+    expect(les).toEqual(['0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '0.5', '0.8', '1', '2', '5', '10', '+Inf']);
     expect(text).toContain('process_cpu_user_seconds_total');
   });
 
-  it('answers unknown routes with a JSON 404', async () => {
+  it('answers unknown routes with a JSON 404, counted as route "unmatched"', async () => {
     const res = await fetch(`${server.url}/v2/nothing`);
     expect(res.status).toBe(404);
     expect(await res.json()).toMatchObject({ error: 'not_found' });
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    expect(text).toMatch(/^http_requests_total\{method="GET",route="unmatched",status="404"\} 1$/m);
   });
 });

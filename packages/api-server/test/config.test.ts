@@ -17,6 +17,7 @@ describe('config', () => {
     });
     expect(c.apiTokens.size).toBe(0);
     expect(c.corsOrigins).toEqual([]);
+    expect(c.faults).toBeNull();
   });
 
   it('parses API_TOKENS', () => {
@@ -61,6 +62,66 @@ describe('config', () => {
     expect(load).toThrowError(ConfigError);
     expect(load).toThrowError(`CORS_ORIGINS entry ${position} must be an http or https origin, scheme://host[:port] without path or trailing slash`);
     expect(load).toThrowError('(expected e.g. "https://app.example.com")');
+  });
+});
+
+describe('fault injection settings (tests only)', () => {
+  it('are off unless FAULT_INJECTION is exactly "enabled"', () => {
+    expect(loadConfig({}).faults).toBeNull();
+    expect(loadConfig({ FAULT_INJECTION: '' }).faults).toBeNull();
+    expect(loadConfig({ FAULT_INJECTION: 'enabled' }).faults).toEqual({ errorRate: 0, latencyMs: 0, dbDown: false });
+    expect(loadConfig({ FAULT_INJECTION: 'enabled', NODE_ENV: 'test', APP_ENV: 'staging' }).faults).not.toBeNull();
+  });
+
+  it('parses FAULT_ERROR_RATE, FAULT_LATENCY_MS and FAULT_DB_DOWN', () => {
+    expect(loadConfig({ FAULT_INJECTION: 'enabled', FAULT_ERROR_RATE: '0.25', FAULT_LATENCY_MS: '50', FAULT_DB_DOWN: 'true' }).faults).toEqual({
+      errorRate: 0.25,
+      latencyMs: 50,
+      dbDown: true,
+    });
+    expect(loadConfig({ FAULT_INJECTION: 'enabled', FAULT_ERROR_RATE: '1', FAULT_DB_DOWN: 'false' }).faults).toMatchObject({
+      errorRate: 1,
+      dbDown: false,
+    });
+    expect(loadConfig({ FAULT_INJECTION: 'enabled', FAULT_ERROR_RATE: '.5' }).faults?.errorRate).toBe(0.5);
+  });
+
+  it.each([
+    ['NODE_ENV', 'production'],
+    ['APP_ENV', 'production'],
+    ['APP_ENV', 'Production'],
+  ])('are refused when %s=%s', (name, value) => {
+    const load = () => loadConfig({ FAULT_INJECTION: 'enabled', [name]: value });
+    expect(load).toThrowError(ConfigError);
+    expect(load).toThrowError(`FAULT_INJECTION=enabled is refused in production (${name}="${value}"): fault injection is for tests only`);
+  });
+
+  it.each([
+    [{ FAULT_INJECTION: 'true' }, 'FAULT_INJECTION must be "enabled" or unset (tests only), got "true"'],
+    [{ FAULT_INJECTION: 'Enabled' }, 'FAULT_INJECTION must be "enabled" or unset (tests only), got "Enabled"'],
+    [
+      { FAULT_INJECTION: 'enabled', FAULT_ERROR_RATE: '1.5' },
+      'FAULT_ERROR_RATE must be a number between 0 and 1 (e.g. "0.1" for 1 request in 10), got "1.5"',
+    ],
+    [
+      { FAULT_INJECTION: 'enabled', FAULT_ERROR_RATE: '10%' },
+      'FAULT_ERROR_RATE must be a number between 0 and 1 (e.g. "0.1" for 1 request in 10), got "10%"',
+    ],
+    [
+      { FAULT_INJECTION: 'enabled', FAULT_ERROR_RATE: '-0.1' },
+      'FAULT_ERROR_RATE must be a number between 0 and 1 (e.g. "0.1" for 1 request in 10), got "-0.1"',
+    ],
+    [{ FAULT_INJECTION: 'enabled', FAULT_LATENCY_MS: '1.5' }, 'FAULT_LATENCY_MS must be an integer between 0 and 600000, got "1.5"'],
+    [{ FAULT_INJECTION: 'enabled', FAULT_LATENCY_MS: '-5' }, 'FAULT_LATENCY_MS must be an integer between 0 and 600000, got "-5"'],
+    [{ FAULT_INJECTION: 'enabled', FAULT_DB_DOWN: 'yes' }, 'FAULT_DB_DOWN must be "true" or "false", got "yes"'],
+    [
+      { FAULT_ERROR_RATE: '0.1' },
+      'FAULT_ERROR_RATE is set but FAULT_INJECTION is not "enabled" (fault injection is for tests only), got FAULT_ERROR_RATE="0.1"',
+    ],
+    [{ FAULT_DB_DOWN: 'true', NODE_ENV: 'production' }, 'FAULT_DB_DOWN is set but FAULT_INJECTION is not "enabled"'],
+  ])('rejects %j naming the variable, what is expected and the value', (env, message) => {
+    expect(() => loadConfig(env)).toThrowError(ConfigError);
+    expect(() => loadConfig(env)).toThrowError(message);
   });
 });
 
