@@ -46,6 +46,12 @@ export const tools = [
     check: [join(testToolsDir(), 'bin', 'versitygw')],
     install: { script: 'scripts/ci/versitygw.sh', root: false },
   },
+  // A real SMTP server with an HTTP API to read back what it received, for the alert e-mail tests.
+  {
+    name: 'mailpit',
+    check: [join(testToolsDir(), 'bin', 'mailpit')],
+    install: { script: 'scripts/ci/mailpit.sh', root: false },
+  },
   // Nx workspaces made as create-nx-workspace makes them, which the adoption tests add the packed plugin to.
   {
     name: 'Nx fixture workspaces',

@@ -59,11 +59,16 @@ describe('deploy.json validation', () => {
         staging: {
           database: { urlVariable: 'DB_URL' },
           npm: { registry: 'http://127.0.0.1:4873/', distTag: 'next', tokenVariable: 'NPM_TOKEN' },
-          alerts: [{ type: 'slack', webhookVariable: 'SLACK' }],
+          alerts: {
+            channels: [
+              { type: 'slack', webhookVariable: 'SLACK' },
+              { type: 'pagerduty', routingKeyVariable: 'PD_KEY' },
+            ],
+          },
           secrets: ['EXTRA'],
         },
       },
     })();
-    expect(secretVariables(file.environments.staging!).sort()).toEqual(['DB_URL', 'EXTRA', 'NPM_TOKEN', 'SLACK']);
+    expect(secretVariables(file.environments.staging!).sort()).toEqual(['DB_URL', 'EXTRA', 'NPM_TOKEN', 'PD_KEY', 'SLACK']);
   });
 });

@@ -68,8 +68,8 @@ describe('detectors', () => {
 describe('inferred targets and deploy graph', () => {
   it('gives a backend migrate -> rollout -> smoke, one configuration per environment', () => {
     const t = inferTargets(api, 'backend', true, opts);
-    expect(Object.keys(t)).toEqual(['migrate', 'rollout', 'smoke', 'deploy']);
-    expect(t.deploy!.options).toEqual({ steps: ['migrate', 'rollout', 'smoke'] });
+    expect(Object.keys(t)).toEqual(['migrate', 'rollout', 'smoke', 'verify', 'deploy']);
+    expect(t.deploy!.options).toEqual({ steps: ['migrate', 'rollout', 'smoke', 'verify'] });
     expect(t.deploy!.configurations!.staging).toEqual({});
     expect(t.deploy!.cache).toBe(false);
     expect(t.migrate!.dependsOn).toEqual(['build']);
@@ -77,7 +77,7 @@ describe('inferred targets and deploy graph', () => {
 
   it('builds the image first where an environment runs containers', () => {
     const t = inferTargets(api, 'backend', true, { ...opts, runtimeOf: (env) => (env === 'development' ? 'process' : 'container') });
-    expect(t.deploy!.configurations!.staging).toEqual({ steps: ['build-image', 'migrate', 'rollout', 'smoke'] });
+    expect(t.deploy!.configurations!.staging).toEqual({ steps: ['build-image', 'migrate', 'rollout', 'smoke', 'verify'] });
     expect(t['build-image']!.options).toBeUndefined();
     expect(t['build-image']!.dependsOn).toEqual(['build']);
   });

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { alertSecretVariables, alertsSchema } from './alerts.ts';
 import { cdnSchema } from './cdn.ts';
+import { rollbackSchema, verifySchema } from './verify.ts';
 import { httpUrl, variableName } from './fields.ts';
 import { ROLES } from './project.ts';
 
@@ -21,31 +23,9 @@ const serviceSchema = z.strictObject({
     .startsWith('/')
     .optional()
     .describe('Answers 200 when the service is healthy (roll-out and smoke check it); without it, GET / must answer 2xx or 3xx'),
-  metricsPath: z.string().startsWith('/').optional(),
+  readyPath: z.string().startsWith('/').optional().describe('Answers 200 while the service can reach its database (verification samples it)'),
+  metricsPath: z.string().startsWith('/').optional().describe('Prometheus metrics (verification computes error rate and latency from them)'),
 });
-
-const triggerSchema = z.discriminatedUnion('kind', [
-  z.strictObject({
-    kind: z.literal('health'),
-    consecutiveFailures: z.int().min(1).default(3),
-  }),
-  z.strictObject({
-    kind: z.literal('error-rate'),
-    max: z.number().min(0).max(1).describe('Fraction of 5xx responses, 0..1'),
-    consecutive: z.int().min(1).default(2),
-  }),
-  z.strictObject({
-    kind: z.literal('latency'),
-    quantile: z.number().gt(0).lt(1).default(0.95),
-    maxMs: z.number().positive(),
-    consecutive: z.int().min(1).default(2),
-  }),
-]);
-
-const alertSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('slack'), webhookVariable: variableName }),
-  z.strictObject({ type: z.literal('webhook'), urlVariable: variableName }),
-]);
 
 /** Where the ledger, the environment locks and rollback targets live: this checkout, or any S3-compatible store. */
 export const stateSchema = z.discriminatedUnion('backend', [
@@ -112,8 +92,9 @@ export const environmentSchema = z.strictObject({
     })
     .optional(),
   cdn: cdnSchema,
-  rollback: z.strictObject({ triggers: z.array(triggerSchema).default([]) }).default({ triggers: [] }),
-  alerts: z.array(alertSchema).default([]),
+  verify: verifySchema.optional(),
+  rollback: rollbackSchema.default({ database: 'never' }),
+  alerts: alertsSchema.prefault({}).describe('Where alerts go: channels (Slack, PagerDuty, email, webhook) and which severity reaches which'),
   state: stateSchema.optional().describe("Where this environment's ledger and lock live, when not the top-level state"),
   secrets: z.array(variableName).default([]).describe('Variables whose values are redacted from all output'),
   ephemeralSecrets: z
@@ -180,7 +161,7 @@ export function secretVariables(env: Environment): string[] {
   add(env.containers?.passwordVariable);
   if (env.state?.backend === 's3') add(env.state.secretAccessKeyVariable);
   for (const site of Object.values(env.cdn)) if (site.provider === 's3') add(site.secretAccessKeyVariable);
-  for (const a of env.alerts) add(a.type === 'slack' ? a.webhookVariable : a.urlVariable);
+  for (const v of alertSecretVariables(env.alerts)) add(v);
   return [...names];
 }
 

@@ -6,6 +6,7 @@ import { Runner } from '../core/run.ts';
 import { openStore } from '../store/open.ts';
 import { LeaseLost, type Lease, type LedgerRecord, type LedgerStore, type StateStore, type StepRecord } from '../store/state-store.ts';
 import type { StepContext, StepDefinition } from '../steps/step.ts';
+import { announce } from './announce.ts';
 import { decideApproval, obtainApproval } from './approval.ts';
 import { resolveActor, resolveGitSha } from './identity.ts';
 import { acquireLock } from './lock-wait.ts';
@@ -80,11 +81,10 @@ async function undoSucceededSteps(steps: ParsedStep[], ctx: StepContext): Promis
     const result = ctx.results[i];
     if (!result || result.skipped || !step.rollback) continue;
     ctx.log.warn(`rolling back ${name}`);
-    outcomes.push(
-      await step
-        .rollback(options as never, stepContext(ctx, name), result)
-        .catch((err: unknown) => restoreFailed(`${name}: ${describeError(err, ctx.redactor.redact)}`)),
-    );
+    const outcome = await step
+      .rollback(options as never, stepContext(ctx, name), result)
+      .catch((err: unknown) => restoreFailed(`${name}: ${describeError(err, ctx.redactor.redact)}`));
+    if (outcome) outcomes.push(outcome);
   }
   return combineOutcomes(outcomes);
 }
@@ -273,10 +273,11 @@ async function runSteps(
   };
   inFlight.record = undefined; // from here an interrupt must not overwrite the outcome with 'aborted'
   await ctx.ledger.append(final);
+  const alerts = await announce(ctx, final, failure, rollback);
   const title = `${req.kind} ${ctx.project.name} ${ctx.project.version} to ${ctx.envName} (${ctx.gitSha.slice(0, 8)}): ${final.status}`;
   ctx.log.info(
     renderSummary(
-      rollback ? `${title}\n  ${describeOutcome(rollback)}` : title,
+      [title, ...(rollback ? [describeOutcome(rollback)] : []), ...alerts.map((a) => `alerts: ${a}`)].join('\n  '),
       done.map((r) => ({ ...r, project: ctx.project.name })),
     ),
   );

@@ -1,10 +1,11 @@
-import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { backupPath, migratePending, migrateUp, type MigrateTool } from '../commands/migrate.ts';
 import { pgDropRelations, pgDump, pgListRelations, pgRestore } from '../commands/postgres.ts';
 import { resolveDatabase, type DatabaseTarget } from '../config/database.ts';
 import { UserError } from '../core/errors.ts';
+import { restored } from '../core/rollback.ts';
 import { CommandFailed } from '../core/run.ts';
 import { importSqlite } from '../core/sqlite.ts';
 import type { PlannedAction } from '../core/plan.ts';
@@ -77,8 +78,11 @@ async function backup(ctx: StepContext, db: DatabaseTarget): Promise<{ ref: stri
   mkdirSync(dirname(ref), { recursive: true, mode: 0o700 });
   await ctx.runner.run(pgDump(db.url, ref));
   const listed = await ctx.runner.run(pgListRelations(db.url), { quiet: true });
+  const relations = listed.stdout.split('\n').filter(Boolean);
+  // Kept beside the dump: a later rollback drops what the migration created before restoring.
+  writeFileSync(`${ref}.relations.json`, JSON.stringify(relations), { mode: 0o600 });
   ctx.log.info(`backup: ${ref}`);
-  return { ref, relations: listed.stdout.split('\n').filter(Boolean) };
+  return { ref, relations };
 }
 
 async function restore(ctx: StepContext, db: DatabaseTarget, saved: { ref: string; relations?: string[] }): Promise<void> {
@@ -150,5 +154,24 @@ export const migrateStep: StepDefinition<typeof options> = {
       throw new UserError(`${ctx.project.name}: ${why}. The database was restored from the backup ${saved.ref}.`);
     }
     return { backupRef: saved?.ref, detail: pending ? `applied ${pending.length}` : 'applied' };
+  },
+
+  /**
+   * A later step failed or verification rolled the deploy back: the database goes back to this
+   * deploy's backup only where the environment says so (rollback.database: restore); otherwise it
+   * stays as migrated (the previous version must cope with the new schema: expand/contract).
+   */
+  async rollback(_o, ctx, result) {
+    if (!result.backupRef) return undefined;
+    if (ctx.env.rollback.database !== 'restore') {
+      ctx.log.info(`the database stays as migrated (environments.${ctx.envName}.rollback.database is never); its backup is ${result.backupRef}`);
+      return undefined;
+    }
+    const db = resolveDatabase(ctx);
+    ctx.redactor.add(db.url);
+    const sidecar = `${result.backupRef}.relations.json`;
+    const relations = existsSync(sidecar) ? (JSON.parse(readFileSync(sidecar, 'utf8')) as string[]) : undefined;
+    await restore(ctx, db, { ref: result.backupRef, relations });
+    return restored(`the database from ${result.backupRef}`, 'restored from the backup taken before migrating');
   },
 };

@@ -75,6 +75,15 @@ export const STEPS: StepEntry[] = [
     load: () => import('./smoke.ts').then((m) => m.smokeStep as unknown as StepDefinition),
   },
   {
+    name: 'verify',
+    description:
+      "Watch the new version for the environment's verification window (health, readiness, error rate and latency from its metrics); a trigger sustained for its whole duration rolls the deploy back",
+    inDeploy: (p) => backend(p) || p.role === 'frontend',
+    options: (p) => (p.role === 'frontend' ? { site: true } : undefined),
+    readOnly: true,
+    load: () => import('./verify.ts').then((m) => m.verifyStep as unknown as StepDefinition),
+  },
+  {
     name: 'publish-npm',
     description: "Publish the package's packed tarball to the environment's npm registry unless that version is out",
     inDeploy: (p) => p.role === 'package' && p.publish === 'npm',

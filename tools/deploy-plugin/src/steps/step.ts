@@ -34,6 +34,9 @@ export interface StepDefinition<S extends z.ZodType = z.ZodType> {
   /** Checked for every step before the first one runs: throwing stops the deploy with nothing changed. */
   preflight?(options: z.infer<S>, ctx: StepContext): Promise<void>;
   run(options: z.infer<S>, ctx: StepContext): Promise<StepResult>;
-  /** Undoes a successful run when a later step of the same deploy fails (a failed smoke test puts the previous version back). */
-  rollback?(options: z.infer<S>, ctx: StepContext, result: StepResult): Promise<RollbackOutcome>;
+  /**
+   * Undoes a successful run when a later step of the same deploy fails (a failed smoke test puts
+   * the previous version back). Undefined: nothing of it is to be undone (by configuration).
+   */
+  rollback?(options: z.infer<S>, ctx: StepContext, result: StepResult): Promise<RollbackOutcome | undefined>;
 }

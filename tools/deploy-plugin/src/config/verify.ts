@@ -1,0 +1,72 @@
+import { z } from 'zod';
+
+const duration = z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h)$/, { error: "expected a duration such as '30s', '2m' or '500ms'" });
+
+export const METRICS = ['health', 'ready', 'errorRate', 'latencyP95', 'latencyP99'] as const;
+export type MetricName = (typeof METRICS)[number];
+
+export const triggerSchema = z
+  .strictObject({
+    name: z.string().min(1).optional().describe('For messages and the ledger (default: metric and threshold)'),
+    metric: z
+      .enum(METRICS)
+      .describe(
+        'health / ready: the health or readiness (database) endpoint fails; errorRate: 5xx share of requests; latencyP95 / latencyP99: request duration quantile',
+      ),
+    threshold: z
+      .number()
+      .nonnegative()
+      .optional()
+      .describe('errorRate: a fraction (0.05 = 5%); latency: milliseconds; breached when the value is ABOVE it. Not used by health and ready'),
+    for: duration.describe('The breach must hold on every sample for this long (consecutive samples spanning it) before the trigger fires'),
+    minSamples: z.int().min(1).default(2).describe('Fewest consecutive breaching samples, whatever `for` says'),
+    minRequests: z.int().min(1).default(20).describe('errorRate, latency: fewer requests than this in an interval is inconclusive, never 0% or fast'),
+    onMissing: z
+      .enum(['breach', 'ignore', 'inconclusive'])
+      .default('inconclusive')
+      .describe(
+        'A sample that could not be taken (endpoint down, metric absent): counts as a breach, is skipped, or makes the trigger inconclusive (a human is alerted; never a rollback)',
+      ),
+    action: z.enum(['rollback', 'alert']).default('rollback'),
+    severity: z.enum(['critical', 'warning', 'info']).default('critical'),
+  })
+  .refine((t) => t.metric === 'health' || t.metric === 'ready' || t.threshold !== undefined, {
+    error: 'errorRate and latency triggers need a threshold',
+    path: ['threshold'],
+  });
+
+export type Trigger = z.infer<typeof triggerSchema>;
+
+/**
+ * The runbook's rules: roll back when health fails for more than 5 minutes, the error rate stays
+ * above 5% for 2 minutes, p95 latency above 2 s for 3 minutes, or the database connection fails;
+ * alert critical above 10% errors, warning above 2% errors or 1 s latency.
+ */
+export const RUNBOOK_TRIGGERS: z.input<typeof triggerSchema>[] = [
+  { metric: 'health', for: '5m' },
+  { metric: 'ready', for: '1m', name: 'database connection' },
+  { metric: 'errorRate', threshold: 0.05, for: '2m' },
+  { metric: 'latencyP95', threshold: 2000, for: '3m' },
+  { metric: 'errorRate', threshold: 0.1, for: '1m', action: 'alert', severity: 'critical' },
+  { metric: 'errorRate', threshold: 0.02, for: '2m', action: 'alert', severity: 'warning' },
+  { metric: 'latencyP95', threshold: 1000, for: '3m', action: 'alert', severity: 'warning' },
+];
+
+export const verifySchema = z
+  .strictObject({
+    window: duration.default('6m').describe('How long the new version is watched after the cut-over (at least the longest `for` plus one interval)'),
+    interval: duration.default('15s').describe('Time between samples'),
+    triggers: z.array(triggerSchema).default(RUNBOOK_TRIGGERS.map((t) => triggerSchema.parse(t))),
+  })
+  .describe('The verification window after a roll-out: what is sampled and which sustained breaches roll back or alert');
+
+export type VerifySettings = z.infer<typeof verifySchema>;
+
+export const rollbackSchema = z
+  .strictObject({
+    database: z
+      .enum(['restore', 'never'])
+      .default('never')
+      .describe("restore: an automatic or failed deploy's rollback also restores the database from this deploy's backup (only when it migrated)"),
+  })
+  .describe('What a rollback may undo besides the services');

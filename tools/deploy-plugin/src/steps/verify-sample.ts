@@ -1,0 +1,105 @@
+import type { Trigger } from '../config/verify.ts';
+import { probe } from '../core/http.ts';
+import type { Observation } from '../analysis/assess.ts';
+import { bucketDelta, counterDelta, counterTotal, histogramBuckets, histogramQuantile, type Bucket } from '../analysis/metric-deltas.ts';
+import { parsePrometheusText } from '../analysis/prometheus-text.ts';
+
+/** Where a service is sampled, and how its metrics are named (prom-client's conventions by default). */
+export interface SampleTarget {
+  healthUrl: string;
+  healthOk(status: number): boolean;
+  readyUrl?: string;
+  metricsUrl?: string;
+  requestsMetric: string;
+  statusLabel: string;
+  durationMetric: string;
+  timeoutMs: number;
+}
+
+/** The counters of one scrape: what the next one is compared with. */
+export interface Scrape {
+  requests: number;
+  errors: number;
+  buckets: Bucket[];
+}
+
+/** What one round of sampling saw, before it is judged per trigger. */
+export interface Round {
+  at: number;
+  health: { up: boolean } | { missing: string };
+  ready?: { up: boolean } | { missing: string };
+  /** Requests, 5xx and the duration histogram over the interval since the previous scrape. */
+  traffic?: { requests: number; errors: number; buckets: Bucket[] } | { missing: string };
+}
+
+async function upDown(url: string, ok: (status: number) => boolean, timeoutMs: number): Promise<{ up: boolean } | { missing: string }> {
+  try {
+    return { up: ok((await probe(url, { timeoutMs })).status) };
+  } catch {
+    // An endpoint that does not answer is down: that is what health means.
+    return { up: false };
+  }
+}
+
+async function scrape(t: SampleTarget): Promise<Scrape> {
+  const res = await probe(t.metricsUrl!, { timeoutMs: t.timeoutMs });
+  if (res.status !== 200) throw new Error(`${t.metricsUrl} answered ${res.status}`);
+  const families = parsePrometheusText(res.body);
+  const requests = counterTotal(families, t.requestsMetric);
+  if (requests === undefined) throw new Error(`${t.metricsUrl} has no ${t.requestsMetric}`);
+  const errors = counterTotal(families, t.requestsMetric, (l) => (l[t.statusLabel] ?? '').startsWith('5')) ?? 0;
+  const histogram = histogramBuckets(families, t.durationMetric);
+  if (!histogram) throw new Error(`${t.metricsUrl} has no ${t.durationMetric} histogram`);
+  return { requests, errors, buckets: histogram.buckets };
+}
+
+/** One round: health, readiness and a metrics scrape, compared with the previous scrape. */
+export async function sampleRound(t: SampleTarget, at: number, previous: Scrape | undefined): Promise<{ round: Round; scrape?: Scrape }> {
+  const [health, ready, current] = await Promise.all([
+    upDown(t.healthUrl, t.healthOk, t.timeoutMs),
+    t.readyUrl ? upDown(t.readyUrl, (s) => s === 200, t.timeoutMs) : undefined,
+    t.metricsUrl ? scrape(t).catch((err: Error) => ({ missing: err.message })) : undefined,
+  ]);
+  const round: Round = { at, health, ...(ready ? { ready } : {}) };
+  if (!current) return { round };
+  if ('missing' in current) return { round: { ...round, traffic: current } };
+  if (previous) {
+    round.traffic = {
+      requests: counterDelta(previous.requests, current.requests),
+      errors: counterDelta(previous.errors, current.errors),
+      buckets: bucketDelta(previous.buckets, current.buckets),
+    };
+  }
+  return { round, scrape: current };
+}
+
+/** Pure: the observation a round gives a trigger, or undefined when the round says nothing about it (the first scrape). */
+export function observe(t: Trigger, r: Round): Observation | undefined {
+  const upDownObs = (s: { up: boolean } | { missing: string }): Observation =>
+    'missing' in s ? { at: r.at, missing: s.missing } : { at: r.at, value: s.up ? 1 : 0 };
+  if (t.metric === 'health') return upDownObs(r.health);
+  if (t.metric === 'ready') return r.ready && upDownObs(r.ready);
+  if (!r.traffic) return undefined;
+  if ('missing' in r.traffic) return { at: r.at, missing: r.traffic.missing };
+  const { requests, errors, buckets } = r.traffic;
+  if (requests < t.minRequests) return { at: r.at, inconclusive: `${requests} requests in the interval, fewer than ${t.minRequests}` };
+  if (t.metric === 'errorRate') return { at: r.at, value: errors / requests };
+  const q = histogramQuantile(t.metric === 'latencyP95' ? 0.95 : 0.99, buckets);
+  return q === undefined ? { at: r.at, inconclusive: 'no observations in the duration histogram' } : { at: r.at, value: q * 1000 };
+}
+
+/** One line per round for the deploy's output: what was seen. */
+export function describeRound(r: Round): string {
+  const ud = (s: { up: boolean } | { missing: string }) => ('missing' in s ? `missing (${s.missing})` : s.up ? 'up' : 'DOWN');
+  const parts = [`${(r.at / 1000).toFixed(1)}s health ${ud(r.health)}`];
+  if (r.ready) parts.push(`ready ${ud(r.ready)}`);
+  if (r.traffic && 'missing' in r.traffic) parts.push(`metrics missing (${r.traffic.missing})`);
+  else if (r.traffic) {
+    const { requests, errors, buckets } = r.traffic;
+    const p95 = histogramQuantile(0.95, buckets);
+    parts.push(
+      `${requests} requests, ${errors} 5xx${requests ? ` (${((errors / requests) * 100).toFixed(1)}%)` : ''}${p95 === undefined ? '' : `, p95 ${Math.round(p95 * 1000)} ms`}`,
+    );
+  }
+  return parts.join(', ');
+}
