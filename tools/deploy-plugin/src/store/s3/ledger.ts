@@ -57,6 +57,19 @@ export class S3Ledger implements LedgerStore {
   }
 
   /** Fences off every lease below `generation`: their ledger writes are refused from now on. */
+  /**
+   * Makes `generation` the environment's lease generation, only if it is above the current one;
+   * false when another lease already claimed it or a higher one (its winner read an older head).
+   */
+  async claimGeneration(env: string, generation: number): Promise<boolean> {
+    let claimed = false;
+    await this.updateHead(env, (head) => {
+      claimed = head.lockGeneration < generation;
+      return claimed ? { ...head, lockGeneration: generation } : head;
+    });
+    return claimed;
+  }
+
   async raiseGeneration(env: string, generation: number): Promise<void> {
     await this.updateHead(env, (head) => ({ ...head, lockGeneration: Math.max(head.lockGeneration, generation) }));
   }

@@ -85,15 +85,19 @@ export class S3Locks implements LockStore {
       };
       const etag = await this.objects.put(leaseKey(env), JSON.stringify(doc), current ? { ifMatch: current.version.etag } : { ifNoneMatch: true });
       if (etag === CONFLICT) continue;
+      let claimed: boolean;
       try {
-        // From here on, the ledger refuses writes from every older lease.
-        await this.ledger.raiseGeneration(env, generation);
-        if (current) await this.abortTakenOver(current.doc, doc);
+        // From here on, the ledger refuses writes from every older lease. The head read above may
+        // be stale (a lease won, used and released since): then this generation is not above every
+        // earlier one, so the lease is given back and taken again with a fresh number.
+        claimed = await this.ledger.claimGeneration(env, generation);
+        if (claimed && current) await this.abortTakenOver(current.doc, doc);
       } catch (err) {
         await this.objects.delete(leaseKey(env), etag).catch(() => undefined); // not left held by nobody
         throw err;
       }
-      return this.lease(env, doc);
+      if (claimed) return this.lease(env, doc);
+      await this.objects.delete(leaseKey(env), etag);
     }
     throw new UserError(`the ${env} lock in ${this.objects.where} changed hands 20 times while being taken; run the deploy again`);
   }
