@@ -25,6 +25,8 @@ export const tools = [
   // kustomize and the Kubernetes roll-out tests; docker-compose 1.29 drives the compose runtime test.
   { name: 'kubectl', check: ['kubectl'], install: { apt: ['kubernetes-client'] } },
   { name: 'docker-compose', check: ['docker-compose'], install: { apt: ['docker-compose'] } },
+  // A short-lived self-signed certificate for the TLS runtime check's test.
+  { name: 'openssl', check: ['openssl'], install: { apt: ['openssl'] } },
   // Debian's Chromium: the frontend's browser smoke test (playwright-core drives it; it downloads no browser).
   { name: 'Chromium', check: ['chromium'], install: { apt: ['chromium'] } },
   { name: 'cargo', check: ['cargo'], install: { manual: 'install Rust with rustup (https://rustup.rs), then open a new shell' } },

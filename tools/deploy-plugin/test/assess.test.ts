@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { assess, type Observation } from '../src/analysis/assess.ts';
 import { RUNBOOK_TRIGGERS, triggerSchema, verifySchema } from '../src/config/verify.ts';
+import { certificateProblem } from '../src/steps/runtime-checks.ts';
 
 const trigger = (raw: Record<string, unknown>) => triggerSchema.parse(raw);
 const every = (values: (number | 'missing' | 'thin')[], stepMs = 1000): Observation[] =>
@@ -82,5 +83,20 @@ describe('the triggers assessor (samples in, decision out)', () => {
       ['latencyP95', 2000, '3m'],
     ]);
     expect(() => triggerSchema.parse({ metric: 'errorRate', for: '1m' })).toThrow(/need a threshold/);
+  });
+});
+
+describe('certificate judgement (pure)', () => {
+  const now = Date.parse('2026-11-28T00:00:00Z');
+  const day = 86_400_000;
+  it('says untrusted, expired, or expiring within the margin, with the date; exactly the margin left passes', () => {
+    expect(certificateProblem('h', { authorized: false, authorizationError: 'CERT_HAS_EXPIRED', validTo: new Date(now) }, now, 14)).toBe(
+      'the certificate of h is not trusted (CERT_HAS_EXPIRED)',
+    );
+    expect(certificateProblem('h', { authorized: true, validTo: new Date(now - 1) }, now, 14)).toBe('the certificate of h expired on 2026-11-27');
+    expect(certificateProblem('h', { authorized: true, validTo: new Date(now + 13 * day) }, now, 14)).toBe(
+      'the certificate of h expires on 2026-12-11, in 13 days: within the 14-day margin',
+    );
+    expect(certificateProblem('h', { authorized: true, validTo: new Date(now + 14 * day) }, now, 14)).toBeUndefined();
   });
 });

@@ -7,6 +7,7 @@ import { parseDuration } from '../core/duration.ts';
 import { UserError } from '../core/errors.ts';
 import { assess, judgeSample, triggerLabel, type Assessment, type Observation } from '../analysis/assess.ts';
 import { alertsSent, sendAlert } from './alerting.ts';
+import { runtimeChecksSchema, runtimeProblems } from './runtime-checks.ts';
 import { describeRound, observe, sampleRound, type SampleTarget, type Scrape } from './verify-sample.ts';
 import type { StepContext, StepDefinition } from './step.ts';
 
@@ -16,6 +17,7 @@ const options = z.strictObject({
   requestsMetric: z.string().default('http_requests_total').describe('Counter of requests, labelled by status code'),
   statusLabel: z.string().default('status').describe("The requests counter's label holding the HTTP status (5xx are errors)"),
   durationMetric: z.string().default('http_request_duration_seconds').describe('Histogram of request durations, in seconds'),
+  checks: runtimeChecksSchema.optional(),
 });
 type Options = z.infer<typeof options>;
 
@@ -100,6 +102,12 @@ export const verifyStep: StepDefinition<typeof options> = {
     const alert = (...args: Parameters<typeof sendAlert>) => {
       void sendAlert(...args).then((how) => how && sent.push(how));
     };
+    if (o.checks) {
+      const base = o.site ? target.healthUrl : serviceUrl(ctx);
+      const problems = await runtimeProblems(base, o.checks, ctx.environ);
+      if (problems.length) throw new UserError(`${ctx.project.name}: the runtime checks failed:\n  ${problems.join('\n  ')}`);
+      ctx.log.info(`runtime checks passed (${Object.keys(o.checks).join(', ')})`);
+    }
     ctx.log.info(`verifying for ${settings.window}, a sample every ${settings.interval}`);
     for (let n = 0; ; n++) {
       const due = started + n * intervalMs;
