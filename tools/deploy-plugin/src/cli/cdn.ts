@@ -16,7 +16,7 @@ import type { Runner } from '../core/run.ts';
 import type { StateStore } from '../store/state-store.ts';
 import { cdnRollbackStep } from '../steps/cdn-rollback.ts';
 
-interface CdnCli {
+export interface CdnCli {
   workspaceRoot: string;
   file: DeployFile;
   envName: string;

@@ -13,8 +13,9 @@ Commands:
                                         with the lock and each project's last good deploy
   affected --env <env> [-t deploy] [--dry-run] [-- <nx options>]
                                         deploy what changed since each project's last good deploy there
-  rollback <frontend> --env <env> [--to <release>] [--approve] [--lock-wait 5m]
-                                        serve an earlier CDN release again (default: the one before): no upload
+  rollback <project> --env <env> [--to <release>] [--approve] [--lock-wait 5m]
+                                        a frontend: an earlier CDN release serves again (default: the one
+                                        before), no upload; a backend: the version that served before runs again
   cdn releases --env <env> [--project p]
                                         a site's releases, which serves, which a prune keeps
   cdn prune --env <env> [--project p]   delete what only releases outside keepReleases and the grace period hold
@@ -157,8 +158,9 @@ async function main(argv: string[]): Promise<number> {
       const c = { workspaceRoot, file, envName, store, redactor, log, runner: new Runner(workspaceRoot, redactor, log) };
       const lockWaitMs = parseDuration(values['lock-wait'], '--lock-wait');
       if (command === 'rollback') {
-        if (!sub) throw new UsageError('rollback needs the project: nx-deploy rollback <frontend> --env <env> [--to <release>]');
-        return cdn.rollbackFrontend(c, sub, { to: values.to, approve: values.approve, lockWaitMs });
+        if (!sub) throw new UsageError('rollback needs the project: nx-deploy rollback <project> --env <env> [--to <release>]');
+        const { rollback } = await import('./rollback.ts');
+        return rollback(c, sub, { to: values.to, approve: values.approve, lockWaitMs });
       }
       if (sub === 'releases') return cdn.listReleases(c, values.project);
       if (sub === 'prune') return cdn.pruneReleases(c, values.project, lockWaitMs);

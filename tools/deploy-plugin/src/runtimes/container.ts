@@ -89,6 +89,13 @@ async function restorePrevious(spec: ServiceSpec, ctx: RuntimeContext): Promise<
  */
 export const containerRuntime: Runtime = {
   name: 'container',
+
+  async previous(ctx) {
+    const { previous } = await state(ctx).read();
+    return previous
+      ? { version: previous.version, what: `${previous.version} (${previous.image}), container ${previous.name}` }
+      : { problem: 'no earlier container is kept (it was never replaced, or was already restored)' };
+  },
   needsImage: true,
 
   plan(spec) {

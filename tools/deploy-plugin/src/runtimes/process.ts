@@ -133,6 +133,13 @@ async function pruneReleases(ctx: RuntimeContext): Promise<void> {
  */
 export const processRuntime: Runtime = {
   name: 'process',
+
+  async previous(ctx) {
+    const { previous } = await state(ctx).read();
+    if (!previous) return { problem: 'no earlier version is kept (it was never replaced, or was already restored)' };
+    if (!existsSync(previous.cwd)) return { problem: `the release folder of ${previous.version} (${previous.cwd}) is gone` };
+    return { version: previous.version, what: `${previous.version} (${previous.gitSha.slice(0, 12)}) from ${previous.cwd}` };
+  },
   needsImage: false,
 
   plan(spec, ctx) {

@@ -60,4 +60,6 @@ export interface Runtime {
   preflight?(spec: ServiceSpec, ctx: RuntimeContext): Promise<void>;
   start(spec: ServiceSpec, ctx: RuntimeContext): Promise<Started>;
   restore(spec: ServiceSpec, ctx: RuntimeContext): Promise<RollbackOutcome>;
+  /** What `restore` would start again, or why it cannot (asked before a manual rollback changes anything). */
+  previous?(ctx: RuntimeContext): Promise<{ version: string; what: string } | { problem: string }>;
 }

@@ -5,13 +5,14 @@ import { runtimeOf } from '../config/environments.ts';
 import { healthCheck, serviceUrl } from '../config/services.ts';
 import { interpolateRecord } from '../core/interpolate.ts';
 import { RUNTIMES } from '../runtimes/registry.ts';
-import type { ServiceSpec } from '../runtimes/runtime.ts';
+import type { RuntimeContext, ServiceSpec } from '../runtimes/runtime.ts';
+import type { RollbackOutcome } from '../core/rollback.ts';
 import type { Settings } from '../runtimes/settings.ts';
 import { imageToRun } from './image-to-run.ts';
 import { buildHint, defaultStartCommand, filesOption, serviceSource, sourceOption } from '../image/service-source.ts';
 import type { StepDefinition } from './step.ts';
 
-const options = z.strictObject({
+export const rolloutOptions = z.strictObject({
   environment: z.string().optional(),
   command: z
     .array(z.string())
@@ -36,7 +37,7 @@ const options = z.strictObject({
     .describe('runtime kubernetes: the image name the manifests use (default: the project name as a slug, as build-image names it)'),
   rolloutTimeoutMs: z.int().positive().default(300_000).describe('runtime kubernetes: kubectl rollout status timeout'),
 });
-type Options = z.infer<typeof options>;
+type Options = z.infer<typeof rolloutOptions>;
 
 /** The service to run: where it answers, its settings (as templates and resolved), what it is. */
 function specOf(o: Options, ctx: PlanContext & { gitSha?: string }, lenient: boolean): ServiceSpec {
@@ -71,8 +72,8 @@ function specOf(o: Options, ctx: PlanContext & { gitSha?: string }, lenient: boo
 
 const runtimeFor = (ctx: PlanContext) => RUNTIMES[runtimeOf(ctx.env, ctx.project.name)];
 
-export const rolloutStep: StepDefinition<typeof options> = {
-  options,
+export const rolloutStep: StepDefinition<typeof rolloutOptions> = {
+  options: rolloutOptions,
 
   plan(o, ctx) {
     return runtimeFor(ctx).plan(specOf(o, ctx, true), ctx);
@@ -95,3 +96,14 @@ export const rolloutStep: StepDefinition<typeof options> = {
     return runtimeFor(ctx).restore(specOf(o, ctx, false), ctx);
   },
 };
+
+/** What a manual rollback would start again, or why it cannot: asked before anything changes. */
+export async function previousVersion(ctx: RuntimeContext): Promise<{ version: string; what: string } | { problem: string }> {
+  const runtime = runtimeFor(ctx);
+  return runtime.previous ? runtime.previous(ctx) : { problem: `a manual rollback is not built for the ${runtime.name} runtime yet` };
+}
+
+/** Puts the version that served before back (what a failed deploy does), checked healthy. */
+export function restorePrevious(o: Options, ctx: RuntimeContext): Promise<RollbackOutcome> {
+  return runtimeFor(ctx).restore(specOf(o, ctx, false), ctx);
+}
