@@ -92,6 +92,8 @@ export const verifyStep: StepDefinition<typeof options> = {
     const intervalMs = parseDuration(settings.interval, 'verify.interval');
     const forMs = judged.map((t) => parseDuration(t.for, 'trigger for'));
     const series: Observation[][] = judged.map(() => []);
+    /** Where each trigger's series starts being judged: after an alert cleared, only what came since. */
+    const since = judged.map(() => 0);
     const started = Date.now();
     let previous: Scrape | undefined;
     /** Alert triggers that fired and have not cleared: resolved when their latest sample is fine again. */
@@ -122,7 +124,7 @@ export const verifyStep: StepDefinition<typeof options> = {
         const obs = observe(t, round);
         if (obs) series[i]!.push(obs);
       });
-      const assessed = judged.map((t, i) => assess(t, series[i]!, forMs[i]!));
+      const assessed = judged.map((t, i) => assess(t, series[i]!.slice(since[i]), forMs[i]!));
       const rollback = assessed.find((a) => a.decision === 'rollback');
       if (rollback) {
         ctx.log.warn(`${rollback.label} fired at ${(at / 1000).toFixed(1)} s: rolling back`);
@@ -149,6 +151,7 @@ export const verifyStep: StepDefinition<typeof options> = {
           });
         } else if (open.has(a.label) && series[i]!.length && judgeSample(a.trigger, series[i]!.at(-1)!) === 'ok') {
           open.delete(a.label);
+          since[i] = series[i]!.length;
           ctx.log.info(`cleared: ${a.label}`);
           alert(ctx, { condition: a.label, severity: a.trigger.severity, action: 'resolve', title: a.label, text: `${a.label}: back within bounds` });
         }
