@@ -49,7 +49,9 @@ describe('verification after the cut-over rolls back on sustained triggers', () 
       ALERT_SMTP_URL: mail.smtpUrl(),
     };
     api = `http://127.0.0.1:${await freePort()}`;
-    deployment = new TestDeployment(environment([]));
+    // The first version, without a verification window: what each test's deploy rolls back to.
+    const { verify: _, ...first } = environment([]).development;
+    deployment = new TestDeployment({ development: first });
     const first = await deploy();
     expect(first.exitCode, first.all as string).toBe(0);
   }, 180_000);
