@@ -50,8 +50,8 @@ describe('verification after the cut-over rolls back on sustained triggers', () 
     };
     api = `http://127.0.0.1:${await freePort()}`;
     // The first version, without a verification window: what each test's deploy rolls back to.
-    const { verify: _, ...first } = environment([]).development;
-    deployment = new TestDeployment({ development: first });
+    const { verify: _, ...unverified } = environment([]).development;
+    deployment = new TestDeployment({ development: unverified });
     const first = await deploy();
     expect(first.exitCode, first.all as string).toBe(0);
   }, 180_000);
