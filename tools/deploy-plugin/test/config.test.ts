@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { environmentOf, loadDeployFile } from '../src/config/load.ts';
 import { secretVariables } from '../src/config/environments.ts';
+import { resolveDatabase } from '../src/config/database.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'nx-deploy-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -70,5 +71,23 @@ describe('deploy.json validation', () => {
       },
     })();
     expect(secretVariables(file.environments.staging!).sort()).toEqual(['DB_URL', 'EXTRA', 'NPM_TOKEN', 'PD_KEY', 'SLACK']);
+  });
+});
+
+describe('the database of an environment', () => {
+  const ctx = (url: string) =>
+    ({
+      workspaceRoot: '/ws',
+      stateDir: '/ws/.nx-deploy',
+      envName: 'development',
+      project: { name: 'api-server' },
+      environ: {},
+      env: { database: { url } },
+    }) as never;
+
+  it('reads a file: URL relative to the workspace, or absolute (file:/x, file:///x)', () => {
+    expect(resolveDatabase(ctx('file:data/api.sqlite'))).toMatchObject({ kind: 'sqlite', file: '/ws/data/api.sqlite' });
+    expect(resolveDatabase(ctx('file:/srv/api.sqlite'))).toMatchObject({ kind: 'sqlite', file: '/srv/api.sqlite' });
+    expect(resolveDatabase(ctx('file:///srv/api.sqlite'))).toMatchObject({ kind: 'sqlite', file: '/srv/api.sqlite' });
   });
 });

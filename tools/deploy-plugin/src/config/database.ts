@@ -1,4 +1,4 @@
-import { join, relative } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { UserError } from '../core/errors.ts';
 import type { PlanContext } from './context.ts';
 import { fileSafeName } from '../core/names.ts';
@@ -27,7 +27,8 @@ export function resolveDatabase(ctx: PlanContext, lenient = false): DatabaseTarg
     `file:${relative(ctx.workspaceRoot, join(ctx.stateDir, 'data', ctx.envName, `${fileSafeName(ctx.project.name)}.sqlite`))}`;
   const template = fromVariable ? `\${${db!.urlVariable}}` : undefined;
   if (url.startsWith('file:')) {
-    const file = join(ctx.workspaceRoot, url.slice(5));
+    // file:relative/to/the/workspace, file:/absolute or file:///absolute
+    const file = resolve(ctx.workspaceRoot, url.slice(5));
     return { kind: 'sqlite', url: `file:${file}`, file, template: template ?? `file:${file}` };
   }
   if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres', url, template: template ?? url };
