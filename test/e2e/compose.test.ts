@@ -78,4 +78,19 @@ describe('compose runtime', () => {
     const running = (await infra.podman('ps', '--format', '{{.Labels}}')).match(/com\.docker\.compose\.project:api-server-staging-[0-9a-f]+/g);
     expect(new Set(running).size).toBe(1);
   });
+
+  it('nx-deploy rollback starts the compose project that served before again, once', async () => {
+    const good = deployment.ledger('staging').at(-1)!;
+    const next = await deploy({ POD_RATE_LIMIT_MAX: '60' });
+    expect(next.exitCode, next.all as string).toBe(0);
+    const res = await deployment.run(['nx-deploy', 'rollback', 'api-server', '--env', 'staging'], vars);
+    expect(res.exitCode, res.all as string).toBe(0);
+    expect(res.all).toMatch(/rolling back to 0\.1\.0 \(.*\), compose project api-server-staging-[0-9a-f]+/);
+    expect(deployment.ledger('staging').at(-1)).toMatchObject({ kind: 'rollback', status: 'succeeded', artifact: `0.1.0 (${good.image})` });
+    // Its own settings again: a rate limit of 20, not 60.
+    expect(await limited(25)).toBeGreaterThan(0);
+    const again = await deployment.run(['nx-deploy', 'rollback', 'api-server', '--env', 'staging'], vars);
+    expect(again.exitCode).not.toBe(0);
+    expect(again.all).toContain('api-server in staging cannot be rolled back: no earlier compose project is kept');
+  });
 });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startContainerInfra, type ContainerInfra } from '../support/container-fixture.ts';
-import { registryManifest } from '../support/containers.ts';
+import { DOCKER_MANIFEST, OCI_MANIFEST, registryManifest } from '../support/containers.ts';
 import { startKubeApiServerDouble, type KubeDouble } from '../support/kube-apiserver-double.ts';
 import { freePort } from '../support/ports.ts';
 import { waitFor } from '../support/processes.ts';
@@ -106,5 +106,39 @@ describe('kubernetes runtime (API server double)', () => {
       rollback: { outcome: 'restored', serving: good },
     });
     expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+  });
+
+  it('nx-deploy rollback re-applies the previous manifests, and refuses while their image is gone from the registry', async () => {
+    const good = appliedImage();
+    accepts = () => true;
+    const out = await run(['mcp-server:rollout:staging']);
+    expect(out.exitCode, out.all as string).toBe(0);
+    const other = appliedImage();
+    expect(other).not.toBe(good);
+
+    // The good image's manifest deleted from the registry (its blobs stay), then put back byte for byte.
+    const path = `/v2/mcp-server/manifests/${good.split('@')[1]}`;
+    const manifest = await infra.registry.fetch(path, { headers: { accept: `${OCI_MANIFEST}, ${DOCKER_MANIFEST}` } });
+    const [body, type] = [Buffer.from(await manifest.arrayBuffer()), manifest.headers.get('content-type')!];
+    expect((await infra.registry.fetch(path, { method: 'DELETE' })).status).toBe(202);
+    const records = deployment.ledger('staging').length;
+    const gone = await deployment.run(['nx-deploy', 'rollback', 'mcp-server', '--env', 'staging'], vars);
+    expect(gone.exitCode).not.toBe(0);
+    expect(gone.all).toContain(`mcp-server in staging cannot be rolled back: its image ${good} is gone from the registry`);
+    expect(appliedImage()).toBe(other);
+    expect(deployment.ledger('staging')).toHaveLength(records);
+
+    expect((await infra.registry.fetch(path, { method: 'PUT', headers: { 'content-type': type }, body })).status).toBe(201);
+    const back = await deployment.run(['nx-deploy', 'rollback', 'mcp-server', '--env', 'staging'], vars);
+    expect(back.exitCode, back.all as string).toBe(0);
+    expect(appliedImage()).toBe(good);
+    expect(deployment.ledger('staging').at(-1)).toMatchObject({ kind: 'rollback', status: 'succeeded', version: '0.1.0', artifact: good });
+    await waitFor(
+      'the pod of the previous image',
+      async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.ok || undefined,
+      60_000,
+    );
+    const again = await deployment.run(['nx-deploy', 'rollback', 'mcp-server', '--env', 'staging'], vars);
+    expect(again.all).toContain('mcp-server in staging cannot be rolled back: no earlier roll-out is kept');
   });
 });

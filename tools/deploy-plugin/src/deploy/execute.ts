@@ -264,6 +264,7 @@ async function runSteps(
     status: interrupted ? 'aborted' : failure ? failedStatus(rollback) : 'succeeded',
     finishedAt: new Date().toISOString(),
     steps: done,
+    ...(last.version ? { version: last.version } : {}),
     ...(last.artifact ? { artifact: last.artifact } : {}),
     ...(last.image ? { image: last.image } : {}),
     ...(last.backupRef ? { backupRef: last.backupRef } : {}),
@@ -274,7 +275,7 @@ async function runSteps(
   inFlight.record = undefined; // from here an interrupt must not overwrite the outcome with 'aborted'
   await ctx.ledger.append(final);
   const alerts = await announce(ctx, final, failure, rollback);
-  const title = `${req.kind} ${ctx.project.name} ${ctx.project.version} to ${ctx.envName} (${ctx.gitSha.slice(0, 8)}): ${final.status}`;
+  const title = `${req.kind} ${ctx.project.name} ${final.version} to ${ctx.envName} (${ctx.gitSha.slice(0, 8)}): ${final.status}`;
   ctx.log.info(
     renderSummary(
       [title, ...(rollback ? [describeOutcome(rollback)] : []), ...alerts.map((a) => `alerts: ${a}`)].join('\n  '),

@@ -61,3 +61,28 @@ export async function registryDigest(
   if (!res.ok) throw new UserError(`container registry ${registry} answered ${res.status} for ${repository}:${tag}`);
   return res.headers.get('docker-content-digest') ?? undefined;
 }
+
+/**
+ * Whether a registry still serves an image reference (`host/repository@digest` or `:tag`), with
+ * the environment's registry credentials: a rollback to an image that is gone would only fail
+ * when the cluster pulls it.
+ */
+export async function imageServed(
+  image: string,
+  registry: { insecure?: boolean; usernameVariable?: string; passwordVariable?: string } | undefined,
+  environ: NodeJS.ProcessEnv,
+): Promise<boolean> {
+  const slash = image.indexOf('/');
+  const host = image.slice(0, slash);
+  const rest = image.slice(slash + 1);
+  const at = rest.indexOf('@');
+  const colon = rest.lastIndexOf(':');
+  const [repository, reference] =
+    at >= 0 ? [rest.slice(0, at), rest.slice(at + 1)] : colon >= 0 ? [rest.slice(0, colon), rest.slice(colon + 1)] : [rest, 'latest'];
+  const digest = await registryDigest(host, repository, reference, {
+    insecure: registry?.insecure ?? false,
+    username: registry?.usernameVariable ? environ[registry.usernameVariable] : undefined,
+    password: registry?.passwordVariable ? environ[registry.passwordVariable] : undefined,
+  });
+  return digest !== undefined;
+}

@@ -127,6 +127,18 @@ export const composeRuntime: Runtime = {
   name: 'compose',
   needsImage: true,
 
+  async previous(ctx) {
+    const { engine, previous } = await state(ctx).read();
+    if (!engine || !previous) return { problem: 'no earlier compose project is kept (it was never replaced, or was already restored)' };
+    if (!(await containersOf(engine, previous, ctx)).length)
+      return { problem: `the containers of ${previous.version} (compose project ${previous.project}) are gone from ${engine}` };
+    return {
+      version: previous.version,
+      what: `${previous.version} (${previous.image}), compose project ${previous.project}`,
+      names: [previous.version, previous.gitSha, previous.image],
+    };
+  },
+
   plan(spec) {
     return [
       { title: `stop the running compose project (kept, for a rollback)` },

@@ -2,7 +2,15 @@ import { healthPathHint } from '../config/services.ts';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { containerLogs, removeContainer, runContainer, startContainers, stopContainers, type RunEngine } from '../commands/image.ts';
+import {
+  containerLogs,
+  inspectContainers,
+  removeContainer,
+  runContainer,
+  startContainers,
+  stopContainers,
+  type RunEngine,
+} from '../commands/image.ts';
 import { UserError } from '../core/errors.ts';
 import { FailedWithRollback, nothingToRestore, restored, restoreFailed, type RollbackOutcome } from '../core/rollback.ts';
 import { resolveEngine } from '../image/engine.ts';
@@ -91,10 +99,15 @@ export const containerRuntime: Runtime = {
   name: 'container',
 
   async previous(ctx) {
-    const { previous } = await state(ctx).read();
-    return previous
-      ? { version: previous.version, what: `${previous.version} (${previous.image}), container ${previous.name}` }
-      : { problem: 'no earlier container is kept (it was never replaced, or was already restored)' };
+    const { engine, previous } = await state(ctx).read();
+    if (!engine || !previous) return { problem: 'no earlier container is kept (it was never replaced, or was already restored)' };
+    const kept = await ctx.runner.run(inspectContainers(engine, [previous.name]), { quiet: true, allowFailure: true });
+    if (kept.exitCode !== 0) return { problem: `the container of ${previous.version} (${previous.name}) is gone from ${engine}` };
+    return {
+      version: previous.version,
+      what: `${previous.version} (${previous.image}), container ${previous.name}`,
+      names: [previous.version, previous.gitSha, previous.image],
+    };
   },
   needsImage: true,
 

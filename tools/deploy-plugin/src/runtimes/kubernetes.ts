@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { deploymentsIn, kubectlApply, kubectlRolloutStatus, kustomizeBuild, pinnedKustomization } from '../commands/kubectl.ts';
 import { UserError } from '../core/errors.ts';
+import { imageServed } from '../image/engine.ts';
 import { FailedWithRollback, nothingToRestore, restored, restoreFailed, type RollbackOutcome } from '../core/rollback.ts';
 import type { Runtime, RuntimeContext, ServiceSpec } from './runtime.ts';
 import { safely } from './safely.ts';
@@ -21,6 +22,9 @@ async function applyAndWait(manifests: string, name: string, spec: ServiceSpec, 
   for (const d of deploymentsIn(manifests)) await ctx.runner.run(kubectlRolloutStatus(d, spec.rolloutTimeoutMs));
 }
 
+/** The image a rendered manifest runs (the first container's). */
+const imageOf = (manifests: string) => /image: ["']?(\S+?)["']?$/m.exec(manifests)?.[1];
+
 /** Applies the manifests that were live before this deploy and waits until they are rolled out. */
 async function restorePrevious(spec: ServiceSpec, ctx: RuntimeContext): Promise<RollbackOutcome> {
   const previous = await ctx.blobs.get(blob(ctx, 'previous'));
@@ -34,9 +38,11 @@ async function restorePrevious(spec: ServiceSpec, ctx: RuntimeContext): Promise<
     );
   }
   await ctx.blobs.put(blob(ctx, 'current'), previous);
+  // What served before is live now: nothing earlier is kept (as the other runtimes keep one version back).
+  await ctx.blobs.put(blob(ctx, 'previous'), '');
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   ctx.log.info(`rolled back: the previous manifests are live again (${seconds} s)`);
-  const image = /image: ["']?(\S+?)["']?$/m.exec(previous)?.[1] ?? 'the previous manifests';
+  const image = imageOf(previous) ?? 'the previous manifests';
   return restored(image, `rolled out again in ${seconds} s`);
 }
 
@@ -49,6 +55,16 @@ async function restorePrevious(spec: ServiceSpec, ctx: RuntimeContext): Promise<
 export const kubernetesRuntime: Runtime = {
   name: 'kubernetes',
   needsImage: true,
+
+  async previous(ctx) {
+    const previous = await ctx.blobs.get(blob(ctx, 'previous'));
+    if (!previous) return { problem: 'no earlier roll-out is kept (it was never replaced, or was already restored)' };
+    const image = imageOf(previous);
+    if (!image) return { problem: `the previous manifests (${blob(ctx, 'previous')}) name no image` };
+    if (!(await imageServed(image, ctx.env.containers, ctx.environ)))
+      return { problem: `its image ${image} is gone from the registry (the cluster could not pull it)` };
+    return { version: image.split('@')[1]?.slice(0, 19) ?? image, what: `the previous manifests with ${image}`, names: [image] };
+  },
 
   plan(spec, ctx) {
     const overlay = spec.manifests.replaceAll('{environment}', ctx.envName);

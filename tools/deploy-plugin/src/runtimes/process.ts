@@ -138,7 +138,11 @@ export const processRuntime: Runtime = {
     const { previous } = await state(ctx).read();
     if (!previous) return { problem: 'no earlier version is kept (it was never replaced, or was already restored)' };
     if (!existsSync(previous.cwd)) return { problem: `the release folder of ${previous.version} (${previous.cwd}) is gone` };
-    return { version: previous.version, what: `${previous.version} (${previous.gitSha.slice(0, 12)}) from ${previous.cwd}` };
+    return {
+      version: previous.version,
+      what: `${previous.version} (${previous.gitSha.slice(0, 12)}) from ${previous.cwd}`,
+      names: [previous.version, previous.gitSha],
+    };
   },
   needsImage: false,
 

@@ -61,5 +61,13 @@ export interface Runtime {
   start(spec: ServiceSpec, ctx: RuntimeContext): Promise<Started>;
   restore(spec: ServiceSpec, ctx: RuntimeContext): Promise<RollbackOutcome>;
   /** What `restore` would start again, or why it cannot (asked before a manual rollback changes anything). */
-  previous?(ctx: RuntimeContext): Promise<{ version: string; what: string } | { problem: string }>;
+  previous(ctx: RuntimeContext): Promise<KeptVersion | { problem: string }>;
+}
+
+/** The version a runtime keeps for a rollback: what people read, and the names `--to` may give it. */
+export interface KeptVersion {
+  version: string;
+  what: string;
+  /** Its version, commit and image: `rollback --to` must name one of them (a prefix of a commit or digest will do). */
+  names: string[];
 }

@@ -5,7 +5,7 @@ import { runtimeOf } from '../config/environments.ts';
 import { healthCheck, serviceUrl } from '../config/services.ts';
 import { interpolateRecord } from '../core/interpolate.ts';
 import { RUNTIMES } from '../runtimes/registry.ts';
-import type { RuntimeContext, ServiceSpec } from '../runtimes/runtime.ts';
+import type { KeptVersion, RuntimeContext, ServiceSpec } from '../runtimes/runtime.ts';
 import type { RollbackOutcome } from '../core/rollback.ts';
 import type { Settings } from '../runtimes/settings.ts';
 import { imageToRun } from './image-to-run.ts';
@@ -98,9 +98,8 @@ export const rolloutStep: StepDefinition<typeof rolloutOptions> = {
 };
 
 /** What a manual rollback would start again, or why it cannot: asked before anything changes. */
-export async function previousVersion(ctx: RuntimeContext): Promise<{ version: string; what: string } | { problem: string }> {
-  const runtime = runtimeFor(ctx);
-  return runtime.previous ? runtime.previous(ctx) : { problem: `a manual rollback is not built for the ${runtime.name} runtime yet` };
+export function previousVersion(ctx: RuntimeContext): Promise<KeptVersion | { problem: string }> {
+  return runtimeFor(ctx).previous(ctx);
 }
 
 /** Puts the version that served before back (what a failed deploy does), checked healthy. */

@@ -17,6 +17,8 @@ export interface StepResult {
   /** Where what this step deployed or checked answers: the summary's URL column. */
   url?: string;
   detail?: string;
+  /** The version serving after this step when it is not the workspace's (a rollback put an earlier one back). */
+  version?: string;
 }
 
 export interface StepContext extends RuntimeContext {
