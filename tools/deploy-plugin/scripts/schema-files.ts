@@ -18,6 +18,22 @@ const DEPLOY_EXECUTOR = {
   },
 };
 
+const ROLLBACK_EXECUTOR = {
+  description:
+    "Put back what served before: a frontend's earlier CDN release, or a backend's previous version (with database: its backup too); under the lock and approval, in the ledger",
+  properties: {
+    to: {
+      type: 'string',
+      description:
+        'A frontend: the release id (a prefix will do; default: the one that served before). A backend: the kept version, commit or image digest (only the version before is kept)',
+    },
+    database: {
+      type: 'boolean',
+      description: 'A backend: also restore its database from the backup its last deploy took before migrating (what was written since is lost)',
+    },
+  },
+};
+
 function toJson(value: unknown): string {
   return `${JSON.stringify(value, null, 2)}\n`;
 }
@@ -47,6 +63,12 @@ export async function generatedSchemaFiles(): Promise<Record<string, string>> {
     },
   };
   files['src/executors/deploy/schema.json'] = toJson(executorSchema('deploy', DEPLOY_EXECUTOR.description, DEPLOY_EXECUTOR.properties));
+  executors.rollback = {
+    implementation: './src/executors/rollback/executor.ts',
+    schema: './src/executors/rollback/schema.json',
+    description: ROLLBACK_EXECUTOR.description,
+  };
+  files['src/executors/rollback/schema.json'] = toJson(executorSchema('rollback', ROLLBACK_EXECUTOR.description, ROLLBACK_EXECUTOR.properties));
   for (const { name, description, load } of STEPS) {
     const step = await load();
     const json = z.toJSONSchema(step.options, { io: 'input', unrepresentable: 'any' }) as {

@@ -68,7 +68,8 @@ describe('detectors', () => {
 describe('inferred targets and deploy graph', () => {
   it('gives a backend migrate -> rollout -> smoke, one configuration per environment', () => {
     const t = inferTargets(api, 'backend', true, opts);
-    expect(Object.keys(t)).toEqual(['migrate', 'rollout', 'smoke', 'verify', 'deploy']);
+    expect(Object.keys(t)).toEqual(['migrate', 'rollout', 'smoke', 'verify', 'rollback', 'deploy']);
+    expect(t.rollback!.executor).toBe('@pod-protocol/nx-deploy:rollback');
     expect(t.deploy!.options).toEqual({ steps: ['migrate', 'rollout', 'smoke', 'verify'] });
     expect(t.deploy!.configurations!.staging).toEqual({});
     expect(t.deploy!.cache).toBe(false);
@@ -90,6 +91,11 @@ describe('inferred targets and deploy graph', () => {
     expect(inferTargets(web, 'frontend', false, opts).deploy!.dependsOn).toEqual(['build']);
   });
 
+  it('gives whatever a deploy switches a rollback target, and a package none (a published version is never taken back)', () => {
+    expect(inferTargets(web, 'frontend', true, opts).rollback!.configurations).toEqual({ development: {}, staging: {}, production: {} });
+    expect(inferTargets(cli, 'package', true, opts).rollback).toBeUndefined();
+  });
+
   it('makes a package deploy after the packages it depends on, through its publish step', () => {
     const t = inferTargets(cli, 'package', true, opts);
     expect(t.deploy!.dependsOn).toEqual(['build', { dependencies: true, target: 'deploy', params: 'forward' }]);
@@ -99,7 +105,7 @@ describe('inferred targets and deploy graph', () => {
 
   it('gives no default configuration to a target that changes the world; a read-only check keeps development', () => {
     const t = inferTargets(api, 'backend', true, opts);
-    for (const name of ['migrate', 'rollout', 'deploy']) expect(t[name]!.defaultConfiguration, name).toBeUndefined();
+    for (const name of ['migrate', 'rollout', 'rollback', 'deploy']) expect(t[name]!.defaultConfiguration, name).toBeUndefined();
     expect(t.smoke!.defaultConfiguration).toBe('development');
     expect(inferTargets(api, 'backend', true, { environments: ['staging'] }).smoke!.defaultConfiguration).toBeUndefined();
     expect(inferTargets(cli, 'package', true, opts)['publish-npm']!.defaultConfiguration).toBeUndefined();

@@ -8,13 +8,11 @@ import type { Redactor } from '../core/redact.ts';
 import { openProvider } from '../cdn/open-provider.ts';
 import { pruneSite } from '../cdn/publish.ts';
 import { SiteReleases } from '../cdn/releases.ts';
-import { retention, rollbackTarget, type ReleaseEntry } from '../cdn/retention.ts';
-import { executeDeploy } from '../deploy/execute.ts';
+import { retention, type ReleaseEntry } from '../cdn/retention.ts';
 import { resolveActor } from '../deploy/identity.ts';
 import { acquireLock } from '../deploy/lock-wait.ts';
 import type { Runner } from '../core/run.ts';
 import type { StateStore } from '../store/state-store.ts';
-import { cdnRollbackStep } from '../steps/cdn-rollback.ts';
 
 export interface CdnCli {
   workspaceRoot: string;
@@ -42,27 +40,6 @@ async function indexOf(c: CdnCli, project: string) {
     );
   }
   return { releases, index };
-}
-
-/** `nx-deploy rollback <frontend>`: an earlier release serves again, as a ledger-recorded run under the lock and approval. */
-export async function rollbackFrontend(c: CdnCli, project: string, opts: { to?: string; approve: boolean; lockWaitMs: number }): Promise<number> {
-  const { index } = await indexOf(c, project);
-  const { entry, problem } = rollbackTarget(index, opts.to);
-  if (!entry) throw new UserError(`${project} in ${c.envName}: ${problem}; nothing was changed`);
-  const started = performance.now();
-  const { success } = await executeDeploy({
-    workspaceRoot: c.workspaceRoot,
-    project: { name: project, root: '.' },
-    kind: 'rollback',
-    envName: c.envName,
-    approve: opts.approve,
-    steps: [{ name: 'rollback', step: cdnRollbackStep as never, options: { to: entry.id } }],
-    lockWaitMs: opts.lockWaitMs,
-    version: entry.version,
-  });
-  if (success)
-    console.log(`${project} in ${c.envName}: rolled back to release ${entry.id} in ${((performance.now() - started) / 1000).toFixed(2)} s`);
-  return success ? 0 : 1;
 }
 
 function describeRelease(r: ReleaseEntry, current: string | undefined, kept: Set<string>): string {

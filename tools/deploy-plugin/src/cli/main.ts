@@ -13,9 +13,11 @@ Commands:
                                         with the lock and each project's last good deploy
   affected --env <env> [-t deploy] [--dry-run] [-- <nx options>]
                                         deploy what changed since each project's last good deploy there
-  rollback <project> --env <env> [--to <release>] [--approve] [--lock-wait 5m]
+  rollback <project> --env <env> [--to <release|version>] [--database] [--approve] [--lock-wait 5m]
                                         a frontend: an earlier CDN release serves again (default: the one
-                                        before), no upload; a backend: the version that served before runs again
+                                        before), no upload; a backend: the version that served before runs
+                                        again (--database: and its database is restored from the backup its
+                                        last deploy took before migrating)
   cdn releases --env <env> [--project p]
                                         a site's releases, which serves, which a prune keeps
   cdn prune --env <env> [--project p]   delete what only releases outside keepReleases and the grace period hold
@@ -64,6 +66,7 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       force: { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
+      database: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -160,7 +163,7 @@ async function main(argv: string[]): Promise<number> {
       if (command === 'rollback') {
         if (!sub) throw new UsageError('rollback needs the project: nx-deploy rollback <project> --env <env> [--to <release>]');
         const { rollback } = await import('./rollback.ts');
-        return rollback(c, sub, { to: values.to, approve: values.approve, lockWaitMs });
+        return rollback(c, sub, { to: values.to, database: values.database, approve: values.approve, lockWaitMs });
       }
       if (sub === 'releases') return cdn.listReleases(c, values.project);
       if (sub === 'prune') return cdn.pruneReleases(c, values.project, lockWaitMs);

@@ -76,6 +76,14 @@ export function inferTargets(facts: ProjectFacts, role: Role, backendsExist: boo
     if (step.afterBuild?.(p)) target.dependsOn = ['build'];
     targets[step.name] = withConfigurations(target, opts.environments, step.readOnly === true);
   }
+  // What a deploy switched (a service's version, a frontend's release) can be put back by name.
+  if (targets.rollout || targets['deploy-cdn']) {
+    targets.rollback = withConfigurations(
+      { executor: `${PLUGIN}:rollback`, metadata: { description: `Put back the version of ${p.name} that served before (--to, --database)` } },
+      opts.environments,
+      false,
+    );
+  }
   const steps = deploySteps(p);
   const deploy: TargetConfiguration = {
     executor: `${PLUGIN}:deploy`,

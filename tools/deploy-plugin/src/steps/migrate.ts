@@ -85,6 +85,15 @@ async function backup(ctx: StepContext, db: DatabaseTarget): Promise<{ ref: stri
   return { ref, relations };
 }
 
+/** Puts the database back to a backup taken before migrating (a rollback: the relations list is read from beside the dump). */
+export async function restoreBackup(ctx: StepContext, ref: string): Promise<void> {
+  const db = resolveDatabase(ctx);
+  ctx.redactor.add(db.url);
+  const sidecar = `${ref}.relations.json`;
+  const relations = existsSync(sidecar) ? (JSON.parse(readFileSync(sidecar, 'utf8')) as string[]) : undefined;
+  await restore(ctx, db, { ref, relations });
+}
+
 async function restore(ctx: StepContext, db: DatabaseTarget, saved: { ref: string; relations?: string[] }): Promise<void> {
   if (db.kind === 'sqlite') {
     for (const suffix of ['-wal', '-shm']) rmSync(db.file + suffix, { force: true });
@@ -167,11 +176,7 @@ export const migrateStep: StepDefinition<typeof options> = {
       ctx.log.info(`the database stays as migrated (environments.${ctx.envName}.rollback.database is never); its backup is ${result.backupRef}`);
       return undefined;
     }
-    const db = resolveDatabase(ctx);
-    ctx.redactor.add(db.url);
-    const sidecar = `${result.backupRef}.relations.json`;
-    const relations = existsSync(sidecar) ? (JSON.parse(readFileSync(sidecar, 'utf8')) as string[]) : undefined;
-    await restore(ctx, db, { ref: result.backupRef, relations });
+    await restoreBackup(ctx, result.backupRef);
     return restored(`the database from ${result.backupRef}`, 'restored from the backup taken before migrating');
   },
 };
