@@ -173,7 +173,8 @@ describe('deploy-cdn to a folder (fs provider)', () => {
     expect(prune.all).toMatch(new RegExp(`pruned releases ${releaseA}: 3 objects deleted`));
     const gone = await fetch(`${site}/assets/${oldChunk}`);
     expect([gone.status, (await gone.text()).includes('<html')]).toEqual([404, false]);
-    const refused = await deployment.run(['nx-deploy', 'rollback', 'frontend', '--env', 'development', '--to', releaseA], vars);
+    // Through the inferred target this time: the same rollback as nx-deploy's.
+    const refused = await deployment.run(['nx', 'run', 'frontend:rollback:development', `--to=${releaseA}`, '--output-style=static'], vars);
     expect(refused.exitCode).not.toBe(0);
     expect(refused.all).toMatch(new RegExp(`release ${releaseA} cannot serve again: \\d+ of its files are gone`));
     expect((await fetch(`${site}/assets/${chunkOf(buildB)}`)).status).toBe(200);
