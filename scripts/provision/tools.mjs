@@ -54,6 +54,13 @@ export const tools = [
     check: [join(testToolsDir(), 'bin', 'mailpit')],
     install: { script: 'scripts/ci/mailpit.sh', root: false },
   },
+  // actionlint checks .github/workflows; with shellcheck on PATH it also checks every run: script.
+  { name: 'shellcheck', check: ['shellcheck'], install: { apt: ['shellcheck'] } },
+  {
+    name: 'actionlint',
+    check: [join(testToolsDir(), 'bin', 'actionlint')],
+    install: { script: 'scripts/ci/actionlint.sh', root: false },
+  },
   // Nx workspaces made as create-nx-workspace makes them, which the adoption tests add the packed plugin to.
   {
     name: 'Nx fixture workspaces',

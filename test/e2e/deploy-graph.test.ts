@@ -65,5 +65,8 @@ describe('nx-deploy plan', () => {
     expect(out).toMatch(/\$ PGHOST=db\.internal PGPORT=5432 PGDATABASE=pod PGUSER=pod PGPASSWORD=\*\*\* pg_dump --format=custom --no-owner --file /);
     expect(out).toContain('$ DATABASE_URL=*** node dist/migrate.js up');
     expect(out).not.toContain('plan-secret-pw-31');
+    // staging keeps its state in the shared S3 store, whose credentials are not set here: the plan still prints.
+    expect(out).toContain('state not read: the state store s3://pod-protocol-deploy-state reads its credentials from DEPLOY_STATE_ACCESS_KEY_ID');
+    expect(out).toContain('api-server 0.1.0 — last good: unknown (state not read)');
   });
 });

@@ -26,6 +26,7 @@ describe('release under registry faults', () => {
     }
     rmSync(join(clone.dir, 'packages', 'sdk-rust'), { recursive: true, force: true });
     const file = JSON.parse(readFileSync(join(clone.dir, 'deploy.json'), 'utf8'));
+    delete file.environments.staging.state; // the repository's shared S3 store: here, the clone's own folder
     file.release = { environment: 'staging', concurrency: 4 };
     file.environments.staging.npm = { registry: proxy?.url ?? verdaccio.url, distTag: 'next' };
     writeFileSync(join(clone.dir, 'deploy.json'), JSON.stringify(file, null, 2));

@@ -119,17 +119,18 @@ async function main(argv: string[]): Promise<number> {
   if (!values.env) throw new UsageError(`${command} needs --env <environment> (one of: ${Object.keys(file.environments).join(', ')})`);
   const { name: envName } = environmentOf(file, values.env);
   const { openStore } = await import('../store/open.ts');
+  if (command === 'plan') {
+    const [{ readWorkspace }, { renderPlan }] = await Promise.all([import('./workspace.ts'), import('./plan.ts')]);
+    const ws = await readWorkspace();
+    const projects = values.projects?.split(',').map((p) => p.trim());
+    const store = await openStore(file, envName, storeCtx).catch((err: Error) => ({ problem: err.message.split('\n')[0]! }));
+    const { text, problems } = await renderPlan(ws, workspaceRoot, envName, store, projects);
+    console.log(text);
+    return problems ? 1 : 0;
+  }
   const store = await openStore(file, envName, storeCtx);
 
   switch (command) {
-    case 'plan': {
-      const [{ readWorkspace }, { renderPlan }] = await Promise.all([import('./workspace.ts'), import('./plan.ts')]);
-      const ws = await readWorkspace();
-      const projects = values.projects?.split(',').map((p) => p.trim());
-      const { text, problems } = await renderPlan(ws, workspaceRoot, envName, store, projects);
-      console.log(text);
-      return problems ? 1 : 0;
-    }
     case 'affected': {
       const [{ readWorkspace }, { affectedSinceLastGood, deployAffected, renderBases }, { Runner }, { createLogger }] = await Promise.all([
         import('./workspace.ts'),

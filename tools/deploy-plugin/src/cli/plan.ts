@@ -21,15 +21,27 @@ export async function renderPlan(
   ws: WorkspaceView,
   workspaceRoot: string,
   envName: string,
-  store: StateStore,
+  store: StateStore | { problem: string },
   only?: string[],
 ): Promise<{ text: string; problems: number }> {
   let problems = 0;
+  // A plan runs nothing, so it is printed even when the state store cannot be read (offline, no credentials).
+  let unread = 'problem' in store ? store.problem : undefined;
+  const fromStore = async <T>(read: (s: StateStore) => Promise<T>): Promise<T | undefined> => {
+    if (unread || 'problem' in store) return undefined;
+    try {
+      return await read(store);
+    } catch (err) {
+      unread = (err as Error).message.split('\n')[0];
+      return undefined;
+    }
+  };
+  const lock = await fromStore((s) => s.locks.status(envName));
   const deployable = Object.keys(ws.projects).filter((p) => ws.projects[p]!.targets.deploy && (!only || only.includes(p)));
   const layers = deployLayers(Object.fromEntries(deployable.map((p) => [p, deployDependencies(ws, p)])));
   const out: string[] = [
-    `Deploy plan for ${envName} (nothing is run); state in ${store.where}`,
-    describeLock(envName, await store.locks.status(envName)),
+    `Deploy plan for ${envName} (nothing is run); state in ${'where' in store ? store.where : 'a store that cannot be opened'}`,
+    unread ? `state not read: ${unread} (the lock and the last good deploys are unknown)` : describeLock(envName, lock),
   ];
   for (const [i, layer] of layers.entries()) {
     out.push('', `Layer ${i + 1}${layer.length > 1 ? ' (in parallel)' : ''}: ${layer.join(', ')}`);
@@ -38,10 +50,12 @@ export async function renderPlan(
       const output = buildOutputOf(project, config, envName);
       const session = openSession({ workspaceRoot, project: { name: project, root, output }, envName, target: `${project}:deploy` });
       const steps = z.array(z.string()).parse(targetOptions(targets.deploy, envName).steps ?? []);
-      const good = await lastGood(store.ledger, envName, project);
-      const since = good
-        ? `last good: ${good.version} ${good.gitSha.slice(0, 8)} (${good.finishedAt ?? good.startedAt})`
-        : `never deployed to ${envName}`;
+      const good = await fromStore((s) => lastGood(s.ledger, envName, project));
+      const since = unread
+        ? 'last good: unknown (state not read)'
+        : good
+          ? `last good: ${good.version} ${good.gitSha.slice(0, 8)} (${good.finishedAt ?? good.startedAt})`
+          : `never deployed to ${envName}`;
       out.push(`  ${project} ${session.plan.project.version}${steps.length ? '' : ': no deploy steps'} — ${since}`);
       for (const [n, target] of steps.entries()) {
         const executor = targets[target]?.executor ?? '';

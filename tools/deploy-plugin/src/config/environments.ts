@@ -165,6 +165,23 @@ export function secretVariables(env: Environment): string[] {
   return [...names];
 }
 
+/**
+ * Every variable a deploy to the environment reads that CI must provide: its secrets and the
+ * identifiers that go with them (registry user, access key ids) of its state store, registry and
+ * CDN sites. Not the approver (CI sets it only after a review) nor ephemeral secrets (generated).
+ */
+export function configuredVariables(env: Environment, state: StateConfig): string[] {
+  const names = new Set(secretVariables(env).filter((v) => !env.ephemeralSecrets.includes(v) || env.secrets.includes(v)));
+  const add = (v: string | undefined) => v && names.add(v);
+  add(env.containers?.usernameVariable);
+  if (state.backend === 's3') {
+    add(state.accessKeyIdVariable);
+    add(state.secretAccessKeyVariable);
+  }
+  for (const site of Object.values(env.cdn)) if (site.provider === 's3') add(site.accessKeyIdVariable);
+  return [...names];
+}
+
 /** Where an environment's state lives: its own `state`, else the file's. */
 export function stateOf(file: DeployFile, envName: string): StateConfig {
   return file.environments[envName]?.state ?? file.state;
