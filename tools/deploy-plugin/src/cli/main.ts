@@ -13,6 +13,8 @@ Commands:
                                         with the lock and each project's last good deploy
   affected --env <env> [-t deploy] [--dry-run] [-- <nx options>]
                                         deploy what changed since each project's last good deploy there
+  health --env <env> [--timeout 5s]     every service's health URL, then every frontend's page; stops at
+                                        the first that does not answer, naming it (exit 1)
   rollback <project> --env <env> [--to <release|version>] [--database] [--approve] [--lock-wait 5m]
                                         a frontend: an earlier CDN release serves again (default: the one
                                         before), no upload; a backend: the version that served before runs
@@ -33,7 +35,7 @@ Commands:
 
 Run from the workspace root (or set NX_WORKSPACE_ROOT).`;
 
-const COMMANDS = ['plan', 'affected', 'rollback', 'cdn', 'history', 'lock', 'state', 'release', 'sync-crates'];
+const COMMANDS = ['plan', 'affected', 'health', 'rollback', 'cdn', 'history', 'lock', 'state', 'release', 'sync-crates'];
 
 class UsageError extends Error {}
 
@@ -66,6 +68,7 @@ async function main(argv: string[]): Promise<number> {
       json: { type: 'boolean', default: false },
       force: { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
+      timeout: { type: 'string', default: '5s' },
       database: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -118,6 +121,17 @@ async function main(argv: string[]): Promise<number> {
   }
   if (!values.env) throw new UsageError(`${command} needs --env <environment> (one of: ${Object.keys(file.environments).join(', ')})`);
   const { name: envName } = environmentOf(file, values.env);
+  if (command === 'health') {
+    const [{ readWorkspace }, { checkHealth, healthTargets }, { parseDuration }] = await Promise.all([
+      import('./workspace.ts'),
+      import('./health.ts'),
+      import('../core/duration.ts'),
+    ]);
+    const frontends = Object.entries((await readWorkspace()).projects)
+      .filter(([, p]) => p.tags.includes('deploy:frontend'))
+      .map(([name]) => name);
+    return checkHealth(envName, healthTargets(envName, file.environments[envName]!, frontends), parseDuration(values.timeout, '--timeout'));
+  }
   const { openStore } = await import('../store/open.ts');
   if (command === 'plan') {
     const [{ readWorkspace }, { renderPlan }] = await Promise.all([import('./workspace.ts'), import('./plan.ts')]);

@@ -1,5 +1,6 @@
 import { UserError } from '../core/errors.ts';
 import type { PlanContext } from './context.ts';
+import type { Environment } from './environments.ts';
 
 /** The URL a service answers on in an environment: the step's option first, then deploy.json. */
 export function serviceUrl(ctx: PlanContext, explicit?: string): string {
@@ -23,7 +24,11 @@ export interface HealthCheck {
 }
 
 export function healthCheck(ctx: PlanContext): HealthCheck {
-  const path = ctx.env.services[ctx.project.name]?.healthPath;
+  return serviceHealthCheck(ctx.env, ctx.project.name);
+}
+
+export function serviceHealthCheck(env: Environment, project: string): HealthCheck {
+  const path = env.services[project]?.healthPath;
   if (path) return { path, configured: true, expects: '200', ok: (s) => s === 200 };
   return { path: '/', configured: false, expects: '2xx or 3xx', ok: (s) => s >= 200 && s < 400 };
 }
