@@ -61,6 +61,12 @@ export const tools = [
     check: [join(testToolsDir(), 'bin', 'actionlint')],
     install: { script: 'scripts/ci/actionlint.sh', root: false },
   },
+  // The predeploy secrets check's scanner, run by its tests on a planted key.
+  {
+    name: 'gitleaks',
+    check: [join(testToolsDir(), 'bin', 'gitleaks')],
+    install: { script: 'scripts/ci/gitleaks.sh', root: false },
+  },
   // Nx workspaces made as create-nx-workspace makes them, which the adoption tests add the packed plugin to.
   {
     name: 'Nx fixture workspaces',

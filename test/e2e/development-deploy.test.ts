@@ -1,7 +1,8 @@
+import { execa } from 'execa';
 import { afterAll, describe, expect, it } from 'vitest';
 import { freePort } from '../support/ports.ts';
 import { isRunning, stopPid } from '../support/processes.ts';
-import { TestDeployment } from '../support/workspace.ts';
+import { TestDeployment, workspaceRoot } from '../support/workspace.ts';
 
 // The development path end to end, as a user runs it: `nx run-many -t deploy -c development`
 // migrates SQLite, starts the api-server as a local process, passes its smoke checks and
@@ -67,8 +68,23 @@ describe('nx run-many -t deploy -c development', () => {
     expect(records[0]!.backupRef).toMatch(/backups\/development\/api-server\/.*\.sqlite$/);
     expect(records[1]!.backupRef).toBeUndefined(); // nothing pending: no backup needed
     expect(records.map((r) => (r.steps as { name: string }[]).map((s) => s.name))).toEqual([
-      ['migrate', 'rollout', 'smoke', 'verify'],
-      ['migrate', 'rollout', 'smoke', 'verify'],
+      ['predeploy', 'migrate', 'rollout', 'smoke', 'verify'],
+      ['predeploy', 'migrate', 'rollout', 'smoke', 'verify'],
     ]);
+  });
+
+  it('scripts/health-check.sh passes, then fails at the service that was stopped, naming it', async () => {
+    const check = () => execa('scripts/health-check.sh', ['development'], { cwd: workspaceRoot, env: deployment.env(), reject: false, all: true });
+    const ok = await check();
+    expect(ok.exitCode, ok.all).toBe(0);
+    expect(ok.all).toMatch(/ok {3}api-server +http:\/\/127\.0\.0\.1:\d+\/health \(200\)/);
+    expect(ok.all).toMatch(/ok {3}frontend +http:\/\/127\.0\.0\.1:4200 \(200 text\/html\)/);
+    expect(ok.all).toContain('development: all 3 healthy');
+    await stopPid(deployment.servicePid('development', 'mcp-server')!);
+    const bad = await check();
+    expect(bad.exitCode).toBe(1);
+    expect(bad.all).toMatch(/FAIL mcp-server +http:\/\/127\.0\.0\.1:\d+\/health: connect ECONNREFUSED/);
+    expect(bad.all).toContain('mcp-server is not healthy in development; the checks after it were not run');
+    expect(bad.all).not.toMatch(/frontend/);
   });
 });

@@ -44,5 +44,6 @@ for (const kind of ['executors', 'generators']) {
     cpSync(join(root, 'src', kind, name, 'schema.json'), join(dist, 'src', kind, name, 'schema.json'));
   }
 }
-for (const file of ['deploy.schema.json', 'README.md']) cpSync(join(root, file), join(dist, file));
+for (const file of ['deploy.schema.json', 'README.md', 'CONFIGURATION.md', 'EXECUTORS.md', 'CHANGELOG.md'])
+  cpSync(join(root, file), join(dist, file));
 console.log(`built ${published.name}@${published.version} into ${dist}`);

@@ -24,8 +24,9 @@ import {
 } from '../src/commands/image.ts';
 import { kustomizeBuild } from '../src/commands/kubectl.ts';
 import { backupPath } from '../src/commands/migrate.ts';
-import { npmPack, npmPublish, npmrcAuthLine } from '../src/commands/npm.ts';
-import { libpqEnv, pgListRelations } from '../src/commands/postgres.ts';
+import { npmAudit, npmPack, npmPublish, npmrcAuthLine } from '../src/commands/npm.ts';
+import { libpqEnv, pgCreateDatabase, pgDropDatabase, pgListRelations, withDatabase } from '../src/commands/postgres.ts';
+import { cargoLockedMetadata, gitleaksDir } from '../src/commands/scanners.ts';
 import { staticServer } from '../src/commands/static-server.ts';
 import { supervised } from '../src/commands/supervise.ts';
 import { tarCreateFromList, tarExtract } from '../src/commands/tar.ts';
@@ -264,6 +265,39 @@ describe('other builders', () => {
 
   it("an fs site's static server", () => {
     expect(staticServer('/serve.js', '/site', '127.0.0.1', 4200).argv).toEqual([process.execPath, '/serve.js', '/site', '127.0.0.1', '4200']);
+  });
+
+  it('pre-deployment checks: npm audit of production dependencies, a scratch database, gitleaks, cargo --locked', () => {
+    expect(npmAudit({}).argv).toEqual(['npm', 'audit', '--json', '--omit=dev']);
+    expect(npmAudit({ registry: 'http://127.0.0.1:9/' }).argv.slice(-2)).toEqual(['--registry', 'http://127.0.0.1:9/']);
+    const url = 'postgres://pod:pw@db:5432/pod';
+    expect(pgCreateDatabase(url, 'pod_predeploy_1a').argv.at(-1)).toBe('CREATE DATABASE "pod_predeploy_1a"');
+    expect(pgCreateDatabase(url, 'x').argv.join(' ')).not.toContain('pw');
+    expect(pgDropDatabase(url, 'a"b').argv.at(-1)).toBe('DROP DATABASE IF EXISTS "a""b" WITH (FORCE)');
+    expect(withDatabase(url, 'pod_predeploy_1a')).toBe('postgres://pod:pw@db:5432/pod_predeploy_1a');
+    expect(gitleaksDir('/bin/gitleaks', '/dist', '/tmp/r.json').argv).toEqual([
+      '/bin/gitleaks',
+      'dir',
+      '/dist',
+      '--no-banner',
+      '--redact',
+      '--report-format',
+      'json',
+      '--report-path',
+      '/tmp/r.json',
+      '--exit-code',
+      '1',
+    ]);
+    expect(cargoLockedMetadata('/c/Cargo.toml').argv).toEqual([
+      'cargo',
+      'metadata',
+      '--locked',
+      '--offline',
+      '--format-version',
+      '1',
+      '--manifest-path',
+      '/c/Cargo.toml',
+    ]);
   });
 
   it('every builder in src/commands has an argv test', () => {

@@ -33,3 +33,8 @@ export function npmrcAuthLine(registry: string, tokenVariable: string): string {
   const u = new URL(registry);
   return `//${u.host}${u.pathname.endsWith('/') ? u.pathname : `${u.pathname}/`}:_authToken=\${${tokenVariable}}`;
 }
+
+/** The production dependency tree's advisories as JSON (exit 1 when there are any); `registry` answers the bulk advisory API. */
+export function npmAudit(opts: { registry?: string }): Command {
+  return { argv: ['npm', 'audit', '--json', '--omit=dev', ...(opts.registry ? ['--registry', opts.registry] : [])] };
+}

@@ -56,3 +56,27 @@ export function pgDropRelations(url: string, relations: string[]): Command {
     .join('\n');
   return { argv: ['psql', '--no-psqlrc', '--quiet', '--set', 'ON_ERROR_STOP=1', '--single-transaction'], input: sql, env: libpqEnv(url) };
 }
+
+const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/** Creates or drops a database on the server of `url` (a pre-deployment check's scratch copy). */
+export function pgCreateDatabase(url: string, name: string): Command {
+  return {
+    argv: ['psql', '--no-psqlrc', '--quiet', '--set', 'ON_ERROR_STOP=1', '--command', `CREATE DATABASE ${quoteIdent(name)}`],
+    env: libpqEnv(url),
+  };
+}
+
+export function pgDropDatabase(url: string, name: string): Command {
+  return {
+    argv: ['psql', '--no-psqlrc', '--quiet', '--set', 'ON_ERROR_STOP=1', '--command', `DROP DATABASE IF EXISTS ${quoteIdent(name)} WITH (FORCE)`],
+    env: libpqEnv(url),
+  };
+}
+
+/** The same server and credentials, another database. */
+export function withDatabase(url: string, name: string): string {
+  const u = new URL(url);
+  u.pathname = `/${encodeURIComponent(name)}`;
+  return u.toString();
+}

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { alertSecretVariables, alertsSchema } from './alerts.ts';
 import { cdnSchema } from './cdn.ts';
 import { rollbackSchema, verifySchema } from './verify.ts';
+import { predeploySchema } from './predeploy.ts';
 import { httpUrl, variableName } from './fields.ts';
 import { ROLES } from './project.ts';
 
@@ -92,6 +93,7 @@ export const environmentSchema = z.strictObject({
     })
     .optional(),
   cdn: cdnSchema,
+  predeploy: predeploySchema.optional().describe('Checks before a deploy changes anything (none when absent, as in development)'),
   verify: verifySchema.optional(),
   rollback: rollbackSchema.default({ database: 'never' }),
   alerts: alertsSchema.prefault({}).describe('Where alerts go: channels (Slack, PagerDuty, email, webhook) and which severity reaches which'),

@@ -14,3 +14,14 @@ export async function importSqlite(): Promise<typeof import('node:sqlite')> {
     process.emitWarning = emit;
   }
 }
+
+/** A consistent copy of a SQLite file (VACUUM INTO), even while a service has it open. */
+export async function copySqlite(from: string, to: string): Promise<void> {
+  const { DatabaseSync } = await importSqlite();
+  const conn = new DatabaseSync(from);
+  try {
+    conn.exec(`VACUUM INTO '${to.replace(/'/g, "''")}'`);
+  } finally {
+    conn.close();
+  }
+}

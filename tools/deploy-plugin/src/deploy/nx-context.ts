@@ -3,7 +3,7 @@ import type { ProjectRef } from '../config/context.ts';
 import { UserError } from '../core/errors.ts';
 import { buildOutputOf } from './build-output.ts';
 import { STEPS, stepEntry } from '../steps/registry.ts';
-import type { StepRequest } from './execute.ts';
+import { withoutCommonOptions, type StepRequest } from './execute.ts';
 
 export const PLUGIN = '@pod-protocol/nx-deploy';
 
@@ -36,9 +36,27 @@ export async function stepRequests(context: ExecutorContext, targets: string[]):
           `${project.name}: deploy step '${target}' must be a target run by an ${PLUGIN} executor (${STEPS.map((s) => s.name).join(', ')}); it is ${executor ?? 'missing'}.`,
         );
       }
-      const configuration = config.targets?.[target]?.configurations?.[context.configurationName ?? ''] ? context.configurationName : undefined;
-      const options = readTargetOptions({ project: project.name, target, configuration }, context) as Record<string, unknown>;
+      const options = { ...(entry.name === 'predeploy' ? predeployInputs(context) : {}), ...targetOptionsFor(context, target) };
       return { name: target, step: await entry.load(), options };
     }),
   );
+}
+
+/** A target's options as Nx resolves them for the run's configuration (its own, when it declares one of that name). */
+function targetOptionsFor(context: ExecutorContext, target: string): Record<string, unknown> {
+  const config = context.projectsConfigurations.projects[context.projectName!]!;
+  const configuration = config.targets?.[target]?.configurations?.[context.configurationName ?? ''] ? context.configurationName : undefined;
+  return readTargetOptions({ project: context.projectName!, target, configuration }, context) as Record<string, unknown>;
+}
+
+/**
+ * What the pre-deployment checks need of the project's other targets: its migrate options (the
+ * migrations are tried on a scratch copy as the migrate step would apply them) and its test target.
+ */
+export function predeployInputs(context: ExecutorContext): Record<string, unknown> {
+  const targets = context.projectsConfigurations.projects[context.projectName!]!.targets ?? {};
+  const inputs: Record<string, unknown> = {};
+  if (targets.migrate?.executor === `${PLUGIN}:migrate`) inputs.migrate = withoutCommonOptions(targetOptionsFor(context, 'migrate'));
+  if (targets.test) inputs.testTarget = 'test';
+  return inputs;
 }

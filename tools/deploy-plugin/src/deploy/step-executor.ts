@@ -2,7 +2,7 @@ import type { ExecutorContext } from '@nx/devkit';
 import { parseDuration } from '../core/duration.ts';
 import { stepEntry } from '../steps/registry.ts';
 import { executeDeploy } from './execute.ts';
-import { projectOf } from './nx-context.ts';
+import { predeployInputs, projectOf } from './nx-context.ts';
 
 /** An Nx executor that runs one step on its own, with the same approval, lock and ledger as a deploy. */
 export function stepExecutor(name: string) {
@@ -21,7 +21,7 @@ export function stepExecutor(name: string) {
       kind: name,
       envName: (options.environment as string | undefined) ?? context.configurationName,
       approve: options.approve === true,
-      steps: [{ name, step, options }],
+      steps: [{ name, step, options: name === 'predeploy' ? { ...predeployInputs(context), ...options } : options }],
       lockWaitMs,
     });
     return { success };

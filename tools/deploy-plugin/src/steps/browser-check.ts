@@ -1,6 +1,5 @@
-import { existsSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { z } from 'zod';
+import { findExecutable } from '../core/executables.ts';
 import { UserError } from '../core/errors.ts';
 import { interpolate } from '../core/interpolate.ts';
 import type { StepContext } from './step.ts';
@@ -39,12 +38,7 @@ const FLAGS = [
 
 /** The Chromium to drive: the configured one, else the first on PATH. */
 export function findChromium(explicit: string | undefined, environ: NodeJS.ProcessEnv): string | undefined {
-  if (explicit) return explicit;
-  const dirs = (environ.PATH ?? '').split(delimiter).filter(Boolean);
-  for (const name of ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable']) {
-    for (const dir of dirs) if (existsSync(join(dir, name))) return join(dir, name);
-  }
-  return undefined;
+  return explicit ?? findExecutable(['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'], environ);
 }
 
 /**

@@ -7,11 +7,11 @@ import { resolveDatabase, type DatabaseTarget } from '../config/database.ts';
 import { UserError } from '../core/errors.ts';
 import { restored } from '../core/rollback.ts';
 import { CommandFailed } from '../core/run.ts';
-import { importSqlite } from '../core/sqlite.ts';
+import { copySqlite } from '../core/sqlite.ts';
 import type { PlannedAction } from '../core/plan.ts';
 import type { StepContext, StepDefinition, StepResult } from './step.ts';
 
-const options = z
+export const migrateOptions = z
   .strictObject({
     environment: z.string().optional(),
     tool: z
@@ -26,16 +26,17 @@ const options = z
   })
   .refine((o) => o.tool !== 'command' || o.command, { error: 'tool "command" needs a command (an argv array)', path: ['command'] });
 
-type Options = z.infer<typeof options>;
+export type MigrateOptions = z.infer<typeof migrateOptions>;
+type Options = MigrateOptions;
 
-function toolOf(o: Options): MigrateTool {
+export function toolOf(o: Options): MigrateTool {
   if (o.tool === 'prisma') return { tool: 'prisma', schema: o.schema };
   if (o.tool === 'command') return { tool: 'command', command: o.command! };
   return { tool: 'builtin', script: o.script };
 }
 
 /** The line of the tool's output that names the failed migration, for the error message. */
-function failureLine(err: unknown): string {
+export function failureLine(err: unknown): string {
   if (!(err instanceof CommandFailed)) return (err as Error).message;
   const lines = `${err.result.stderr}\n${err.result.stdout}`
     .split('\n')
@@ -61,16 +62,7 @@ async function backup(ctx: StepContext, db: DatabaseTarget): Promise<{ ref: stri
   if (db.kind === 'sqlite') {
     const ref = backupPath(ctx.stateDir, ctx.envName, ctx.project.name, ctx.deployId, 'sqlite');
     mkdirSync(dirname(ref), { recursive: true });
-    if (existsSync(db.file)) {
-      // VACUUM INTO gives a consistent copy even while the service has the file open.
-      const { DatabaseSync } = await importSqlite();
-      const conn = new DatabaseSync(db.file);
-      try {
-        conn.exec(`VACUUM INTO '${ref.replace(/'/g, "''")}'`);
-      } finally {
-        conn.close();
-      }
-    }
+    if (existsSync(db.file)) await copySqlite(db.file, ref);
     ctx.log.info(`backup: ${ref}${existsSync(db.file) ? '' : ' (no database yet: nothing to back up)'}`);
     return { ref };
   }
@@ -108,8 +100,8 @@ async function restore(ctx: StepContext, db: DatabaseTarget, saved: { ref: strin
   await ctx.runner.run(pgRestore(db.url, saved.ref));
 }
 
-export const migrateStep: StepDefinition<typeof options> = {
-  options,
+export const migrateStep: StepDefinition<typeof migrateOptions> = {
+  options: migrateOptions,
 
   plan(o, ctx): PlannedAction[] {
     const db = resolveDatabase(ctx, true);

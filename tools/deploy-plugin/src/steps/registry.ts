@@ -33,6 +33,15 @@ const backend = (p: ProjectFacts) => p.role === 'backend';
  */
 export const STEPS: StepEntry[] = [
   {
+    name: 'predeploy',
+    description:
+      "The runbook's pre-deployment checks, before anything changes: variables set, lock files in sync, dependency audit, secrets scan, migrations on a scratch copy, tests, image scan; each pass, fail or unknown",
+    inDeploy: (p) => p.role !== 'none',
+    afterBuild: () => true,
+    readOnly: true,
+    load: () => import('./predeploy.ts').then((m) => m.predeployStep as unknown as StepDefinition),
+  },
+  {
     name: 'build-image',
     description:
       "Build the project's container image once, push it with version, commit and environment tags, and record its digest; or promote the digest that passed an earlier environment",

@@ -54,6 +54,8 @@ export function starterDeployFile(detected: ProjectFacts[], ports: number[]): Re
       production: {
         description: 'Skeleton: as staging; promotes the image that passed staging; asks for approval',
         approval: { required: true },
+        // The runbook's checklist before anything changes; an unknown (an advisory source or a tool missing) blocks here.
+        predeploy: { checks: ['variables', 'lockfile', 'audit', 'secrets', 'migrations', 'tests'], unknown: 'block' },
         runtime: 'container',
         ...(backends.length ? { containers: { ...containers('production'), promoteFrom: 'staging' } } : {}),
         services: services((name) => `https://${host(name)}.example.com`),
