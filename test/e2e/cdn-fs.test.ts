@@ -80,7 +80,7 @@ describe('deploy-cdn to a folder (fs provider)', () => {
     const out = res.all as string;
     expect(out).toMatch(/release [0-9a-f]{12}: 5 files, 5 uploaded \([\d.]+ kB\), 0 already stored/);
     expect(out).toContain('page rendered in Chromium (#health dl.facts)');
-    expect(out).toMatch(new RegExp(`frontend {2}deploy-cdn {2}succeeded .* ${site}`));
+    expect(out).toMatch(new RegExp(`frontend {2}deploy-cdn +succeeded .* ${site}`));
 
     const { current } = index();
     const files = manifest(current).files as { path: string; immutable: boolean; type: string; sha256: string }[];

@@ -61,7 +61,8 @@ describe('nx-deploy plan', () => {
     const out = res.stdout;
     expect(out).toMatch(/Layer 1 \(in parallel\): api-server, mcp-server, .*\n/);
     expect(out.indexOf('frontend 0.1.0')).toBeGreaterThan(out.indexOf('Layer 2'));
-    expect(out).toContain('1. build-image');
+    expect(out).toContain('1. predeploy');
+    expect(out).toContain('2. build-image');
     expect(out).toMatch(/\$ PGHOST=db\.internal PGPORT=5432 PGDATABASE=pod PGUSER=pod PGPASSWORD=\*\*\* pg_dump --format=custom --no-owner --file /);
     expect(out).toContain('$ DATABASE_URL=*** node dist/migrate.js up');
     expect(out).not.toContain('plan-secret-pw-31');

@@ -77,7 +77,7 @@ describe('development roll-outs that fail', () => {
     expect(Date.now() - started).toBeLessThan(20_000);
     expect(res.all).toContain(`port ${port} is held by pid ${stale.pid} (${process.execPath} -e`);
     expect(res.all).toContain('which is not the api-server this tool runs in development, so nothing was changed');
-    expect(res.all).not.toMatch(/api-server {2}smoke {4}succeeded/);
+    expect(res.all).not.toMatch(/api-server {2}smoke +succeeded/);
     expect(isRunning(stale.pid!)).toBe(true);
     expect(deployment.ledger('development').length).toBe(before);
   });
