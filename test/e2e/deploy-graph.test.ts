@@ -43,7 +43,7 @@ describe('inferred deploy graph', () => {
     expect(project.tags).toContain('deploy:frontend');
     expect(Object.keys(project.targets.deploy.configurations)).toEqual(['development', 'staging', 'production']);
     const api = JSON.parse((await execa('npx', ['nx', 'show', 'project', 'api-server', '--json'], { cwd: workspaceRoot, env })).stdout);
-    expect(api.targets.deploy.options.steps).toEqual(['predeploy', 'migrate', 'rollout', 'smoke', 'verify']);
+    expect(api.targets.deploy.options.steps).toEqual(['predeploy', 'migrate', 'rollout', 'smoke', 'verify', 'loadtest']);
     expect(api.targets.migrate.executor).toBe('@pod-protocol/nx-deploy:migrate');
   });
 });

@@ -68,8 +68,8 @@ describe('nx run-many -t deploy -c development', () => {
     expect(records[0]!.backupRef).toMatch(/backups\/development\/api-server\/.*\.sqlite$/);
     expect(records[1]!.backupRef).toBeUndefined(); // nothing pending: no backup needed
     expect(records.map((r) => (r.steps as { name: string }[]).map((s) => s.name))).toEqual([
-      ['predeploy', 'migrate', 'rollout', 'smoke', 'verify'],
-      ['predeploy', 'migrate', 'rollout', 'smoke', 'verify'],
+      ['predeploy', 'migrate', 'rollout', 'smoke', 'verify', 'loadtest'],
+      ['predeploy', 'migrate', 'rollout', 'smoke', 'verify', 'loadtest'],
     ]);
   });
 

@@ -68,9 +68,9 @@ describe('detectors', () => {
 describe('inferred targets and deploy graph', () => {
   it('gives a backend migrate -> rollout -> smoke, one configuration per environment', () => {
     const t = inferTargets(api, 'backend', true, opts);
-    expect(Object.keys(t)).toEqual(['predeploy', 'migrate', 'rollout', 'smoke', 'verify', 'rollback', 'deploy']);
+    expect(Object.keys(t)).toEqual(['predeploy', 'migrate', 'rollout', 'smoke', 'verify', 'loadtest', 'rollback', 'deploy']);
     expect(t.rollback!.executor).toBe('@pod-protocol/nx-deploy:rollback');
-    expect(t.deploy!.options).toEqual({ steps: ['predeploy', 'migrate', 'rollout', 'smoke', 'verify'] });
+    expect(t.deploy!.options).toEqual({ steps: ['predeploy', 'migrate', 'rollout', 'smoke', 'verify', 'loadtest'] });
     expect(t.deploy!.configurations!.staging).toEqual({});
     expect(t.deploy!.cache).toBe(false);
     expect(t.migrate!.dependsOn).toEqual(['build']);
@@ -78,7 +78,7 @@ describe('inferred targets and deploy graph', () => {
 
   it('builds the image first where an environment runs containers', () => {
     const t = inferTargets(api, 'backend', true, { ...opts, runtimeOf: (env) => (env === 'development' ? 'process' : 'container') });
-    expect(t.deploy!.configurations!.staging).toEqual({ steps: ['predeploy', 'build-image', 'migrate', 'rollout', 'smoke', 'verify'] });
+    expect(t.deploy!.configurations!.staging).toEqual({ steps: ['predeploy', 'build-image', 'migrate', 'rollout', 'smoke', 'verify', 'loadtest'] });
     expect(t['build-image']!.options).toBeUndefined();
     expect(t['build-image']!.dependsOn).toEqual(['build']);
   });

@@ -3,6 +3,7 @@ import { alertSecretVariables, alertsSchema } from './alerts.ts';
 import { cdnSchema } from './cdn.ts';
 import { rollbackSchema, verifySchema } from './verify.ts';
 import { predeploySchema } from './predeploy.ts';
+import { loadtestSchema } from './loadtest.ts';
 import { httpUrl, variableName } from './fields.ts';
 import { ROLES } from './project.ts';
 
@@ -95,6 +96,9 @@ export const environmentSchema = z.strictObject({
   cdn: cdnSchema,
   predeploy: predeploySchema.optional().describe('Checks before a deploy changes anything (none when absent, as in development)'),
   verify: verifySchema.optional(),
+  loadtest: loadtestSchema
+    .optional()
+    .describe('A load test of each backend after its roll-out (budget), and/or a passing one required from another environment (require)'),
   rollback: rollbackSchema.default({ database: 'never' }),
   alerts: alertsSchema.prefault({}).describe('Where alerts go: channels (Slack, PagerDuty, email, webhook) and which severity reaches which'),
   state: stateSchema.optional().describe("Where this environment's ledger and lock live, when not the top-level state"),

@@ -5,7 +5,7 @@ import { combineOutcomes, describeOutcome, failedStatus, FailedWithRollback, res
 import { Runner } from '../core/run.ts';
 import { openStore } from '../store/open.ts';
 import { LeaseLost, type Lease, type LedgerRecord, type LedgerStore, type StateStore, type StepRecord } from '../store/state-store.ts';
-import type { StepContext, StepDefinition } from '../steps/step.ts';
+import { StepFailedWithResult, type StepContext, type StepDefinition } from '../steps/step.ts';
 import { announce } from './announce.ts';
 import { decideApproval, obtainApproval } from './approval.ts';
 import { resolveActor, resolveGitSha } from './identity.ts';
@@ -249,6 +249,7 @@ async function runSteps(
       });
     } catch (err) {
       done.push({ name, status: 'failed', durationMs: Date.now() - started });
+      if (err instanceof StepFailedWithResult) ctx.results.push(err.result);
       failure = err;
       ctx.log.warn(describeError(err, ctx.redactor.redact));
       // A lost lock means someone else deploys now: undoing would undo their work.
@@ -269,6 +270,7 @@ async function runSteps(
     ...(last.image ? { image: last.image } : {}),
     ...(last.backupRef ? { backupRef: last.backupRef } : {}),
     ...(last.url ? { url: last.url } : {}),
+    ...(last.loadtest ? { loadtest: last.loadtest } : {}),
     ...(interrupted ? { reason: interrupted } : failure ? { reason: describeError(failure, ctx.redactor.redact) } : {}),
     ...(rollback ? { rollback } : {}),
   };

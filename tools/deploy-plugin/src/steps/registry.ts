@@ -93,6 +93,13 @@ export const STEPS: StepEntry[] = [
     load: () => import('./verify.ts').then((m) => m.verifyStep as unknown as StepDefinition),
   },
   {
+    name: 'loadtest',
+    description:
+      "The runbook's load test: autocannon against the service with latencies in an HDR histogram (p95, p99), error rate and throughput judged against the environment's budget and kept in the ledger; where required, a passing one of the same commit elsewhere",
+    inDeploy: backend,
+    load: () => import('./loadtest.ts').then((m) => m.loadtestStep as unknown as StepDefinition),
+  },
+  {
     name: 'publish-npm',
     description: "Publish the package's packed tarball to the environment's npm registry unless that version is out",
     inDeploy: (p) => p.role === 'package' && p.publish === 'npm',

@@ -1,4 +1,6 @@
 import type { z } from 'zod';
+import { UserError } from '../core/errors.ts';
+import type { LoadTestRecord } from '../core/load-measurement.ts';
 import type { PlanContext } from '../config/context.ts';
 import type { PlannedAction } from '../core/plan.ts';
 import type { RollbackOutcome } from '../core/rollback.ts';
@@ -19,6 +21,18 @@ export interface StepResult {
   detail?: string;
   /** The version serving after this step when it is not the workspace's (a rollback put an earlier one back). */
   version?: string;
+  /** A load test's measurement, kept in the ledger record. */
+  loadtest?: LoadTestRecord;
+}
+
+/** A step that failed but measured something the ledger must keep (a load test that missed its budget). */
+export class StepFailedWithResult extends UserError {
+  readonly result: StepResult;
+
+  constructor(message: string, result: StepResult) {
+    super(message);
+    this.result = result;
+  }
 }
 
 export interface StepContext extends RuntimeContext {

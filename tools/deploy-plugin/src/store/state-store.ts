@@ -1,4 +1,5 @@
 import { UserError } from '../core/errors.ts';
+import type { LoadTestRecord } from '../core/load-measurement.ts';
 import type { RollbackOutcome } from '../core/rollback.ts';
 
 export type LedgerStatus = 'started' | 'succeeded' | 'failed' | 'rolled_back' | 'aborted';
@@ -29,6 +30,8 @@ export interface LedgerRecord {
   image?: string;
   backupRef?: string;
   url?: string;
+  /** The load test this deploy ran (staging): what a production deploy of the same commit requires. */
+  loadtest?: LoadTestRecord;
   reason?: string;
   /** What undoing a failed deploy achieved: whether the previous version serves again. */
   rollback?: RollbackOutcome;

@@ -48,6 +48,8 @@ export function starterDeployFile(detected: ProjectFacts[], ports: number[]): Re
         description: 'Skeleton: set the registry and the service URLs (example.com), and the variables named here',
         runtime: 'container',
         ...(backends.length ? { containers: containers('staging') } : {}),
+        // The runbook's load test before production: each backend's deploy here ends with one.
+        ...(backends.length ? { loadtest: { duration: '30s', connections: 10, budget: { p95Ms: 1000, p99Ms: 2000, maxErrorRate: 0.01 } } } : {}),
         services: services((name) => `https://${host(name)}.staging.example.com`),
         ...sites(bucket('staging')),
       },
@@ -58,6 +60,7 @@ export function starterDeployFile(detected: ProjectFacts[], ports: number[]): Re
         predeploy: { checks: ['variables', 'lockfile', 'audit', 'secrets', 'migrations', 'tests'], unknown: 'block' },
         runtime: 'container',
         ...(backends.length ? { containers: { ...containers('production'), promoteFrom: 'staging' } } : {}),
+        ...(backends.length ? { loadtest: { require: { environment: 'staging', maxAge: '24h' } } } : {}),
         services: services((name) => `https://${host(name)}.example.com`),
         ...sites(bucket('production')),
         ...(packages.length ? { npm: { registry: 'https://registry.npmjs.org/', distTag: 'latest', tokenVariable: 'NPM_TOKEN' } } : {}),

@@ -1,0 +1,73 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../support/ports.ts';
+import { stopPid } from '../support/processes.ts';
+import { TestDeployment } from '../support/workspace.ts';
+
+// The runbook's load test before production: a staging deploy of the api-server (a local process
+// here) ends with autocannon driving its /health for 3 s, latencies recorded in an HDR histogram;
+// p95, p99, error rate and throughput land in the ledger. Production requires a passing load test
+// of the same commit on staging: refused before anything changes without one, deployed with one.
+describe('load test before production', () => {
+  let deployment: TestDeployment;
+  const pids: (number | undefined)[] = [];
+  const vars = { POD_SMOKE_TOKEN: 'loadtest-smoke-token-7a1d' };
+  const deploy = (env: string) =>
+    deployment.run(['nx', 'run', `api-server:deploy:${env}`, '--excludeTaskDependencies', '--output-style=static'], vars);
+
+  beforeAll(async () => {
+    const [staging, production] = [await freePort(), await freePort()];
+    const service = (port: number) => ({ 'api-server': { url: `http://127.0.0.1:${port}`, healthPath: '/health' } });
+    deployment = new TestDeployment({
+      staging: {
+        runtime: 'process',
+        services: service(staging),
+        secrets: ['POD_SMOKE_TOKEN'],
+        loadtest: { path: '/health', duration: '3s', connections: 4, budget: { p95Ms: 500, maxErrorRate: 0.01, minRps: 20 } },
+      },
+      production: {
+        runtime: 'process',
+        services: service(production),
+        secrets: ['POD_SMOKE_TOKEN'],
+        loadtest: { require: { environment: 'staging', maxAge: '1h' } },
+      },
+    });
+  });
+  afterAll(async () => {
+    for (const env of ['staging', 'production']) pids.push(deployment?.servicePid(env, 'api-server'));
+    for (const pid of pids) if (pid) await stopPid(pid);
+    deployment?.cleanup();
+  });
+
+  it('refuses production before anything changes while no load test of the commit passed on staging', async () => {
+    const res = await deploy('production');
+    expect(res.exitCode).not.toBe(0);
+    expect(res.all).toMatch(
+      /production needs a passing load test of api-server at this commit \([0-9a-f]{12}\) on staging within 1h, and no load test of it is recorded there; nothing was changed/,
+    );
+    expect(deployment.ledger('production')).toEqual([]);
+    expect(deployment.servicePid('production', 'api-server')).toBeUndefined();
+  });
+
+  it('records p95, p99, error rate and throughput of the staging load test in the ledger', async () => {
+    const res = await deploy('staging');
+    expect(res.exitCode, res.all as string).toBe(0);
+    expect(res.all).toMatch(/load test: GET http:\/\/127\.0\.0\.1:\d+\/health for 3 s over 4 connections/);
+    expect(res.all).toMatch(/load test: \d+ requests in [\d.]+ s: \d+ req\/s, p50 [\d.]+ ms, p95 [\d.]+ ms, p99 [\d.]+ ms, errors 0\.00%/);
+    const record = deployment.ledger('staging').at(-1)!;
+    expect(record).toMatchObject({ status: 'succeeded', loadtest: { passed: true, connections: 4, errorRate: 0 } });
+    const l = record.loadtest as Record<string, number>;
+    expect(l.requests).toBeGreaterThan(60);
+    expect(l.rps).toBeGreaterThanOrEqual(20);
+    expect(l.p50Ms).toBeLessThanOrEqual(l.p95Ms);
+    expect(l.p95Ms).toBeLessThanOrEqual(l.p99Ms);
+    expect(l.p99Ms).toBeLessThanOrEqual(l.maxMs);
+  });
+
+  it('deploys production once that commit passed on staging, saying which load test it relied on', async () => {
+    const res = await deploy('production');
+    expect(res.exitCode, res.all as string).toBe(0);
+    expect(res.all).toMatch(/load test of this commit passed on staging \(\S+, \S+\): \d+ requests/);
+    expect(res.all).toMatch(/loadtest +skipped/);
+    expect(deployment.ledger('production').at(-1)).toMatchObject({ status: 'succeeded' });
+  });
+});

@@ -1,0 +1,92 @@
+import { z } from 'zod';
+import { budgetMisses, describeLoad, passingLoadTest } from '../analysis/load-budget.ts';
+import { serviceUrl } from '../config/services.ts';
+import { parseDuration } from '../core/duration.ts';
+import { UserError } from '../core/errors.ts';
+import { interpolateRecord } from '../core/interpolate.ts';
+import type { LoadTestRecord } from '../core/load-measurement.ts';
+import { generateLoad } from './load-generator.ts';
+import { StepFailedWithResult, type StepContext, type StepDefinition } from './step.ts';
+
+const options = z.strictObject({ environment: z.string().optional() });
+
+/** Production's gate: the same commit passed a load test in the required environment recently, or the deploy stops here. */
+async function requirePassed(ctx: StepContext): Promise<void> {
+  const require = ctx.env.loadtest?.require;
+  if (!require) return;
+  const maxAgeMs = parseDuration(require.maxAge, `environments.${ctx.envName}.loadtest.require.maxAge`);
+  const { records } = await (await ctx.ledgerOf(require.environment)).read(require.environment);
+  const found = passingLoadTest(
+    records.filter((r) => r.project === ctx.project.name),
+    ctx.gitSha,
+    Date.now(),
+    maxAgeMs,
+  );
+  if ('problem' in found)
+    throw new UserError(
+      `${ctx.envName} needs a passing load test of ${ctx.project.name} at this commit (${ctx.gitSha.slice(0, 12)}) on ${require.environment} ` +
+        `within ${require.maxAge}, and ${found.problem}; nothing was changed. Deploy this commit to ${require.environment} first ` +
+        `(its deploy runs the load test: environments.${require.environment}.loadtest.budget).`,
+    );
+  ctx.log.info(
+    `load test of this commit passed on ${require.environment} (${found.record.id}, ${found.record.finishedAt}): ${describeLoad(found.record.loadtest!)}`,
+  );
+}
+
+/**
+ * The runbook's load test: after the roll-out, autocannon drives the service at the configured
+ * path for a while, every response time goes into an HDR histogram, and the numbers (p50/p95/
+ * p99, error rate, throughput) are judged against the environment's budget and kept in the
+ * ledger. Where `require` is set (production), the deploy is refused before anything changes
+ * unless the same commit passed one recently in the named environment.
+ */
+export const loadtestStep: StepDefinition<typeof options> = {
+  options,
+
+  plan(_o, ctx) {
+    const l = ctx.env.loadtest;
+    if (!l) return [{ title: `no load test in ${ctx.envName} (environments.${ctx.envName}.loadtest)` }];
+    return [
+      ...(l.require
+        ? [{ title: `before anything changes: require a passing load test of this commit on ${l.require.environment} within ${l.require.maxAge}` }]
+        : []),
+      ...(l.budget
+        ? [
+            {
+              title: `${l.method} ${serviceUrl(ctx)}${l.path} for ${l.duration} over ${l.connections} connections; budget ${JSON.stringify(l.budget)}`,
+            },
+          ]
+        : []),
+    ];
+  },
+
+  preflight: (_o, ctx) => requirePassed(ctx),
+
+  async run(_o, ctx) {
+    const l = ctx.env.loadtest;
+    if (!l?.budget) return { skipped: l ? 'only required here: the load test ran where it is required from' : `no load test in ${ctx.envName}` };
+    const url = `${serviceUrl(ctx)}${l.path}`;
+    const durationS = parseDuration(l.duration, `environments.${ctx.envName}.loadtest.duration`) / 1000;
+    ctx.log.info(`load test: ${l.method} ${url} for ${durationS} s over ${l.connections} connections`);
+    const measured = await generateLoad({
+      url,
+      method: l.method,
+      headers: interpolateRecord(l.headers, ctx.environ, `environments.${ctx.envName}.loadtest.headers`),
+      durationS,
+      connections: l.connections,
+      signal: ctx.signal,
+      progress: (answered, elapsed) => ctx.log.info(`  ${elapsed} s: ${answered} answered`),
+    });
+    const misses = budgetMisses(measured, l.budget);
+    const loadtest: LoadTestRecord = { ...measured, passed: misses.length === 0, url, connections: l.connections };
+    ctx.log.info(`load test: ${describeLoad(measured)}`);
+    if (misses.length)
+      throw new StepFailedWithResult(`${ctx.project.name}: the load test missed its budget: ${misses.join('; ')} (${describeLoad(measured)})`, {
+        loadtest,
+      });
+    return {
+      loadtest,
+      detail: `p95 ${measured.p95Ms} ms, p99 ${measured.p99Ms} ms, ${measured.rps} req/s, errors ${(measured.errorRate * 100).toFixed(2)}%`,
+    };
+  },
+};
