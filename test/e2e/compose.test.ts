@@ -80,7 +80,9 @@ describe('compose runtime', () => {
   });
 
   it('nx-deploy rollback starts the compose project that served before again, once', async () => {
-    const good = deployment.ledger('staging').at(-1)!;
+    // What serves now: the first deploy's image (the failed one in between rebuilt the image, and a
+    // rebuild is a new digest where the layer cache is cold).
+    const good = deployment.ledger('staging').findLast((r) => r.status === 'succeeded')!;
     const next = await deploy({ POD_RATE_LIMIT_MAX: '60' });
     expect(next.exitCode, next.all as string).toBe(0);
     const res = await deployment.run(['nx-deploy', 'rollback', 'api-server', '--env', 'staging'], vars);

@@ -28,6 +28,9 @@ const { scripts: _s, nx: _n, devDependencies: _d, ...published } = pkg;
 published.main = toJs(pkg.main);
 published.types = pkg.types.replace(/\.ts$/, '.d.ts');
 published.bin = Object.fromEntries(Object.entries(pkg.bin).map(([k, v]) => [k, toJs(v)]));
+// publishConfig.directory points from the source folder to this one; here it would point to dist/dist.
+const { directory: _dir, ...publishConfig } = pkg.publishConfig ?? {};
+published.publishConfig = publishConfig;
 writeFileSync(join(dist, 'package.json'), `${JSON.stringify(published, null, 2)}\n`);
 
 const executors = JSON.parse(readFileSync(join(root, 'executors.json'), 'utf8'));
