@@ -6,6 +6,7 @@ import { testToolsDir } from '../../scripts/provision/tools-dir.mjs';
 import { startAdvisoryDouble, type AdvisoryDouble } from '../support/advisory-double.ts';
 import { cloneWorkspace, type Clone } from '../support/clone.ts';
 import { freePort } from '../support/ports.ts';
+import { startPostgres } from '../support/postgres.ts';
 
 const TOKEN = 'predeploy-smoke-token-5c2e';
 // An AWS access key id of the shape gitleaks looks for, made up for this test.
@@ -118,6 +119,37 @@ describe('predeploy checks', () => {
     const allowed = await run('predeploy');
     expect(allowed.exitCode, allowed.all as string).toBe(0);
     expect(allowed.all).toMatch(/pass +audit +no advisory at high or worse \(allowed: GHSA-pl4n-t3d0-0001 until 2999-12-31\)/);
+  });
+
+  it('PostgreSQL: migrations are tried on a scratch database on the same server, dropped after; Cargo.lock out of sync fails', async () => {
+    const pg = await startPostgres();
+    try {
+      write({ checks: ['migrations'] });
+      const file = JSON.parse(readFileSync(deployFile(), 'utf8'));
+      file.environments.staging.database = { urlVariable: 'STAGING_DATABASE_URL' };
+      writeFileSync(deployFile(), JSON.stringify(file));
+      const env = { POD_SMOKE_TOKEN: TOKEN, STAGING_DATABASE_URL: pg.url };
+      const res = await run('predeploy', env);
+      expect(res.exitCode, res.all as string).toBe(0);
+      expect(res.all).toMatch(/pass +migrations +pending migrations apply cleanly to a scratch copy of the database \(pod_predeploy_[0-9a-f]{8}\)/);
+      expect(res.all).not.toContain(new URL(pg.url).password || 'no-password-in-url');
+      expect(pg.psql("SELECT datname FROM pg_database WHERE datname LIKE 'pod_predeploy_%'")).toBe(''); // dropped after
+      expect(pg.psql("SELECT to_regclass('public.agents') IS NULL")).toBe('t'); // the real one: not migrated
+    } finally {
+      pg.stop();
+    }
+
+    write({ checks: ['lockfile'] });
+    const cargoToml = join(clone.dir, 'packages', 'sdk-rust', 'Cargo.toml');
+    // A version bump Cargo.lock was not updated for (what `changeset version` without sync-crates leaves).
+    writeFileSync(cargoToml, readFileSync(cargoToml, 'utf8').replace(/^version = "0\.1\.0"$/m, 'version = "0.1.1"'));
+    // Without its build: a plain `cargo build` would rewrite the lock file first (the crate's build uses --locked, so it refuses).
+    const crate = await clone.run('npx', ['nx', 'run', 'sdk-rust:predeploy:staging', '--excludeTaskDependencies', '--output-style=static'], {
+      NX_DEPLOY_FILE: deployFile(),
+      POD_SMOKE_TOKEN: TOKEN,
+    });
+    expect(crate.exitCode, crate.all as string).not.toBe(0);
+    expect(crate.all).toMatch(/fail +lockfile +.*Cargo\.lock is out of sync with packages\/sdk-rust\/Cargo\.toml: run cargo update --workspace/);
   });
 
   it('an advisory source that cannot be reached is unknown: production-like blocking stops, warning goes on', async () => {
