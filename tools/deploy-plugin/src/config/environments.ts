@@ -6,6 +6,7 @@ import { predeploySchema } from './predeploy.ts';
 import { loadtestSchema } from './loadtest.ts';
 import { httpUrl, variableName } from './fields.ts';
 import { ROLES } from './project.ts';
+import { serverFields, sshSchema } from './servers.ts';
 
 const projectName = z.string().min(1);
 
@@ -27,6 +28,7 @@ const serviceSchema = z.strictObject({
     .describe('Answers 200 when the service is healthy (roll-out and smoke check it); without it, GET / must answer 2xx or 3xx'),
   readyPath: z.string().startsWith('/').optional().describe('Answers 200 while the service can reach its database (verification samples it)'),
   metricsPath: z.string().startsWith('/').optional().describe('Prometheus metrics (verification computes error rate and latency from them)'),
+  ...serverFields,
 });
 
 /** Where the ledger, the environment locks and rollback targets live: this checkout, or any S3-compatible store. */
@@ -66,6 +68,7 @@ export const environmentSchema = z.strictObject({
     })
     .default({ required: false, approverVariable: 'DEPLOY_APPROVER' }),
   runtime: runtimeSchema.default('process'),
+  ssh: sshSchema.optional(),
   kubernetes: z
     .strictObject({ validate: z.boolean().default(true).describe("kubectl apply's schema validation (needs the cluster's OpenAPI)") })
     .optional()
@@ -137,6 +140,30 @@ export const deployFileSchema = z
   })
   .superRefine((file, ctx) => {
     for (const [name, env] of Object.entries(file.environments)) {
+      for (const [project, service] of Object.entries(env.services)) {
+        if (service.migrate?.on === 'server' && !service.servers)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['environments', name, 'services', project, 'migrate', 'on'],
+            message: 'migrating from a server needs the service to name its servers',
+          });
+        if (!service.servers) continue;
+        const path = ['environments', name, 'services', project, 'servers'];
+        const runtime = service.runtime ?? env.runtime;
+        if (runtime !== 'container' && runtime !== 'compose')
+          ctx.addIssue({ code: 'custom', path, message: `servers are for the container and compose runtimes; ${project} runs with ${runtime} here` });
+        if (!env.ssh)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['environments', name, 'ssh'],
+            message: `${project} names servers: say how to reach them (ssh: { privateKeyVariable, knownHostsVariable or knownHosts })`,
+          });
+        const seen = new Set<string>();
+        for (const [i, spec] of service.servers.entries()) {
+          if (seen.has(spec)) ctx.addIssue({ code: 'custom', path: [...path, i], message: `${spec} is listed twice` });
+          seen.add(spec);
+        }
+      }
       if (env.approval.required && env.ephemeralSecrets.length > 0) {
         ctx.addIssue({
           code: 'custom',
@@ -165,6 +192,7 @@ export function secretVariables(env: Environment): string[] {
   add(env.npm?.tokenVariable);
   add(env.crates?.tokenVariable);
   add(env.containers?.passwordVariable);
+  add(env.ssh?.privateKeyVariable);
   if (env.state?.backend === 's3') add(env.state.secretAccessKeyVariable);
   for (const site of Object.values(env.cdn)) if (site.provider === 's3') add(site.secretAccessKeyVariable);
   for (const v of alertSecretVariables(env.alerts)) add(v);
@@ -180,6 +208,7 @@ export function configuredVariables(env: Environment, state: StateConfig): strin
   const names = new Set(secretVariables(env).filter((v) => !env.ephemeralSecrets.includes(v) || env.secrets.includes(v)));
   const add = (v: string | undefined) => v && names.add(v);
   add(env.containers?.usernameVariable);
+  add(env.ssh?.knownHostsVariable);
   if (state.backend === 's3') {
     add(state.accessKeyIdVariable);
     add(state.secretAccessKeyVariable);

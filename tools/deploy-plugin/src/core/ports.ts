@@ -1,3 +1,4 @@
+import { createServer, type AddressInfo } from 'node:net';
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { commandLineOf } from './processes.ts';
 
@@ -66,4 +67,16 @@ export function portHolder(port: number): PortHolder | undefined {
 /** "port 3000 is held by pid 1234 (node server.js)", for error messages. */
 export function describeHolder(port: number, holder: PortHolder | undefined): string {
   return holder ? `port ${port} is held by pid ${holder.pid} (${holder.command})` : `port ${port} is in use`;
+}
+
+/** A TCP port free on 127.0.0.1 right now (the OS picks it). */
+export function freeLocalPort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
 }

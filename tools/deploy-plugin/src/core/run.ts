@@ -13,6 +13,8 @@ export interface Command {
   /** Text fed to the command's standard input. */
   input?: string;
   timeoutMs?: number;
+  /** How the command is shown to people when its argv is not the best way (a command sent to a server over SSH). */
+  shown?: string;
 }
 
 export interface RunResult {
@@ -24,8 +26,15 @@ export interface RunResult {
 
 const DEFAULT_TIMEOUT_MS = 10 * 60_000;
 
+/** How to stop each program running beside a deploy: all of them when this process exits. */
+const BESIDE = new Set<() => void>();
+const stopBesideOnExit = () => {
+  for (const stop of BESIDE) stop();
+};
+
 /** Shell-like rendering for people (plans, logs). Never executed. */
 export function renderCommand(cmd: Command): string {
+  if (cmd.shown !== undefined) return cmd.shown;
   return cmd.argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, `'\\''`)}'`)).join(' ');
 }
 
@@ -153,10 +162,47 @@ export class Runner {
     return child.pid;
   }
 
+  /**
+   * Starts a program that runs beside the deploy until told to stop (an SSH connection): its end and
+   * its error output (redacted) for diagnosis. It gets a process group of its own, so the Ctrl-C that
+   * interrupts a deploy does not also cut what the deploy needs to undo itself; stopAll leaves it
+   * alone too. It is stopped when this process exits, however it exits short of SIGKILL.
+   */
+  background(cmd: Command): Background {
+    this.log.info(`$ ${this.redactor.redact(renderCommand(cmd))} (beside the deploy)`);
+    const sub = execa(cmd.argv[0]!, cmd.argv.slice(1), {
+      cwd: cmd.cwd ?? this.workspaceRoot,
+      env: cmd.env,
+      stdin: 'ignore',
+      stdout: 'ignore',
+      stderr: 'pipe',
+      reject: false,
+      detached: true,
+      preferLocal: true,
+      localDir: this.workspaceRoot,
+    });
+    const stop = () => void sub.kill('SIGTERM');
+    if (!BESIDE.size) process.once('exit', stopBesideOnExit);
+    BESIDE.add(stop);
+    const ended = sub.then((r) => {
+      BESIDE.delete(stop);
+      if (!BESIDE.size) process.removeListener('exit', stopBesideOnExit);
+      return { exitCode: r.exitCode ?? 1, stderr: this.redactor.redact(String(r.stderr ?? r.shortMessage ?? '')) };
+    });
+    return { ended, stop };
+  }
+
   /** On an interrupt: stop whatever command is running, so nothing outlives the deploy. */
   stopAll(signal: NodeJS.Signals = 'SIGTERM'): void {
     for (const p of this.running) p.kill(signal);
   }
+}
+
+/** A program started by Runner.background. */
+export interface Background {
+  /** When it exits: its exit code and what it wrote to standard error. */
+  ended: Promise<{ exitCode: number; stderr: string }>;
+  stop(): void;
 }
 
 export class CommandFailed extends UserError {
