@@ -164,6 +164,14 @@ describe("nx add's starter deploy.json", () => {
     });
     expect(parsed.environments.development!.cdn).toEqual({ web: expect.objectContaining({ provider: 'fs', url: 'http://127.0.0.1:4300' }) });
     expect(parsed.environments.staging!.services['@demo-ts/jobs']!.url).toBe('https://demo-ts-jobs.staging.example.com');
+    expect(parsed.environments.staging!.services['@demo-ts/jobs']).toMatchObject({
+      servers: ['staging-1.example.com'],
+      serverUrl: expect.stringMatching(/^http:\/\/\{host\}:30\d\d$/),
+    });
+    expect(parsed.environments.production!.ssh).toMatchObject({
+      privateKeyVariable: 'PRODUCTION_SSH_KEY',
+      knownHostsVariable: 'PRODUCTION_SSH_KNOWN_HOSTS',
+    });
     expect(parsed.environments.production!.cdn.web).toMatchObject({ provider: 's3', bucket: 'web-production', url: 'https://web.example.com' });
     expect(parsed.environments.staging!.npm).toBeUndefined();
     expect(parsed.environments.production!.approval.required).toBe(true);

@@ -67,9 +67,8 @@ describe('image builders', () => {
     });
     const docker = loginRegistry('docker', 'reg:5000', 'deployer', 's3cret', { authFile: '/a.json', dockerConfig: '/cfg' });
     expect(docker).toEqual({
-      argv: ['docker', 'login', '--username', 'deployer', '--password-stdin', 'reg:5000'],
+      argv: ['docker', '--config', '/cfg', 'login', '--username', 'deployer', '--password-stdin', 'reg:5000'],
       input: 's3cret',
-      env: { DOCKER_CONFIG: '/cfg' },
     });
     expect(JSON.stringify([podman.argv, docker.argv])).not.toContain('s3cret');
   });

@@ -28,6 +28,21 @@ describe('nx-deploy health: what it checks', () => {
     expect(web!.failure(404, 'text/html')).toBe('answered 404, expected 200');
   });
 
+  it('a service on servers is checked on each of them', () => {
+    const targets = healthTargets(
+      'staging',
+      env({
+        runtime: 'container',
+        ssh: { privateKeyVariable: 'K', knownHostsVariable: 'H' },
+        services: {
+          api: { url: 'https://api.example.com', serverUrl: 'http://{host}:3000', servers: ['deploy@10.0.0.5', '10.0.0.6'], healthPath: '/health' },
+        },
+      }),
+      [],
+    );
+    expect(targets.map((t) => t.url)).toEqual(['http://10.0.0.5:3000/health', 'http://10.0.0.6:3000/health']);
+  });
+
   it('refuses a frontend without a site where there is no default, as a deploy would', () => {
     expect(() => healthTargets('staging', env({ runtime: 'container' }), ['frontend'])).toThrow(/frontend: no CDN site for staging/);
   });

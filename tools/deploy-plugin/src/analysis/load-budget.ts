@@ -37,3 +37,22 @@ export function passingLoadTest<R extends { gitSha: string; finishedAt?: string;
   if (ofCommit.length) return { problem: 'its load tests there did not pass' };
   return { problem: 'no load test of it is recorded there' };
 }
+
+/**
+ * Pure: the load tests of a service's servers as one measurement that meets a budget only when every
+ * server's does: the slowest percentiles, the highest error rate, the lowest throughput; the
+ * requests summed.
+ */
+export function worstOf(ms: LoadMeasurement[]): LoadMeasurement {
+  const max = (k: keyof LoadMeasurement) => Math.max(...ms.map((m) => m[k]));
+  return {
+    requests: ms.reduce((n, m) => n + m.requests, 0),
+    durationS: max('durationS'),
+    rps: Math.min(...ms.map((m) => m.rps)),
+    errorRate: max('errorRate'),
+    p50Ms: max('p50Ms'),
+    p95Ms: max('p95Ms'),
+    p99Ms: max('p99Ms'),
+    maxMs: max('maxMs'),
+  };
+}

@@ -1,6 +1,7 @@
 import { siteOf } from '../config/cdn.ts';
 import type { Environment } from '../config/environments.ts';
 import { serviceHealthCheck } from '../config/services.ts';
+import { placementsOf } from '../config/servers.ts';
 import { probe } from '../core/http.ts';
 
 /** One thing `nx-deploy health` checks: a service's health endpoint, or a frontend's page. */
@@ -13,18 +14,21 @@ export interface HealthTarget {
 }
 
 /**
- * Pure: what answers in an environment, from deploy.json: every service's health URL, then every
+ * Pure: what answers in an environment, from deploy.json: every service's health URL (on each of its
+ * servers where it has servers), then every
  * frontend's site (its page must be HTML), in that order — backends first, as they deploy.
  */
 export function healthTargets(envName: string, env: Environment, frontends: string[]): HealthTarget[] {
-  const services = Object.entries(env.services).map(([project, s]): HealthTarget => {
+  // A service on servers is checked on each of them (the service URL may be a load balancer that hides one).
+  const services = Object.entries(env.services).flatMap(([project, s]): HealthTarget[] => {
     const check = serviceHealthCheck(env, project);
-    return {
+    const servers = placementsOf(s, env.ssh);
+    return (servers.length ? servers.map((p) => p.url) : [s.url.replace(/\/$/, '')]).map((base) => ({
       project,
-      url: `${s.url.replace(/\/$/, '')}${check.path}`,
+      url: `${base}${check.path}`,
       expects: check.expects,
       failure: (status) => (check.ok(status) ? undefined : `answered ${status}, expected ${check.expects}`),
-    };
+    }));
   });
   const sites = frontends.map((project): HealthTarget => {
     const { url } = siteOf(env, envName, project);

@@ -23,12 +23,16 @@ export function renderHistory(env: string, records: LedgerRecord[], damagedLines
     [r.artifact, r.backupRef, r.reason?.split('\n')[0], r.rollback && describeOutcome(r.rollback)].filter(Boolean).join('; '),
   ]);
   const widths = head.map((_, c) => Math.max(...[head, ...rows].map((row) => row[c]!.length)));
-  const lines = [head, ...rows].map((row) =>
+  const line = (row: string[]) =>
     row
       .map((cell, c) => cell.padEnd(widths[c]!))
       .join('  ')
-      .trimEnd(),
-  );
+      .trimEnd();
+  // A service on servers: what serves on each, under its row.
+  const lines = [
+    line(head),
+    ...rows.flatMap((row, i) => [line(row), ...(records[i]!.servers ?? []).map((s) => `    ${s.server}: ${s.state}, serves ${s.serves}`)]),
+  ];
   if (damagedLines) lines.push(`(${damagedLines} damaged line(s) skipped: a write was interrupted)`);
   return lines.join('\n');
 }

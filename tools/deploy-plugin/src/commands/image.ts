@@ -70,11 +70,7 @@ export function loginRegistry(
   opts: { authFile: string; dockerConfig: string; insecure?: boolean },
 ): Command {
   if (engine === 'docker') {
-    return {
-      argv: ['docker', 'login', '--username', username, '--password-stdin', registry],
-      input: password,
-      env: { DOCKER_CONFIG: opts.dockerConfig },
-    };
+    return { argv: ['docker', '--config', opts.dockerConfig, 'login', '--username', username, '--password-stdin', registry], input: password };
   }
   return {
     argv: [
@@ -89,6 +85,21 @@ export function loginRegistry(
       registry,
     ],
     input: password,
+  };
+}
+
+/** Pull a reference by digest, with a temporary auth file (podman) or docker config folder when logged in. */
+export function pullImage(engine: RunEngine, ref: string, opts: { authFile?: string; dockerConfig?: string; insecure?: boolean }): Command {
+  if (engine === 'docker') return { argv: ['docker', ...(opts.dockerConfig ? ['--config', opts.dockerConfig] : []), 'pull', ref] };
+  return {
+    argv: [
+      'podman',
+      'pull',
+      '--quiet',
+      ...(opts.insecure ? ['--tls-verify=false'] : []),
+      ...(opts.authFile ? ['--authfile', opts.authFile] : []),
+      ref,
+    ],
   };
 }
 

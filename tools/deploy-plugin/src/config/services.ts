@@ -1,3 +1,4 @@
+import { placementsOf } from './servers.ts';
 import { UserError } from '../core/errors.ts';
 import type { PlanContext } from './context.ts';
 import type { Environment } from './environments.ts';
@@ -38,4 +39,11 @@ export function healthPathHint(ctx: PlanContext, check: HealthCheck): string {
   return check.configured
     ? ''
     : ` No healthPath is declared, so GET / was checked: set environments.${ctx.envName}.services.${ctx.project.name}.healthPath in deploy.json to the service's health endpoint.`;
+}
+
+/** Where a service answers: on each of its servers (labelled), else at its URL. */
+export function serviceEndpoints(ctx: PlanContext): { server?: string; url: string }[] {
+  const service = ctx.env.services[ctx.project.name];
+  const servers = service ? placementsOf(service, ctx.env.ssh) : [];
+  return servers.length ? servers.map((p) => ({ server: p.target.label, url: p.url })) : [{ url: serviceUrl(ctx) }];
 }

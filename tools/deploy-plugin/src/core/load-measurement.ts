@@ -15,4 +15,6 @@ export interface LoadTestRecord extends LoadMeasurement {
   passed: boolean;
   url: string;
   connections: number;
+  /** A service on servers: each server's own load test (the record above is the worst of them). */
+  servers?: (LoadMeasurement & { server: string; url: string; passed: boolean })[];
 }

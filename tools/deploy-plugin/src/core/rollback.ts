@@ -6,11 +6,31 @@ import { UserError } from './errors.ts';
  */
 export type RollbackOutcome =
   /** The previous version runs again and was checked healthy; `serving` names it. */
-  | { outcome: 'restored'; serving: string; detail: string }
-  /** There was no previous version (a first deploy): nothing serves now. */
-  | { outcome: 'nothing-to-restore'; detail: string }
-  /** Putting the previous version back did not work: manual action is needed; `detail` says what was tried. */
-  | { outcome: 'restore-failed'; detail: string };
+  (
+    | { outcome: 'restored'; serving: string; detail: string }
+    /** There was no previous version (a first deploy): nothing serves now. */
+    | { outcome: 'nothing-to-restore'; detail: string }
+    /** Putting the previous version back did not work: manual action is needed; `detail` says what was tried. */
+    | { outcome: 'restore-failed'; detail: string }
+  ) & {
+    /** A service on several servers: what serves on each now. */
+    servers?: ServerRecord[];
+  };
+
+/** What serves on one of a service's servers after a roll-out, or after undoing one. */
+export interface ServerRecord {
+  /** The server as deploy.json names it. */
+  server: string;
+  /** Where the service answers there. */
+  url: string;
+  /** The version and image serving there now, `nothing`, or `unknown` (a restore that failed). */
+  serves: string;
+  /**
+   * deployed: the new version; rolled back: the previous one again; unchanged: the roll-out stopped
+   * before it; failed: its start failed and what is there was not restored (see serves).
+   */
+  state: 'deployed' | 'rolled back' | 'unchanged' | 'failed';
+}
 
 export const restored = (serving: string, detail: string): RollbackOutcome => ({ outcome: 'restored', serving, detail });
 export const nothingToRestore = (detail = 'no previous version; nothing serves now'): RollbackOutcome => ({ outcome: 'nothing-to-restore', detail });
@@ -26,7 +46,8 @@ export function combineOutcomes(outcomes: RollbackOutcome[]): RollbackOutcome | 
   if (!outcomes.length) return undefined;
   const worst = outcomes.reduce((a, b) => (SEVERITY[b.outcome] > SEVERITY[a.outcome] ? b : a));
   if (outcomes.length === 1) return worst;
-  return { ...worst, detail: outcomes.map((o) => o.detail).join('; ') };
+  const servers = outcomes.flatMap((o) => o.servers ?? []);
+  return { ...worst, detail: outcomes.map((o) => o.detail).join('; '), ...(servers.length ? { servers } : {}) };
 }
 
 /** The ledger status of a failed deploy: rolled back only when the previous version serves again. */

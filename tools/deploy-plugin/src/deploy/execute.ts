@@ -4,6 +4,7 @@ import { describeError, UserError } from '../core/errors.ts';
 import { combineOutcomes, describeOutcome, failedStatus, FailedWithRollback, restoreFailed, type RollbackOutcome } from '../core/rollback.ts';
 import { Runner } from '../core/run.ts';
 import { openStore } from '../store/open.ts';
+import { ServerPool } from '../hosts/server-pool.ts';
 import { LeaseLost, type Lease, type LedgerRecord, type LedgerStore, type StateStore, type StepRecord } from '../store/state-store.ts';
 import { StepFailedWithResult, type StepContext, type StepDefinition } from '../steps/step.ts';
 import { announce } from './announce.ts';
@@ -50,6 +51,7 @@ interface ParsedStep {
 /** What an interrupt must clean up: filled in as the deploy gets further. */
 interface InFlight {
   runner?: Runner;
+  servers?: ServerPool;
   lease?: Lease;
   ledger?: LedgerStore;
   record?: LedgerRecord;
@@ -104,6 +106,7 @@ export async function executeDeploy(req: DeployRequest): Promise<{ success: bool
     const { ledger, record, lease } = inFlight;
     if (ledger && record) await ledger.append({ ...record, status: 'aborted', reason, finishedAt: new Date().toISOString() }).catch(() => undefined);
     await lease?.release().catch(() => undefined);
+    inFlight.servers?.discard();
     process.stderr.write(
       `\n${req.project.name}: ${reason}; ${record ? 'recorded as aborted' : 'nothing had run'}${lease ? ', lock released' : ''}\n`,
     );
@@ -167,6 +170,8 @@ export async function executeDeploy(req: DeployRequest): Promise<{ success: bool
     inFlight.lease = lease;
     const gitSha = await resolveGitSha(runner);
     const ledger = store.ledger;
+    const servers = new ServerPool({ envName: s.plan.envName, env: s.env, environ: s.plan.environ, runner });
+    inFlight.servers = servers;
     const ctx: StepContext = {
       ...s.plan,
       project: { ...s.plan.project, version: req.version ?? deployVersion(s.plan.project.version, gitSha) },
@@ -179,6 +184,7 @@ export async function executeDeploy(req: DeployRequest): Promise<{ success: bool
       ledger,
       blobs: store.blobs,
       ledgerOf: async (env) => (await storeOf(env)).ledger,
+      servers,
     };
     for (const { name, step, options } of steps) await step.preflight?.(options as never, stepContext(ctx, name));
     const record: LedgerRecord = {
@@ -205,10 +211,24 @@ export async function executeDeploy(req: DeployRequest): Promise<{ success: bool
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
+    await inFlight.servers
+      ?.close()
+      .catch((err: unknown) => process.stderr.write(`${req.project.name}: closing the SSH connections failed: ${(err as Error).message}\n`));
     await inFlight.lease
       ?.release()
       .catch((err: unknown) => process.stderr.write(`${req.project.name}: the lock could not be released: ${(err as Error).message}\n`));
     if (interrupt.signal.aborted) process.exit(130);
+  }
+}
+
+/** After a deploy succeeded: each step lets go of what it kept in case the deploy failed; a failure there is said, not fatal. */
+async function finishSteps(steps: ParsedStep[], ctx: StepContext): Promise<void> {
+  for (const [i, { name, step, options }] of steps.entries()) {
+    const result = ctx.results[i];
+    if (!result || result.skipped || !step.finish) continue;
+    await step
+      .finish(options as never, stepContext(ctx, name), result)
+      .catch((err: unknown) => ctx.log.warn(`${name}: cleaning up after the deploy failed: ${describeError(err, ctx.redactor.redact)}`));
   }
 }
 
@@ -258,6 +278,7 @@ async function runSteps(
     }
   }
   for (const { name } of steps.slice(done.length)) done.push({ name, status: 'skipped', durationMs: 0 });
+  if (!failure) await finishSteps(steps, ctx);
   const last = Object.assign({}, ...ctx.results.map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined))));
   const interrupted = ctx.signal.aborted ? String(ctx.signal.reason) : undefined;
   const final: LedgerRecord = {
@@ -271,6 +292,7 @@ async function runSteps(
     ...(last.backupRef ? { backupRef: last.backupRef } : {}),
     ...(last.url ? { url: last.url } : {}),
     ...(last.loadtest ? { loadtest: last.loadtest } : {}),
+    ...((rollback?.servers ?? last.servers) ? { servers: rollback?.servers ?? last.servers } : {}),
     ...(interrupted ? { reason: interrupted } : failure ? { reason: describeError(failure, ctx.redactor.redact) } : {}),
     ...(rollback ? { rollback } : {}),
   };
@@ -280,7 +302,12 @@ async function runSteps(
   const title = `${req.kind} ${ctx.project.name} ${final.version} to ${ctx.envName} (${ctx.gitSha.slice(0, 8)}): ${final.status}`;
   ctx.log.info(
     renderSummary(
-      [title, ...(rollback ? [describeOutcome(rollback)] : []), ...alerts.map((a) => `alerts: ${a}`)].join('\n  '),
+      [
+        title,
+        ...(rollback ? [describeOutcome(rollback)] : []),
+        ...(final.servers ?? []).map((s) => `${s.server} (${s.url}): ${s.state}, serves ${s.serves}`),
+        ...alerts.map((a) => `alerts: ${a}`),
+      ].join('\n  '),
       done.map((r) => ({ ...r, project: ctx.project.name })),
     ),
   );

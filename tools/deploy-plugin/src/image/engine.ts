@@ -1,9 +1,9 @@
 import { UserError } from '../core/errors.ts';
-import type { Runner } from '../core/run.ts';
+import type { Host } from '../core/host.ts';
 import { engineProbe, type Engine } from '../commands/image.ts';
 
-/** The configured engine, or the first that answers: docker (with a reachable daemon), podman, buildah. */
-export async function resolveEngine(runner: Runner, configured: Engine | undefined, canRun: boolean): Promise<Engine> {
+/** The configured engine, or the first that answers where it runs: docker (with a reachable daemon), podman, buildah. */
+export async function resolveEngine(runner: Pick<Host, 'run'>, configured: Engine | undefined, canRun: boolean): Promise<Engine> {
   if (configured) {
     if (canRun && configured === 'buildah')
       throw new UserError(`buildah builds and pushes images but cannot run them: set containers.engine to docker or podman for roll-outs`);

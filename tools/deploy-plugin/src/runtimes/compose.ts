@@ -1,5 +1,5 @@
 import { healthPathHint } from '../config/services.ts';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   composeDown,
@@ -14,11 +14,13 @@ import {
 import { UserError } from '../core/errors.ts';
 import { FailedWithRollback, nothingToRestore, restored, restoreFailed, type RollbackOutcome } from '../core/rollback.ts';
 import { resolveEngine } from '../image/engine.ts';
+import { pullOnHost } from '../image/pull.ts';
+import { removePaths, writePrivateFile } from '../commands/ssh.ts';
 import { ServiceState } from '../store/service-state.ts';
 import { containerPids, notRunning } from './engine-state.ts';
 import { waitHealthy } from './health.ts';
 import { assertPortIsOurs } from './port-guard.ts';
-import type { Runtime, ServiceSpec } from './runtime.ts';
+import { hostOf, type Runtime, type ServiceSpec } from './runtime.ts';
 import type { RuntimeContext } from './runtime.ts';
 import { safely } from './safely.ts';
 import { nameSlug } from '../core/names.ts';
@@ -26,6 +28,7 @@ import { nameSlug } from '../core/names.ts';
 /** One version brought up from the compose file: a compose project of its own. */
 interface ComposeRun {
   project: string;
+  /** The compose file where compose reads it: in the workspace, or its copy on the server. */
   file: string;
   image: string;
   deployId: string;
@@ -40,9 +43,12 @@ interface ComposeState {
   tool: string[];
   current: ComposeRun;
   previous: ComposeRun;
+  /** While a roll-out runs: the one before `previous`, taken down once the new version is healthy, kept again if it never is. */
+  earlier: ComposeRun;
 }
 
-const state = (ctx: RuntimeContext) => new ServiceState<ComposeState>(ctx.blobs, ctx.envName, ctx.project.name, 'compose');
+const state = (ctx: RuntimeContext) =>
+  new ServiceState<ComposeState>(ctx.blobs, ctx.envName, ctx.project.name, 'compose', ctx.host?.remote ? ctx.host.label : undefined);
 
 /** The environment's compose file: docker-compose.<env>.yml (docker-compose.prod.yml for production). */
 export function composeFile(ctx: RuntimeContext, pattern: string): string {
@@ -58,7 +64,7 @@ export function composeFile(ctx: RuntimeContext, pattern: string): string {
 }
 
 async function containersOf(engine: RunEngine, run: ComposeRun, ctx: RuntimeContext): Promise<string[]> {
-  const res = await ctx.runner.run(composeProjectContainers(engine, run.project), { quiet: true, allowFailure: true });
+  const res = await hostOf(ctx).run(composeProjectContainers(engine, run.project), { quiet: true, allowFailure: true });
   return res.stdout.split('\n').filter(Boolean);
 }
 
@@ -70,27 +76,40 @@ async function healthy(
   signal?: AbortSignal,
 ): Promise<string | undefined> {
   const ids = await containersOf(engine, run, ctx);
+  const host = hostOf(ctx);
   return waitHealthy({
     signal,
     url: run.health ?? `${spec.url}${spec.health.path}`,
     ok: spec.health.ok,
     deadlineMs: spec.startTimeoutMs,
     expect: { version: run.version, gitSha: run.gitSha },
-    gone: async () => (ids.length ? notRunning(engine, ids, ctx) : 'compose started no container'),
-    owners: () => containerPids(engine, ids, ctx),
+    gone: async () => (ids.length ? notRunning(engine, ids, host) : 'compose started no container'),
+    owners: () => containerPids(engine, ids, host),
   });
 }
 
-/** The port must be free or held by the compose project serving now. */
+/** The port must be free or held by the compose project serving now (checked where the deploy runs: a server's ports are its own). */
 async function checkPort(spec: ServiceSpec, ctx: RuntimeContext): Promise<void> {
+  if (ctx.host?.remote) return;
   const { engine, current } = await state(ctx).read();
-  const owners = engine && current ? await containerPids(engine, await containersOf(engine, current, ctx), ctx) : [];
+  const owners = engine && current ? await containerPids(engine, await containersOf(engine, current, ctx), hostOf(ctx)) : [];
   assertPortIsOurs(spec.url, owners, ctx);
 }
 
 /** Removes a version's containers (compose reads POD_IMAGE from its file, so it gets the recorded one). */
 async function down(s: Partial<ComposeState>, run: ComposeRun, ctx: RuntimeContext): Promise<void> {
-  await ctx.runner.run({ ...composeDown(s.tool!, run.file, run.project), env: { POD_IMAGE: run.image } }, { allowFailure: true });
+  const host = hostOf(ctx);
+  const res = await host.run({ ...composeDown(s.tool!, run.file, run.project), env: { POD_IMAGE: run.image } }, { allowFailure: true });
+  // A server's copy of the compose file goes with its project.
+  if (res.exitCode === 0 && host.remote) await host.run(removePaths([run.file]), { quiet: true, allowFailure: true });
+}
+
+/** Takes down the version before the previous one, kept while a roll-out could still fail. */
+async function settle(ctx: RuntimeContext): Promise<void> {
+  const { earlier, ...kept } = await state(ctx).read();
+  if (!earlier || !kept.tool) return;
+  await down(kept, earlier, ctx);
+  await state(ctx).write(kept);
 }
 
 /** Removes the current version and starts the previous one's containers again: its image and settings as they ran. */
@@ -103,9 +122,10 @@ async function restorePrevious(spec: ServiceSpec, ctx: RuntimeContext): Promise<
     return nothingToRestore();
   }
   const started = Date.now();
-  await state(ctx).write({ engine: s.engine, tool: s.tool, current: s.previous });
+  // A roll-out that failed leaves things as they were; after a success, one version back is all there is.
+  await state(ctx).write({ engine: s.engine, tool: s.tool, current: s.previous, ...(s.earlier ? { previous: s.earlier } : {}) });
   const ids = await containersOf(s.engine, s.previous, ctx);
-  const start = ids.length ? await ctx.runner.run(startContainers(s.engine, ids), { allowFailure: true }) : undefined;
+  const start = ids.length ? await hostOf(ctx).run(startContainers(s.engine, ids), { allowFailure: true }) : undefined;
   const failure = !start
     ? `its containers (compose project ${s.previous.project}) are gone`
     : start.exitCode !== 0
@@ -113,7 +133,9 @@ async function restorePrevious(spec: ServiceSpec, ctx: RuntimeContext): Promise<
       : await healthy(s.engine, s.previous, spec, ctx);
   if (failure) return restoreFailed(`started compose project ${s.previous.project} (${s.previous.image}) again, but it is not healthy (${failure})`);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  ctx.log.info(`rolled back: previous version ${s.previous.image} healthy again ${seconds} s after the failure was detected`);
+  ctx.log.info(
+    `rolled back${ctx.host?.remote ? ` on ${ctx.host.label}` : ''}: previous version ${s.previous.image} healthy again ${seconds} s after the failure was detected`,
+  );
   return restored(`${s.previous.version} (${s.previous.image})`, `healthy again in ${seconds} s`);
 }
 
@@ -126,6 +148,11 @@ async function restorePrevious(spec: ServiceSpec, ctx: RuntimeContext): Promise<
 export const composeRuntime: Runtime = {
   name: 'compose',
   needsImage: true,
+
+  async serving(ctx) {
+    const { current } = await state(ctx).read();
+    return current ? `${current.version} (${current.image})` : 'nothing';
+  },
 
   async previous(ctx) {
     const { engine, previous } = await state(ctx).read();
@@ -141,6 +168,7 @@ export const composeRuntime: Runtime = {
 
   plan(spec) {
     return [
+      { title: `pull the pushed image by digest, logged in for the pull only when the registry needs it` },
       { title: `stop the running compose project (kept, for a rollback)` },
       {
         title: `bring ${spec.composeFile} up as a new compose project with POD_IMAGE = the pushed image by digest; service settings (${Object.keys(spec.env).join(', ')}) as environment variables`,
@@ -155,15 +183,23 @@ export const composeRuntime: Runtime = {
 
   async start(spec, ctx) {
     if (!spec.image) throw new UserError(`${ctx.project.name}: no image to run`);
-    const file = composeFile(ctx, spec.composeFile);
+    const host = hostOf(ctx);
+    const local = composeFile(ctx, spec.composeFile);
     await checkPort(spec, ctx);
+    // A deploy that ended before it settled (killed) left its `earlier`: it goes now.
+    await settle(ctx);
     const before = await state(ctx).read();
-    const engine = before.engine ?? ((await resolveEngine(ctx.runner, ctx.env.containers?.engine, true)) as RunEngine);
-    const plugin = engine === 'docker' && (await ctx.runner.run(composePluginProbe(), { quiet: true, allowFailure: true })).exitCode === 0;
+    const engine = before.engine ?? ((await resolveEngine(host, ctx.env.containers?.engine, true)) as RunEngine);
+    const plugin = engine === 'docker' && (await host.run(composePluginProbe(), { quiet: true, allowFailure: true })).exitCode === 0;
     const tool = composeTool(engine, plugin);
+    await pullOnHost(host, engine, spec.image, ctx.env.containers, ctx.environ);
+    // Compose project names take no dots.
+    const project = nameSlug(`${ctx.project.name}-${ctx.envName}-${ctx.deployId.split('-').at(-1)}`).replace(/\./g, '-');
+    // A server gets its own copy of the file, kept (relative to the login's home) until its project is taken down.
+    const file = host.remote ? `.nx-deploy/compose/${project}.yml` : local;
+    if (host.remote) await host.run(writePrivateFile(file, readFileSync(local, 'utf8')), { quiet: true });
     const run: ComposeRun = {
-      // Compose project names take no dots.
-      project: nameSlug(`${ctx.project.name}-${ctx.envName}-${ctx.deployId.split('-').at(-1)}`).replace(/\./g, '-'),
+      project,
       file,
       image: spec.image,
       deployId: ctx.deployId,
@@ -172,12 +208,18 @@ export const composeRuntime: Runtime = {
       health: `${spec.url}${spec.health.path}`,
     };
     // Recorded before anything changes: a restore then knows both versions.
-    await state(ctx).write({ engine, tool, current: run, ...(before.current ? { previous: before.current } : {}) });
+    await state(ctx).write({
+      engine,
+      tool,
+      current: run,
+      ...(before.current ? { previous: before.current } : {}),
+      ...(before.previous ? { earlier: before.previous } : {}),
+    });
     if (before.current) {
       const ids = await containersOf(engine, before.current, ctx);
-      if (ids.length) await ctx.runner.run(stopContainers(engine, ids), { allowFailure: true });
+      if (ids.length) await host.run(stopContainers(engine, ids), { allowFailure: true });
     }
-    const failure = await ctx.runner
+    const failure = await host
       .run({ ...composeUp(tool, file, run.project), env: { ...spec.env, POD_IMAGE: run.image } })
       .then(() => healthy(engine, run, spec, ctx, ctx.signal))
       .catch((err: Error) => err.message.split('\n')[0]);
@@ -188,9 +230,10 @@ export const composeRuntime: Runtime = {
         outcome,
       );
     }
-    if (before.previous) await down({ tool }, before.previous, ctx);
     return { url: spec.url, artifact: run.image, detail: `compose ${run.project}: ${run.image.split('@')[1]?.slice(0, 19)}` };
   },
 
   restore: (spec, ctx) => safely(restorePrevious(spec, ctx)),
+
+  settle,
 };

@@ -1,5 +1,5 @@
 import { inspectContainers, type RunEngine } from '../commands/image.ts';
-import type { RuntimeContext } from './runtime.ts';
+import type { Host } from '../core/host.ts';
 
 export interface ContainerStatus {
   status: string;
@@ -8,9 +8,9 @@ export interface ContainerStatus {
 }
 
 /** The state of containers by name or ID; a container the engine does not know is left out. */
-export async function inspect(engine: RunEngine, names: string[], ctx: RuntimeContext): Promise<ContainerStatus[]> {
+export async function inspect(engine: RunEngine, names: string[], host: Host): Promise<ContainerStatus[]> {
   if (!names.length) return [];
-  const res = await ctx.runner.run(inspectContainers(engine, names), { quiet: true, allowFailure: true });
+  const res = await host.run(inspectContainers(engine, names), { quiet: true, allowFailure: true });
   return res.stdout
     .split('\n')
     .filter(Boolean)
@@ -21,14 +21,14 @@ export async function inspect(engine: RunEngine, names: string[], ctx: RuntimeCo
 }
 
 /** Why containers that should run do not ("the container is exited"), or undefined while they run. */
-export async function notRunning(engine: RunEngine, names: string[], ctx: RuntimeContext): Promise<string | undefined> {
-  const states = await inspect(engine, names, ctx);
+export async function notRunning(engine: RunEngine, names: string[], host: Host): Promise<string | undefined> {
+  const states = await inspect(engine, names, host);
   if (states.length < names.length) return 'the container is gone';
   const down = states.find((s) => s.status !== 'running' && s.status !== 'created');
   return down ? `the container is ${down.status}` : undefined;
 }
 
 /** Host PIDs of running containers: whatever holds their port must run below one of them. */
-export async function containerPids(engine: RunEngine, names: string[], ctx: RuntimeContext): Promise<number[]> {
-  return (await inspect(engine, names, ctx)).map((s) => s.pid).filter((p) => p > 0);
+export async function containerPids(engine: RunEngine, names: string[], host: Host): Promise<number[]> {
+  return (await inspect(engine, names, host)).map((s) => s.pid).filter((p) => p > 0);
 }

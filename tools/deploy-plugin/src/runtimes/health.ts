@@ -67,25 +67,33 @@ async function strangerOnPort(port: number | undefined, owners: HealthWait['owne
 }
 
 /**
- * The one health wait of every runtime: polls the URL until it answers 200 from what was just
- * started, or the deadline. It stops at once, saying why, when what was started has gone, when
- * the answer reports another version, or when the local port is held by someone else (a stale
- * server answering in place of the new version). Returns undefined when healthy, else the reason.
+ * The one health wait of the runtimes that run a service themselves: polls the URL until it answers
+ * from what was just started, or the deadline. It stops at once, saying why, when what was started
+ * has gone, when the answer reports another version, or when the local port is held by someone else
+ * (a stale server answering in place of the new version). Whether what was started still runs is
+ * asked at most once a second while it does not answer (on a server that is a command over SSH,
+ * which several servers starting at once should not pay every 250 ms), and once more when it
+ * answers. Returns undefined when healthy, else the reason.
  */
 export async function waitHealthy(w: HealthWait): Promise<string | undefined> {
   const port = localPort(w.url);
   const end = Date.now() + w.deadlineMs;
+  const goneEveryMs = 1_000;
+  let nextGoneCheck = 0;
   let last = 'no answer yet';
+  const goneNow = async () => {
+    const gone = await w.gone?.();
+    if (!gone) return undefined;
+    const stranger = await strangerOnPort(port, w.owners);
+    return stranger ? `${gone}; ${stranger}` : gone;
+  };
   for (;;) {
     if (w.signal?.aborted) return String(w.signal.reason);
-    const gone = await w.gone?.();
-    if (gone) {
-      const stranger = await strangerOnPort(port, w.owners);
-      return stranger ? `${gone}; ${stranger}` : gone;
-    }
     try {
       const res = await probe(w.url, { timeoutMs: 2_000 });
       if ((w.ok ?? ((s: number) => s === 200))(res.status)) {
+        const gone = await goneNow();
+        if (gone) return gone;
         const other = w.expect ? identityMismatch(res.body, w.expect) : undefined;
         const stranger = await strangerOnPort(port, w.owners);
         if (other || stranger) return [other, stranger].filter(Boolean).join('; ');
@@ -94,6 +102,11 @@ export async function waitHealthy(w: HealthWait): Promise<string | undefined> {
       last = `health answered ${res.status}`;
     } catch (err) {
       last = (err as Error).name === 'TimeoutError' ? 'timed out' : (((err as Error).cause as Error)?.message ?? (err as Error).message);
+    }
+    if (Date.now() >= nextGoneCheck) {
+      const gone = await goneNow();
+      if (gone) return gone;
+      nextGoneCheck = Date.now() + goneEveryMs;
     }
     if (Date.now() + (w.intervalMs ?? 250) > end) return last;
     await new Promise((r) => setTimeout(r, w.intervalMs ?? 250));

@@ -1,4 +1,5 @@
 import type { PlanContext, RunContext } from '../config/context.ts';
+import { localHost, type Host } from '../core/host.ts';
 import type { PlannedAction } from '../core/plan.ts';
 import type { RollbackOutcome } from '../core/rollback.ts';
 import type { Identity } from './health.ts';
@@ -7,9 +8,16 @@ import type { BlobStore } from '../store/state-store.ts';
 import type { ServiceSource } from '../image/service-source.ts';
 import type { HealthCheck } from '../config/services.ts';
 
-/** A running deploy as a runtime sees it: where its state (what ran before) is kept. */
+/** A running deploy as a runtime sees it: where its state (what ran before) is kept, and where the service runs. */
 export interface RuntimeContext extends RunContext {
   blobs: BlobStore;
+  /** One of the environment's servers (container and compose runtimes); unset: this machine. */
+  host?: Host;
+}
+
+/** Where the runtime's commands run: the context's server, else this machine. */
+export function hostOf(ctx: RuntimeContext): Host {
+  return ctx.host ?? localHost(ctx.runner);
 }
 
 /** Everything a runtime needs to run one version of a service, resolved by the roll-out step. */
@@ -60,6 +68,14 @@ export interface Runtime {
   preflight?(spec: ServiceSpec, ctx: RuntimeContext): Promise<void>;
   start(spec: ServiceSpec, ctx: RuntimeContext): Promise<Started>;
   restore(spec: ServiceSpec, ctx: RuntimeContext): Promise<RollbackOutcome>;
+  /**
+   * The whole deploy succeeded: let go of the version before the previous one, which a roll-out
+   * keeps until then so that a deploy failing anywhere (another server, a later step) leaves
+   * things exactly as they were.
+   */
+  settle?(ctx: RuntimeContext): Promise<void>;
+  /** What serves now as this runtime recorded it (`0.1.0 (registry/app@sha256:...)`), when it keeps that. */
+  serving?(ctx: RuntimeContext): Promise<string | undefined>;
   /** What `restore` would start again, or why it cannot (asked before a manual rollback changes anything). */
   previous(ctx: RuntimeContext): Promise<KeptVersion | { problem: string }>;
 }

@@ -10,6 +10,7 @@ import { CommandFailed } from '../core/run.ts';
 import { copySqlite } from '../core/sqlite.ts';
 import type { PlannedAction } from '../core/plan.ts';
 import type { StepContext, StepDefinition, StepResult } from './step.ts';
+import { reachDatabase } from './database-access.ts';
 
 export const migrateOptions = z
   .strictObject({
@@ -79,11 +80,14 @@ async function backup(ctx: StepContext, db: DatabaseTarget): Promise<{ ref: stri
 
 /** Puts the database back to a backup taken before migrating (a rollback: the relations list is read from beside the dump). */
 export async function restoreBackup(ctx: StepContext, ref: string): Promise<void> {
-  const db = resolveDatabase(ctx);
-  ctx.redactor.add(db.url);
-  const sidecar = `${ref}.relations.json`;
-  const relations = existsSync(sidecar) ? (JSON.parse(readFileSync(sidecar, 'utf8')) as string[]) : undefined;
-  await restore(ctx, db, { ref, relations });
+  const reached = await reachDatabase(ctx);
+  try {
+    const sidecar = `${ref}.relations.json`;
+    const relations = existsSync(sidecar) ? (JSON.parse(readFileSync(sidecar, 'utf8')) as string[]) : undefined;
+    await restore(ctx, reached.db, { ref, relations });
+  } finally {
+    await reached.close();
+  }
 }
 
 async function restore(ctx: StepContext, db: DatabaseTarget, saved: { ref: string; relations?: string[] }): Promise<void> {
@@ -127,34 +131,12 @@ export const migrateStep: StepDefinition<typeof migrateOptions> = {
   },
 
   async run(o, ctx): Promise<StepResult> {
-    const db = resolveDatabase(ctx);
-    ctx.redactor.add(db.url);
-    const dir = join(ctx.workspaceRoot, ctx.project.root);
-    if (db.kind === 'sqlite') mkdirSync(dirname(db.file), { recursive: true });
-    const pending = await pendingMigrations(o, ctx, db, dir);
-    if (pending && pending.length === 0) {
-      ctx.log.info('no pending migrations');
-      return { detail: 'up to date' };
-    }
-    if (pending) ctx.log.info(`pending: ${pending.join(', ')}`);
-    const saved = o.backup ? await backup(ctx, db) : undefined;
+    const reached = await reachDatabase(ctx);
     try {
-      await ctx.runner.run(migrateUp(toolOf(o), dir, db.url, o.timeoutMs));
-    } catch (err) {
-      const why = failureLine(err);
-      if (!saved) throw new UserError(`${ctx.project.name}: ${why} (no backup was taken: backup is off)`);
-      ctx.log.warn(`migrating failed; restoring the backup ${saved.ref}`);
-      try {
-        await restore(ctx, db, saved);
-      } catch (restoreErr) {
-        throw new UserError(
-          `${ctx.project.name}: ${why}. Restoring the backup ALSO failed: ${(restoreErr as Error).message}. ` +
-            `The backup is kept at ${saved.ref}; restore it by hand before deploying again.`,
-        );
-      }
-      throw new UserError(`${ctx.project.name}: ${why}. The database was restored from the backup ${saved.ref}.`);
+      return await migrate(o, ctx, reached.db);
+    } finally {
+      await reached.close();
     }
-    return { backupRef: saved?.ref, detail: pending ? `applied ${pending.length}` : 'applied' };
   },
 
   /**
@@ -172,3 +154,33 @@ export const migrateStep: StepDefinition<typeof migrateOptions> = {
     return restored(`the database from ${result.backupRef}`, 'restored from the backup taken before migrating');
   },
 };
+
+/** Pending migrations behind a backup, restored when applying them fails. */
+async function migrate(o: Options, ctx: StepContext, db: DatabaseTarget): Promise<StepResult> {
+  const dir = join(ctx.workspaceRoot, ctx.project.root);
+  if (db.kind === 'sqlite') mkdirSync(dirname(db.file), { recursive: true });
+  const pending = await pendingMigrations(o, ctx, db, dir);
+  if (pending && pending.length === 0) {
+    ctx.log.info('no pending migrations');
+    return { detail: 'up to date' };
+  }
+  if (pending) ctx.log.info(`pending: ${pending.join(', ')}`);
+  const saved = o.backup ? await backup(ctx, db) : undefined;
+  try {
+    await ctx.runner.run(migrateUp(toolOf(o), dir, db.url, o.timeoutMs));
+  } catch (err) {
+    const why = failureLine(err);
+    if (!saved) throw new UserError(`${ctx.project.name}: ${why} (no backup was taken: backup is off)`);
+    ctx.log.warn(`migrating failed; restoring the backup ${saved.ref}`);
+    try {
+      await restore(ctx, db, saved);
+    } catch (restoreErr) {
+      throw new UserError(
+        `${ctx.project.name}: ${why}. Restoring the backup ALSO failed: ${(restoreErr as Error).message}. ` +
+          `The backup is kept at ${saved.ref}; restore it by hand before deploying again.`,
+      );
+    }
+    throw new UserError(`${ctx.project.name}: ${why}. The database was restored from the backup ${saved.ref}.`);
+  }
+  return { backupRef: saved?.ref, detail: pending ? `applied ${pending.length}` : 'applied' };
+}

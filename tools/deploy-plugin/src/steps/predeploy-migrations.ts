@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { migrateUp } from '../commands/migrate.ts';
 import { pgCreateDatabase, pgDropDatabase, pgDump, pgRestore, withDatabase } from '../commands/postgres.ts';
-import { resolveDatabase, type DatabaseTarget } from '../config/database.ts';
+import type { DatabaseTarget } from '../config/database.ts';
+import { reachDatabase, type ReachedDatabase } from './database-access.ts';
 import { fail, pass, unknown, type CheckResult } from '../checks/result.ts';
 import { copySqlite } from '../core/sqlite.ts';
 import { failureLine, toolOf, type MigrateOptions } from './migrate.ts';
@@ -68,12 +69,16 @@ async function onPostgresCopy(o: MigrateOptions, ctx: StepContext, db: DatabaseT
 
 /** The migrations check: pending migrations applied to a throwaway copy of the environment's database first. */
 export async function dryRunMigrations(o: MigrateOptions, ctx: StepContext): Promise<CheckResult> {
-  let db: DatabaseTarget;
+  let reached: ReachedDatabase;
   try {
-    db = resolveDatabase(ctx);
+    reached = await reachDatabase(ctx);
   } catch (err) {
     return unknown('migrations', firstLine(err));
   }
-  ctx.redactor.add(db.url);
-  return db.kind === 'sqlite' ? onSqliteCopy(o, ctx, db) : onPostgresCopy(o, ctx, db);
+  try {
+    const { db } = reached;
+    return db.kind === 'sqlite' ? await onSqliteCopy(o, ctx, db) : await onPostgresCopy(o, ctx, db);
+  } finally {
+    await reached.close();
+  }
 }

@@ -27,8 +27,8 @@ export function namesKept(kept: Pick<KeptVersion, 'names'>, to: string): boolean
   });
 }
 
-async function keptOrRefuse(o: { to?: string }, ctx: StepContext): Promise<KeptVersion> {
-  const kept = await previousVersion(ctx);
+async function keptOrRefuse(o: z.infer<typeof options>, ctx: StepContext): Promise<KeptVersion> {
+  const kept = await previousVersion(o, ctx);
   const refused = `${ctx.project.name} in ${ctx.envName} cannot be rolled back`;
   if ('problem' in kept) throw new UserError(`${refused}: ${kept.problem}; nothing was changed`);
   if (o.to && !namesKept(kept, o.to)) {
@@ -72,6 +72,7 @@ export const serviceRollbackStep: StepDefinition<typeof options> = {
       url: serviceUrl(ctx),
       version: recorded?.version ?? kept.version,
       detail: `${outcome.serving} serves again (${outcome.detail})`,
+      ...(outcome.servers ? { servers: outcome.servers } : {}),
     };
   },
 };

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { interpolate, interpolateRecord } from '../core/interpolate.ts';
 import { probe, waitUntil } from '../core/http.ts';
 import { UserError } from '../core/errors.ts';
-import { healthCheck, healthPathHint, serviceUrl } from '../config/services.ts';
+import { healthCheck, healthPathHint, serviceEndpoints } from '../config/services.ts';
 import { siteOf } from '../config/cdn.ts';
 import { browserSchema, checkInBrowser, findChromium } from './browser-check.ts';
 import { judge, smokeCheckSchema, type SmokeCheck } from './smoke-checks.ts';
@@ -43,9 +43,11 @@ async function runCheck(check: SmokeCheck, base: string, site: boolean, ctx: Ste
 
 type Options = z.infer<typeof options>;
 
-/** Where the checks go: the option, else the site's URL (a frontend), else the service's. */
-function baseOf(o: Options, ctx: PlanContext): string {
-  return o.baseUrl ?? (o.site ? siteOf(ctx.env, ctx.envName, ctx.project.name).url : serviceUrl(ctx));
+/** Where the checks go: the option, else the site's URL (a frontend), else the service on each of its servers, else its URL. */
+function basesOf(o: Options, ctx: PlanContext): string[] {
+  if (o.baseUrl) return [o.baseUrl];
+  if (o.site) return [siteOf(ctx.env, ctx.envName, ctx.project.name).url];
+  return serviceEndpoints(ctx).map((e) => e.url);
 }
 
 /** The checks to run: the configured ones, else the page of a site, else the service's health check (healthPath, or GET /). */
@@ -61,10 +63,13 @@ export const smokeStep: StepDefinition<typeof options> = {
   options,
 
   plan(o, ctx) {
-    const base = interpolate(baseOf(o, ctx), ctx.environ, 'baseUrl', true);
-    const checks = checksOf(o, ctx).map((c) => ({
-      title: `${c.name}: ${c.method} ${checkUrl(base, c.path, o.site)} expects ${c.expect.status}${c.attempts > 1 ? ` within ${c.attempts} requests` : ''}`,
-    }));
+    const bases = basesOf(o, ctx).map((b) => interpolate(b, ctx.environ, 'baseUrl', true));
+    const base = bases[0]!;
+    const checks = bases.flatMap((b) =>
+      checksOf(o, ctx).map((c) => ({
+        title: `${c.name}: ${c.method} ${checkUrl(b, c.path, o.site)} expects ${c.expect.status}${c.attempts > 1 ? ` within ${c.attempts} requests` : ''}`,
+      })),
+    );
     const browser = o.site ? (o.browser ?? browserSchema.parse({})) : undefined;
     return browser && browser.enabled !== 'never'
       ? [...checks, { title: `load ${base} in headless Chromium: ${browser.waitFor} renders, no request fails` }]
@@ -72,26 +77,31 @@ export const smokeStep: StepDefinition<typeof options> = {
   },
 
   async run(o, ctx) {
-    const base = baseOf(o, ctx).replace(/\/$/, '');
+    const bases = basesOf(o, ctx).map((b) => b.replace(/\/$/, ''));
     const checks = checksOf(o, ctx);
-    // Checks run in order and the set is retried until it passes: a fresh roll-out may need a moment.
-    const failure = await waitUntil(
-      async () => {
-        for (const check of checks) {
-          const why = await runCheck(check, base, o.site, ctx, o.requestTimeoutMs);
-          if (why) return `${check.name}: ${why}`;
-          ctx.log.info(`ok  ${check.name}`);
-        }
-        return undefined;
-      },
-      { deadlineMs: o.deadlineMs, intervalMs: o.intervalMs, signal: ctx.signal, onRetry: (why, n) => ctx.log.info(`not yet (attempt ${n}): ${why}`) },
-    );
-    if (failure) {
-      const hint = o.checks || o.site ? '' : healthPathHint(ctx, healthCheck(ctx));
-      throw new UserError(`${ctx.project.name}: smoke test failed on ${base}: ${failure}.${hint}`);
+    for (const base of bases) {
+      const log = bases.length > 1 ? ctx.log.child(base) : ctx.log;
+      // Checks run in order and the set is retried until it passes: a fresh roll-out may need a moment.
+      const failure = await waitUntil(
+        async () => {
+          for (const check of checks) {
+            const why = await runCheck(check, base, o.site, ctx, o.requestTimeoutMs);
+            if (why) return `${check.name}: ${why}`;
+            log.info(`ok  ${check.name}`);
+          }
+          return undefined;
+        },
+        { deadlineMs: o.deadlineMs, intervalMs: o.intervalMs, signal: ctx.signal, onRetry: (why, n) => log.info(`not yet (attempt ${n}): ${why}`) },
+      );
+      if (failure) {
+        const hint = o.checks || o.site ? '' : healthPathHint(ctx, healthCheck(ctx));
+        throw new UserError(`${ctx.project.name}: smoke test failed on ${base}: ${failure}.${hint}`);
+      }
     }
+    const base = bases[0]!;
     const browser = o.site ? await browserSmoke(base, o.browser ?? browserSchema.parse({}), ctx) : '';
-    return { url: base, detail: `${checks.length} checks passed${browser}` };
+    const where = bases.length > 1 ? ` on each of ${bases.length} servers` : '';
+    return { url: base, detail: `${checks.length} checks passed${where}${browser}` };
   },
 };
 

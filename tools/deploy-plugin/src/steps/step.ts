@@ -3,9 +3,10 @@ import { UserError } from '../core/errors.ts';
 import type { LoadTestRecord } from '../core/load-measurement.ts';
 import type { PlanContext } from '../config/context.ts';
 import type { PlannedAction } from '../core/plan.ts';
-import type { RollbackOutcome } from '../core/rollback.ts';
+import type { RollbackOutcome, ServerRecord } from '../core/rollback.ts';
 import type { RuntimeContext } from '../runtimes/runtime.ts';
 import type { LedgerStore } from '../store/state-store.ts';
+import type { ServerPool } from '../hosts/server-pool.ts';
 
 export interface StepResult {
   /** Set when the step had nothing to do here, saying why (shown as `skipped` in the summary). */
@@ -23,6 +24,8 @@ export interface StepResult {
   version?: string;
   /** A load test's measurement, kept in the ledger record. */
   loadtest?: LoadTestRecord;
+  /** A service on servers: what serves on each after this step. */
+  servers?: ServerRecord[];
 }
 
 /** A step that failed but measured something the ledger must keep (a load test that missed its budget). */
@@ -41,6 +44,8 @@ export interface StepContext extends RuntimeContext {
   ledger: LedgerStore;
   /** The ledger of another environment (promotion reads where the image passed), from that environment's store. */
   ledgerOf(env: string): Promise<LedgerStore>;
+  /** The environment's servers over SSH, connected on first use and closed when the deploy ends. */
+  servers: ServerPool;
 }
 
 /** A deploy step: its options schema, a pure plan for people, checks before anything runs, the run, and its undo. */
@@ -55,4 +60,6 @@ export interface StepDefinition<S extends z.ZodType = z.ZodType> {
    * the previous version back). Undefined: nothing of it is to be undone (by configuration).
    */
   rollback?(options: z.infer<S>, ctx: StepContext, result: StepResult): Promise<RollbackOutcome | undefined>;
+  /** Every step of the deploy succeeded: let go of what was kept only in case it failed (the version before the previous one). */
+  finish?(options: z.infer<S>, ctx: StepContext, result: StepResult): Promise<void>;
 }

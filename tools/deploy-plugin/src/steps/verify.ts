@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { siteOf } from '../config/cdn.ts';
 import type { PlanContext } from '../config/context.ts';
-import { healthCheck, serviceUrl } from '../config/services.ts';
+import { healthCheck, serviceEndpoints } from '../config/services.ts';
 import type { Trigger, VerifySettings } from '../config/verify.ts';
 import { parseDuration } from '../core/duration.ts';
 import { UserError } from '../core/errors.ts';
@@ -34,23 +34,27 @@ export class TriggerFired extends UserError {
   }
 }
 
-function targetOf(o: Options, ctx: PlanContext, settings: VerifySettings): SampleTarget {
+/** What is watched: the site, or the service on each of its servers (each judged on its own metrics), or at its URL. */
+function targetsOf(o: Options, ctx: PlanContext, settings: VerifySettings): { server?: string; base: string; target: SampleTarget }[] {
   const timeoutMs = Math.min(5_000, parseDuration(settings.interval, 'verify.interval'));
   const base = { requestsMetric: o.requestsMetric, statusLabel: o.statusLabel, durationMetric: o.durationMetric, timeoutMs };
   if (o.site) {
     const url = siteOf(ctx.env, ctx.envName, ctx.project.name).url;
-    return { ...base, healthUrl: url, healthOk: (s) => s >= 200 && s < 400 };
+    return [{ base: url, target: { ...base, healthUrl: url, healthOk: (s) => s >= 200 && s < 400 } }];
   }
-  const url = serviceUrl(ctx);
   const service = ctx.env.services[ctx.project.name];
   const health = healthCheck(ctx);
-  return {
-    ...base,
-    healthUrl: `${url}${health.path}`,
-    healthOk: health.ok,
-    readyUrl: service?.readyPath ? `${url}${service.readyPath}` : undefined,
-    metricsUrl: service?.metricsPath ? `${url}${service.metricsPath}` : undefined,
-  };
+  return serviceEndpoints(ctx).map(({ server, url }) => ({
+    server,
+    base: url,
+    target: {
+      ...base,
+      healthUrl: `${url}${health.path}`,
+      healthOk: health.ok,
+      readyUrl: service?.readyPath ? `${url}${service.readyPath}` : undefined,
+      metricsUrl: service?.metricsPath ? `${url}${service.metricsPath}` : undefined,
+    },
+  }));
 }
 
 /** The triggers that can be judged for this target; the others are said once and left out. */
@@ -75,9 +79,11 @@ export const verifyStep: StepDefinition<typeof options> = {
   plan(o, ctx) {
     const settings = ctx.env.verify;
     if (!settings) return [{ title: `no verification window in ${ctx.envName} (environments.${ctx.envName}.verify): skipped` }];
-    const { judged, unjudged } = applicable(settings.triggers, targetOf(o, ctx, settings));
+    const targets = targetsOf(o, ctx, settings);
+    const { judged, unjudged } = applicable(settings.triggers, targets[0]!.target);
+    const each = targets.length > 1 ? ` on each of ${targets.length} servers (a trigger on any rolls all back)` : '';
     return [
-      { title: `watch for ${settings.window}, sampling every ${settings.interval}: ${judged.map(triggerLabel).join('; ') || 'health only'}` },
+      { title: `watch for ${settings.window}${each}, sampling every ${settings.interval}: ${judged.map(triggerLabel).join('; ') || 'health only'}` },
       ...(unjudged.length ? [{ title: `not judged here: ${unjudged.join('; ')}` }] : []),
     ];
   },
@@ -85,17 +91,22 @@ export const verifyStep: StepDefinition<typeof options> = {
   async run(o, ctx) {
     const settings = ctx.env.verify;
     if (!settings) return { skipped: `no verification window in ${ctx.envName} (environments.${ctx.envName}.verify)` };
-    const target = targetOf(o, ctx, settings);
-    const { judged, unjudged } = applicable(settings.triggers, target);
+    const targets = targetsOf(o, ctx, settings);
+    const { judged, unjudged } = applicable(settings.triggers, targets[0]!.target);
     if (unjudged.length) ctx.log.info(`not judged for ${ctx.project.name}: ${unjudged.join('; ')}`);
     const windowMs = parseDuration(settings.window, 'verify.window');
     const intervalMs = parseDuration(settings.interval, 'verify.interval');
     const forMs = judged.map((t) => parseDuration(t.for, 'trigger for'));
-    const series: Observation[][] = judged.map(() => []);
-    /** Where each trigger's series starts being judged: after an alert cleared, only what came since. */
-    const since = judged.map(() => 0);
+    // Each server is judged on its own samples: one bad server among good ones is not averaged away.
+    const watched = targets.map((t) => ({
+      ...t,
+      prefix: t.server ? `${t.server}: ` : '',
+      series: judged.map((): Observation[] => []),
+      /** Where each trigger's series starts being judged: after an alert cleared, only what came since. */
+      since: judged.map(() => 0),
+      previous: undefined as Scrape | undefined,
+    }));
     const started = Date.now();
-    let previous: Scrape | undefined;
     /** Alert triggers that fired and have not cleared: resolved when their latest sample is fine again. */
     const open = new Set<string>();
     const findings: Assessment[] = [];
@@ -105,55 +116,63 @@ export const verifyStep: StepDefinition<typeof options> = {
       void sendAlert(...args).then((how) => how && sent.push(how));
     };
     if (o.checks) {
-      const base = o.site ? target.healthUrl : serviceUrl(ctx);
-      const problems = await runtimeProblems(base, o.checks, ctx.environ);
-      if (problems.length) throw new UserError(`${ctx.project.name}: the runtime checks failed:\n  ${problems.join('\n  ')}`);
+      for (const { base } of watched) {
+        const problems = await runtimeProblems(base, o.checks, ctx.environ);
+        if (problems.length) throw new UserError(`${ctx.project.name}: the runtime checks failed on ${base}:\n  ${problems.join('\n  ')}`);
+      }
       ctx.log.info(`runtime checks passed (${Object.keys(o.checks).join(', ')})`);
     }
-    ctx.log.info(`verifying for ${settings.window}, a sample every ${settings.interval}`);
+    ctx.log.info(`verifying for ${settings.window}, a sample every ${settings.interval}${watched.length > 1 ? ` on ${watched.length} servers` : ''}`);
     for (let n = 0; ; n++) {
       const due = started + n * intervalMs;
       await sleepUntil(due, ctx.signal);
       if (ctx.signal.aborted) throw new UserError(`${String(ctx.signal.reason)} while verifying`);
       // The scheduled time, as Prometheus stamps scrapes: spans compare exactly with `for`, not with timer jitter.
       const at = n * intervalMs;
-      const { round, scrape } = await sampleRound(target, at, previous);
-      previous = scrape ?? previous;
-      ctx.log.info(describeRound(round));
-      judged.forEach((t, i) => {
-        const obs = observe(t, round);
-        if (obs) series[i]!.push(obs);
-      });
-      const assessed = judged.map((t, i) => assess(t, series[i]!.slice(since[i]), forMs[i]!));
-      const rollback = assessed.find((a) => a.decision === 'rollback');
-      if (rollback) {
-        ctx.log.warn(`${rollback.label} fired at ${(at / 1000).toFixed(1)} s: rolling back`);
-        alert(ctx, {
-          condition: rollback.label,
-          severity: rollback.trigger.severity,
-          action: 'trigger',
-          title: `rolling back: ${rollback.label}`,
-          text: rollback.reason,
+      const rounds = await Promise.all(watched.map((w) => sampleRound(w.target, at, w.previous)));
+      for (const [i, w] of watched.entries()) {
+        const { round, scrape } = rounds[i]!;
+        w.previous = scrape ?? w.previous;
+        ctx.log.info(`${w.prefix}${describeRound(round)}`);
+        judged.forEach((t, k) => {
+          const obs = observe(t, round);
+          if (obs) w.series[k]!.push(obs);
         });
-        throw new TriggerFired(`${ctx.project.name}: verification failed: ${rollback.reason}`, rollback.label);
       }
-      for (const [i, a] of assessed.entries()) {
-        if ((a.decision === 'alert' || a.decision === 'inconclusive') && !open.has(a.label)) {
-          open.add(a.label);
-          findings.push(a);
-          ctx.log.warn(`${a.decision === 'alert' ? `${a.trigger.severity} alert` : 'inconclusive'}: ${a.reason}`);
+      for (const w of watched) {
+        const assessed = judged.map((t, k) => assess(t, w.series[k]!.slice(w.since[k]), forMs[k]!));
+        const rollback = assessed.find((a) => a.decision === 'rollback');
+        if (rollback) {
+          const label = `${w.prefix}${rollback.label}`;
+          ctx.log.warn(`${label} fired at ${(at / 1000).toFixed(1)} s: rolling back${watched.length > 1 ? ' every server' : ''}`);
           alert(ctx, {
-            condition: a.label,
-            severity: a.decision === 'alert' ? a.trigger.severity : 'warning',
+            condition: label,
+            severity: rollback.trigger.severity,
             action: 'trigger',
-            title: a.decision === 'alert' ? a.label : `cannot judge ${a.label}`,
-            text: a.reason,
+            title: `rolling back: ${label}`,
+            text: `${w.prefix}${rollback.reason}`,
           });
-        } else if (open.has(a.label) && series[i]!.length && judgeSample(a.trigger, series[i]!.at(-1)!) === 'ok') {
-          open.delete(a.label);
-          since[i] = series[i]!.length;
-          ctx.log.info(`cleared: ${a.label}`);
-          alert(ctx, { condition: a.label, severity: a.trigger.severity, action: 'resolve', title: a.label, text: `${a.label}: back within bounds` });
+          throw new TriggerFired(`${ctx.project.name}: verification failed: ${w.prefix}${rollback.reason}`, label);
+        }
+        for (const [k, a] of assessed.entries()) {
+          const label = `${w.prefix}${a.label}`;
+          if ((a.decision === 'alert' || a.decision === 'inconclusive') && !open.has(label)) {
+            open.add(label);
+            findings.push({ ...a, label });
+            ctx.log.warn(`${a.decision === 'alert' ? `${a.trigger.severity} alert` : 'inconclusive'}: ${w.prefix}${a.reason}`);
+            alert(ctx, {
+              condition: label,
+              severity: a.decision === 'alert' ? a.trigger.severity : 'warning',
+              action: 'trigger',
+              title: a.decision === 'alert' ? label : `cannot judge ${label}`,
+              text: `${w.prefix}${a.reason}`,
+            });
+          } else if (open.has(label) && w.series[k]!.length && judgeSample(a.trigger, w.series[k]!.at(-1)!) === 'ok') {
+            open.delete(label);
+            w.since[k] = w.series[k]!.length;
+            ctx.log.info(`cleared: ${label}`);
+            alert(ctx, { condition: label, severity: a.trigger.severity, action: 'resolve', title: label, text: `${label}: back within bounds` });
+          }
         }
       }
       if (at >= windowMs) break;
@@ -161,7 +180,7 @@ export const verifyStep: StepDefinition<typeof options> = {
     await alertsSent();
     const kept = findings.length ? `kept; ${findings.map((f) => `${f.decision}: ${f.label}`).join('; ')}` : `healthy for ${settings.window}`;
     const detail = sent.length ? `${kept}; alerts: ${sent.join('; ')}` : kept;
-    return { detail, url: target.healthUrl };
+    return { detail, url: watched[0]!.target.healthUrl };
   },
 };
 

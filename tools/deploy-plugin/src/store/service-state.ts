@@ -11,10 +11,13 @@ export class ServiceState<T extends object> {
   private readonly blobs: BlobStore;
   private readonly key: string;
 
-  constructor(blobs: BlobStore, env: string, project: string, runtime: string) {
+  /** `server`: one of the environment's servers, each keeping its own state (none: this machine). */
+  constructor(blobs: BlobStore, env: string, project: string, runtime: string, server?: string) {
     this.blobs = blobs;
     // Scoped project names (@scope/name) stay one blob.
-    this.key = `services/${env}/${fileSafeName(project)}.${runtime}.json`;
+    this.key = server
+      ? `services/${env}/${fileSafeName(project)}/${fileSafeName(server)}.${runtime}.json`
+      : `services/${env}/${fileSafeName(project)}.${runtime}.json`;
   }
 
   async read(): Promise<Partial<T>> {

@@ -1,6 +1,6 @@
 import { UserError } from '../core/errors.ts';
 import type { LoadTestRecord } from '../core/load-measurement.ts';
-import type { RollbackOutcome } from '../core/rollback.ts';
+import type { RollbackOutcome, ServerRecord } from '../core/rollback.ts';
 
 export type LedgerStatus = 'started' | 'succeeded' | 'failed' | 'rolled_back' | 'aborted';
 
@@ -35,6 +35,8 @@ export interface LedgerRecord {
   reason?: string;
   /** What undoing a failed deploy achieved: whether the previous version serves again. */
   rollback?: RollbackOutcome;
+  /** A service on servers: what serves on each when the deploy ended. */
+  servers?: ServerRecord[];
   steps?: StepRecord[];
   /** The generation of the lock lease it was written under: a store refuses a write from a lease that is no longer current. */
   generation?: number;

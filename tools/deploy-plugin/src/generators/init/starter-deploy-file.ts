@@ -8,14 +8,22 @@ export const SCHEMA_REF = './node_modules/@pod-protocol/nx-deploy/deploy.schema.
  * process on a free port and serves each frontend from a local folder on another (so
  * `nx run-many -t deploy -c development` works as written); staging
  * and production are skeletons whose placeholders (example.com) and variable names say what to
- * set. No public registry is written for staging: a skeleton must never publish by accident, and
+ * set, their services on servers reached over SSH. No public registry is written for staging: a skeleton must never publish by accident, and
  * production asks for approval.
  */
 export function starterDeployFile(detected: ProjectFacts[], ports: number[]): Record<string, unknown> {
   const backends = detected.filter((p) => p.role === 'backend');
   const frontends = detected.filter((p) => p.role === 'frontend');
   const packages = detected.filter((p) => p.role === 'package' && p.publish === 'npm');
-  const services = (url: (name: string, i: number) => string) => Object.fromEntries(backends.map((p, i) => [p.name, { url: url(p.name, i) }]));
+  const services = (url: (name: string, i: number) => string, servers?: string[]) =>
+    Object.fromEntries(
+      backends.map((p, i) => [p.name, { url: url(p.name, i), ...(servers ? { servers, serverUrl: `http://{host}:${3000 + i}` } : {}) }]),
+    );
+  // Backends run on the environment's servers, over SSH: the key and the pinned host keys from CI's secrets.
+  const ssh = (env: string) =>
+    backends.length
+      ? { ssh: { user: 'deploy', privateKeyVariable: `${env.toUpperCase()}_SSH_KEY`, knownHostsVariable: `${env.toUpperCase()}_SSH_KNOWN_HOSTS` } }
+      : {};
   const sites = (site: (name: string, i: number) => Record<string, unknown>) =>
     frontends.length ? { cdn: Object.fromEntries(frontends.map((p, i) => [p.name, site(p.name, i)])) } : {};
   const bucket = (env: string) => (name: string) => ({
@@ -45,12 +53,13 @@ export function starterDeployFile(detected: ProjectFacts[], ports: number[]): Re
         ...sites((_, i) => ({ provider: 'fs', url: `http://127.0.0.1:${ports[backends.length + i]}` })),
       },
       staging: {
-        description: 'Skeleton: set the registry and the service URLs (example.com), and the variables named here',
+        description: 'Skeleton: set the registry, the servers and the service URLs (example.com), and the variables named here',
         runtime: 'container',
+        ...ssh('staging'),
         ...(backends.length ? { containers: containers('staging') } : {}),
         // The runbook's load test before production: each backend's deploy here ends with one.
         ...(backends.length ? { loadtest: { duration: '30s', connections: 10, budget: { p95Ms: 1000, p99Ms: 2000, maxErrorRate: 0.01 } } } : {}),
-        services: services((name) => `https://${host(name)}.staging.example.com`),
+        services: services((name) => `https://${host(name)}.staging.example.com`, ['staging-1.example.com']),
         ...sites(bucket('staging')),
       },
       production: {
@@ -59,9 +68,10 @@ export function starterDeployFile(detected: ProjectFacts[], ports: number[]): Re
         // The runbook's checklist before anything changes; an unknown (an advisory source or a tool missing) blocks here.
         predeploy: { checks: ['variables', 'lockfile', 'audit', 'secrets', 'migrations', 'tests'], unknown: 'block' },
         runtime: 'container',
+        ...ssh('production'),
         ...(backends.length ? { containers: { ...containers('production'), promoteFrom: 'staging' } } : {}),
         ...(backends.length ? { loadtest: { require: { environment: 'staging', maxAge: '24h' } } } : {}),
-        services: services((name) => `https://${host(name)}.example.com`),
+        services: services((name) => `https://${host(name)}.example.com`, ['prod-1.example.com', 'prod-2.example.com']),
         ...sites(bucket('production')),
         ...(packages.length ? { npm: { registry: 'https://registry.npmjs.org/', distTag: 'latest', tokenVariable: 'NPM_TOKEN' } } : {}),
       },
