@@ -22,6 +22,13 @@ export const tools = [
     check: ['podman', 'buildah', 'skopeo', 'runc', 'docker-registry', 'htpasswd', 'docker'],
     install: { script: 'scripts/ci/containers.sh', root: true },
   },
+  // Test servers: network namespaces (ip, nsenter) each with its own sshd, reached with the ssh client;
+  // curl probes from inside a namespace.
+  {
+    name: 'SSH and network namespaces',
+    check: ['/usr/sbin/sshd', 'ssh', 'ssh-keygen', 'ip', 'nsenter', 'curl'],
+    install: { apt: ['openssh-server', 'openssh-client', 'iproute2', 'util-linux', 'curl'] },
+  },
   // kustomize and the Kubernetes roll-out tests; docker-compose 1.29 drives the compose runtime test.
   { name: 'kubectl', check: ['kubectl'], install: { apt: ['kubernetes-client'] } },
   { name: 'docker-compose', check: ['docker-compose'], install: { apt: ['docker-compose'] } },

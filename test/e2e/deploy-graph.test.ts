@@ -66,6 +66,20 @@ describe('nx-deploy plan', () => {
     expect(out).toMatch(/\$ PGHOST=db\.internal PGPORT=5432 PGDATABASE=pod PGUSER=pod PGPASSWORD=\*\*\* pg_dump --format=custom --no-owner --file /);
     expect(out).toContain('$ DATABASE_URL=*** node dist/migrate.js up');
     expect(out).not.toContain('plan-secret-pw-31');
+    // Staging's backends run on its servers: each server's commands, as they run there over SSH.
+    expect(out).toContain(
+      '- on 2 server(s) over SSH (host keys pinned), 1 at a time; the first that fails stops the roll-out and the servers done roll back',
+    );
+    for (const server of ['10.10.1.11', '10.10.1.12']) {
+      expect(out).toContain(
+        `$ ${server}: docker --config '<private config folder>' pull 'registry.pod-protocol.example/api-server@<digest of this build>'`,
+      );
+      expect(out).toMatch(
+        new RegExp(
+          `\\$ ${server.replace(/\./g, '\\.')}: docker run --detach --name 'api-server-staging-<deploy>' --network host --env-file '<private env file>'`,
+        ),
+      );
+    }
     // staging keeps its state in the shared S3 store, whose credentials are not set here: the plan still prints.
     expect(out).toContain('state not read: the state store s3://pod-protocol-deploy-state reads its credentials from DEPLOY_STATE_ACCESS_KEY_ID');
     expect(out).toContain('api-server 0.1.0 — last good: unknown (state not read)');

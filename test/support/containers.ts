@@ -129,14 +129,15 @@ export interface Registry {
 }
 
 /**
- * Debian's docker-registry (Distribution v2) on a free 127.0.0.1 port with its own config and
+ * Debian's docker-registry (Distribution v2) on a free port of 127.0.0.1 (or `address`) with its own config and
  * storage under `dir`. With `auth`, an htpasswd file (bcrypt, made by `htpasswd -B`) guards it.
  * Ready when GET /v2/ answers (200, or 401 with auth).
  */
-export async function startRegistry(dir: string, options: { auth?: { user: string; password: string } } = {}): Promise<Registry> {
+export async function startRegistry(dir: string, options: { auth?: { user: string; password: string }; address?: string } = {}): Promise<Registry> {
   mkdirSync(join(dir, 'data'), { recursive: true });
   const port = await freePort();
-  const host = `127.0.0.1:${port}`;
+  // `address`: one of this machine's own addresses that test hosts reach (their gateway), else loopback.
+  const host = `${options.address ?? '127.0.0.1'}:${port}`;
   let authYaml = '';
   if (options.auth) {
     const { stdout } = await tool('htpasswd', ['-Bbn', options.auth.user, options.auth.password], {});
