@@ -2,8 +2,10 @@
 // namespaces of this machine with their own sshd and podman), one at a time and 4 at once
 // (rollout.parallel: 4), each a real deploy from a clone with a new image every round, interleaved.
 // Prints the roll-out step's median time per variant, the ratio to one server measured in the same
-// run, the time each added server costs when rolled one after another, and the SSH connections each
-// server accepted per deploy (the goal: one). Goal: 4 servers with parallel: 4 within 1.2x one server.
+// run, the time each added server costs when rolled one after another, the SSH connections each
+// server accepted per deploy (the goal: one), and how busy this machine's cores were meanwhile: the
+// test servers share its cores, so work that would run side by side on four real servers (podman,
+// each new version's start) queues here. Goal: 4 servers with parallel: 4 within 1.2x one server.
 // Never fails on a time. Needs root (namespaces), openssh-server, podman and docker-registry.
 //   npm run bench:servers [-- --rounds 3]
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -27,6 +29,7 @@ const [registry, pg, clone] = await Promise.all([
   startPostgres('pod', { listen: hosts[0].gateway }),
   cloneWorkspace(),
 ]);
+let sampler;
 try {
   const runner = containerEnv(join(dir, 'runner-containers'), { insecureRegistries: [registry.host] });
   await buildBaseImage(runner);
@@ -66,6 +69,20 @@ try {
     SSH_KNOWN_HOSTS: t.knownHosts(),
   };
   const accepted = () => hosts.map((h) => (h.sshdLog().match(/Accepted publickey/g) ?? []).length);
+  // The machine's busy CPU time (all cores), sampled, to tell how busy the cores were during a roll-out.
+  const cores = readFileSync('/proc/stat', 'utf8')
+    .split('\n')
+    .filter((l) => /^cpu\d/.test(l)).length;
+  const busy = [];
+  const sampleCpu = () => {
+    const [user, nice, system, , , irq, softirq, steal] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    busy.push([Date.now(), (user + nice + system + irq + softirq + steal) * 10]); // ms of CPU (USER_HZ = 100)
+  };
+  sampler = setInterval(sampleCpu, 20);
+  const busyBetween = (from, to) => {
+    const at = (t) => busy.findLast(([time]) => time <= t)?.[1] ?? busy[0][1];
+    return (at(to) - at(from)) / (to - from) / cores;
+  };
   /** One deploy of a new commit; the roll-out step's time from the ledger, and the SSH logins each server saw. */
   async function deploy(v) {
     await clone.commit(`bench ${v.env}`);
@@ -78,26 +95,36 @@ try {
       .map(JSON.parse)
       .at(-1);
     const logins = accepted().map((n, i) => n - before[i]);
-    return { ms: record.steps.find((s) => s.name === 'rollout').durationMs, logins: logins.slice(0, v.servers) };
+    const index = record.steps.findIndex((s) => s.name === 'rollout');
+    const from = Date.parse(record.startedAt) + record.steps.slice(0, index).reduce((n, s) => n + s.durationMs, 0);
+    const ms = record.steps[index].durationMs;
+    return { ms, logins: logins.slice(0, v.servers), busy: busyBetween(from, from + ms) };
   }
   // Every host pulls the base layers once before anything is timed.
   console.log('warming up: every variant deployed once');
   for (const v of variants) await deploy(v);
   const times = Object.fromEntries(variants.map((v) => [v.env, []]));
+  const busyness = Object.fromEntries(variants.map((v) => [v.env, []]));
   const logins = Object.fromEntries(variants.map((v) => [v.env, []]));
   for (let r = 0; r < rounds; r++) {
     for (const v of variants) {
       const d = await deploy(v);
       times[v.env].push(d.ms);
+      busyness[v.env].push(d.busy);
       logins[v.env].push(...d.logins);
-      console.log(`  round ${r + 1}: ${v.env.padEnd(13)} roll-out ${d.ms} ms, SSH logins per server ${d.logins.join(' ')}`);
+      console.log(
+        `  round ${r + 1}: ${v.env.padEnd(13)} roll-out ${d.ms} ms, cores ${Math.round(d.busy * 100)}% busy, SSH logins per server ${d.logins.join(' ')}`,
+      );
     }
   }
   const one = median(times.one);
   console.log(`\nroll-out of the api-server over SSH, median of ${rounds} rounds (a new image each), same run`);
   for (const v of variants) {
     const m = median(times[v.env]);
-    console.log(`  ${v.env.padEnd(13)} ${String(Math.round(m)).padStart(6)} ms  ${(m / one).toFixed(2)}x one server   [${times[v.env].join(', ')}]`);
+    const cpu = Math.round(median(busyness[v.env]) * 100);
+    console.log(
+      `  ${v.env.padEnd(13)} ${String(Math.round(m)).padStart(6)} ms  ${(m / one).toFixed(2)}x one server  cores ${cpu}% busy   [${times[v.env].join(', ')}]`,
+    );
   }
   const perAdded = (median(times.four) - one) / 3;
   console.log(`  each server added one after another: +${Math.round(perAdded)} ms (${(perAdded / one).toFixed(2)}x one server)`);
@@ -107,7 +134,11 @@ try {
   console.log(
     `goal: 4 servers with parallel: 4 within ${GOAL}x one server: ${ratio.toFixed(2)}x ${ratio <= GOAL ? 'PASS' : 'MISS'} (reported, never enforced)`,
   );
+  console.log(
+    `  (${cores} cores, shared by the deploy and the ${hosts.length} test servers: where they are ~100% busy, what real servers would do side by side queues here)`,
+  );
 } finally {
+  clearInterval(sampler);
   clone.remove();
   pg.stop();
   await registry.stop();

@@ -56,6 +56,8 @@ describe('servers over SSH (container runtime, rolled one after another)', () =>
           },
         },
         secrets: ['POD_SMOKE_TOKEN'],
+        // A short load test of each server, one after the other.
+        loadtest: { path: '/health', duration: '1s', connections: 2, budget: { maxErrorRate: 0.01 } },
         ...over.staging,
       },
       'host-db': {
@@ -161,6 +163,12 @@ describe('servers over SSH (container runtime, rolled one after another)', () =>
     expect(record.servers).toEqual([
       { server: h1.address, url: `http://${h1.address}:${PORT}`, serves: `0.1.0 (${record.image})`, state: 'deployed' },
       { server: h2.address, url: `http://${h2.address}:${PORT}`, serves: `0.1.0 (${record.image})`, state: 'deployed' },
+    ]);
+    // The load test went to each server; the record keeps each one's and the worst of them.
+    expect(record.loadtest).toMatchObject({ passed: true, url: `http://${h1.address}:${PORT}/health` });
+    expect(record.loadtest.servers.map((s: { server: string; passed: boolean; requests: number }) => [s.server, s.passed, s.requests > 0])).toEqual([
+      [h1.address, true, true],
+      [h2.address, true, true],
     ]);
     // Per-server steps, in order, and one SSH connection per server for the whole deploy.
     const out = res.all as string;
