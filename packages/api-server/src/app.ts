@@ -30,6 +30,11 @@ export async function buildApp({ config, db: realDb }: AppOptions): Promise<Fast
   const db = faults ? withFaultyDatabase(realDb, faults) : realDb;
   if (faults) app.log.warn({ faults: faults.settings }, 'FAULT INJECTION ENABLED (tests only): POST /_faults changes the faults');
   app.addHook('onClose', async () => db.close());
+  // Every answer says which version gave it: behind a proxy that switches versions, a client (and a
+  // test counting requests during a cut-over) can tell them apart.
+  app.addHook('onRequest', async (_request, reply) => {
+    reply.header('x-app-version', config.appVersion).header('x-app-revision', config.gitSha);
+  });
 
   // CORS first, on the root instance: its onRequest hook then runs before everything else on every
   // route (probes, metrics, /v1, the 404 handler), and it answers preflights itself, before the

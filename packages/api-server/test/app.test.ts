@@ -22,6 +22,13 @@ describe('api-server on a fresh SQLite database', () => {
     expect(await res.json()).toEqual({ status: 'ok', version: '9.9.9', gitSha: 'abc1234' });
   });
 
+  it('says on every answer which version gave it (503s and 401s too)', async () => {
+    for (const path of ['/health', '/ready', '/v1/agents']) {
+      const res = await fetch(`${server.url}${path}`);
+      expect([res.headers.get('x-app-version'), res.headers.get('x-app-revision')], path).toEqual(['9.9.9', 'abc1234']);
+    }
+  });
+
   it('GET /ready is 503 until migrations ran, then 200', async () => {
     const before = await fetch(`${server.url}/ready`);
     expect(before.status).toBe(503);
