@@ -166,13 +166,25 @@ function recordsSince(since: string): Ledgered[] {
   return [...latest.values()];
 }
 
-/** The processes the deploy left running: each service's supervisor and each site's static server. */
+/**
+ * The processes the deploy left running: each service's supervisor (and the previous version's, kept
+ * warm behind the proxy), each service's proxy, and each site's static server.
+ */
 function deployedProcesses(): { name: string; pid: number }[] {
   const out: { name: string; pid: number }[] = [];
   const services = join(stateDir, 'services', 'development');
   for (const f of existsSync(services) ? readdirSync(services).filter((f) => f.endsWith('.process.json')) : []) {
-    const pid = JSON.parse(readFileSync(join(services, f), 'utf8')).current?.pid as number | undefined;
-    if (pid && isAlive(pid)) out.push({ name: f.replace(/\.process\.json$/, ''), pid });
+    const state = JSON.parse(readFileSync(join(services, f), 'utf8')) as Record<string, { pid?: number } | undefined>;
+    for (const which of ['current', 'previous']) {
+      const pid = state[which]?.pid;
+      if (pid && isAlive(pid)) out.push({ name: `${f.replace(/\.process\.json$/, '')}${which === 'previous' ? ' (previous version)' : ''}`, pid });
+    }
+  }
+  const proxies = join(stateDir, 'proxy', 'development');
+  for (const project of existsSync(proxies) ? readdirSync(proxies) : []) {
+    const pidFile = join(proxies, project, 'haproxy.pid');
+    const pid = existsSync(pidFile) ? Number(readFileSync(pidFile, 'utf8').trim()) : undefined;
+    if (pid && isAlive(pid)) out.push({ name: `${project}'s proxy`, pid });
   }
   const sites = join(stateDir, 'sites', 'development');
   for (const site of existsSync(sites) ? readdirSync(sites) : []) {

@@ -29,6 +29,8 @@ export const tools = [
     check: ['/usr/sbin/sshd', 'ssh', 'ssh-keygen', 'ip', 'nsenter', 'curl'],
     install: { apt: ['openssh-server', 'openssh-client', 'iproute2', 'util-linux', 'curl'] },
   },
+  // The reverse proxy of the cut-over (its runtime API switches traffic without a reload).
+  { name: 'HAProxy', check: ['/usr/sbin/haproxy'], install: { apt: ['haproxy'] } },
   // kustomize and the Kubernetes roll-out tests; docker-compose 1.29 drives the compose runtime test.
   { name: 'kubectl', check: ['kubectl'], install: { apt: ['kubernetes-client'] } },
   { name: 'docker-compose', check: ['docker-compose'], install: { apt: ['docker-compose'] } },

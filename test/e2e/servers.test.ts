@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloneWorkspace, type Clone } from '../support/clone.ts';
 import { watchCommandLines } from '../support/cmdline-watch.ts';
+import { untilOutput } from '../support/output.ts';
 import { buildBaseImage, containerEnv, DEFAULT_BASE_IMAGE_TAG, startRegistry, type ContainerEnv, type Registry } from '../support/containers.ts';
 import { startPostgres, type Postgres } from '../support/postgres.ts';
 import { startTestHosts, type TestHost, type TestHosts } from '../support/test-hosts.ts';
@@ -116,18 +117,6 @@ describe('servers over SSH (container runtime, rolled one after another)', () =>
       .filter((f) => !/^containers\/(store|run)\//.test(f))
       .map((f) => join(h.dir, f))
       .filter((f) => statSync(f, { throwIfNoEntry: false })?.isFile() && readFileSync(f).includes(text));
-
-  /** Resolves once a running deploy has printed `text`. */
-  const untilOutput = (run: ReturnType<Clone['run']>, text: string) =>
-    new Promise<void>((resolve, reject) => {
-      let seen = '';
-      const onData = (chunk: Buffer) => {
-        seen += chunk.toString();
-        if (seen.includes(text)) resolve(void run.all?.off('data', onData));
-      };
-      run.all?.on('data', onData);
-      run.then((r) => reject(new Error(`the deploy ended before it printed '${text}':\n${r.all}`)), reject);
-    });
 
   beforeAll(async () => {
     t = await startTestHosts(3);

@@ -15,6 +15,10 @@ const DEPLOY_EXECUTOR = {
   description: "Run the project's deploy steps in order, under the environment's lock, recorded in the ledger",
   properties: {
     steps: { type: 'array', items: { type: 'string' }, description: 'Targets of this project to run in order (inferred by role)' },
+    force: {
+      type: 'boolean',
+      description: 'Deploy even though a manual rollback pinned the project in this environment (the pin is released when the deploy succeeds)',
+    },
   },
 };
 

@@ -66,11 +66,11 @@ describe('detectors', () => {
 });
 
 describe('inferred targets and deploy graph', () => {
-  it('gives a backend migrate -> rollout -> smoke, one configuration per environment', () => {
+  it('gives a backend migrate -> rollout -> smoke -> cutover -> verify, one configuration per environment', () => {
     const t = inferTargets(api, 'backend', true, opts);
-    expect(Object.keys(t)).toEqual(['predeploy', 'migrate', 'rollout', 'smoke', 'verify', 'loadtest', 'rollback', 'deploy']);
+    expect(Object.keys(t)).toEqual(['predeploy', 'migrate', 'rollout', 'smoke', 'cutover', 'verify', 'loadtest', 'rollback', 'deploy']);
     expect(t.rollback!.executor).toBe('@pod-protocol/nx-deploy:rollback');
-    expect(t.deploy!.options).toEqual({ steps: ['predeploy', 'migrate', 'rollout', 'smoke', 'verify', 'loadtest'] });
+    expect(t.deploy!.options).toEqual({ steps: ['predeploy', 'migrate', 'rollout', 'smoke', 'cutover', 'verify', 'loadtest'] });
     expect(t.deploy!.configurations!.staging).toEqual({});
     expect(t.deploy!.cache).toBe(false);
     expect(t.migrate!.dependsOn).toEqual(['build']);
@@ -78,9 +78,18 @@ describe('inferred targets and deploy graph', () => {
 
   it('builds the image first where an environment runs containers', () => {
     const t = inferTargets(api, 'backend', true, { ...opts, runtimeOf: (env) => (env === 'development' ? 'process' : 'container') });
-    expect(t.deploy!.configurations!.staging).toEqual({ steps: ['predeploy', 'build-image', 'migrate', 'rollout', 'smoke', 'verify', 'loadtest'] });
+    expect(t.deploy!.configurations!.staging).toEqual({
+      steps: ['predeploy', 'build-image', 'migrate', 'rollout', 'smoke', 'cutover', 'verify', 'loadtest'],
+    });
     expect(t['build-image']!.options).toBeUndefined();
     expect(t['build-image']!.dependsOn).toEqual(['build']);
+  });
+
+  it('gives kubernetes no cut-over step: the cluster rolls itself', () => {
+    const t = inferTargets(api, 'backend', true, { ...opts, runtimeOf: (env) => (env === 'production' ? 'kubernetes' : 'process') });
+    expect(t.deploy!.configurations!.production).toEqual({
+      steps: ['predeploy', 'build-image', 'migrate', 'rollout', 'smoke', 'verify', 'loadtest'],
+    });
   });
 
   it("makes a frontend deploy wait for every backend's deploy, by their role tag, forwarding parameters", () => {

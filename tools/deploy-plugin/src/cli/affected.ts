@@ -3,6 +3,7 @@ import { nxAffectedProjects, nxRunMany } from '../commands/nx.ts';
 import { UserError } from '../core/errors.ts';
 import type { Runner } from '../core/run.ts';
 import { lastGood, type LedgerStore } from '../store/state-store.ts';
+import type { Pins } from '../store/pins.ts';
 import type { WorkspaceView } from './workspace.ts';
 
 export interface Base {
@@ -12,6 +13,8 @@ export interface Base {
   deployedAt?: string;
   affected: boolean;
   why: string;
+  /** A manual rollback pinned it here: not deployed, whatever changed. */
+  pinned?: boolean;
 }
 
 /**
@@ -49,6 +52,18 @@ export async function affectedSinceLastGood(ws: WorkspaceView, env: string, targ
       why: affected ? `changed since ${record.gitSha.slice(0, 8)}` : `unchanged since ${record.gitSha.slice(0, 8)}`,
     };
   });
+}
+
+/** Pinned projects are not deployed: said so, and left out. */
+export async function withPins(bases: Base[], env: string, pins: Pins): Promise<Base[]> {
+  return Promise.all(
+    bases.map(async (b) => {
+      const pin = await pins.get(env, b.project);
+      return pin
+        ? { ...b, affected: false, pinned: true, why: `pinned: ${pin.actor} rolled it back at ${pin.at} (nx-deploy unpin ${b.project} --env ${env})` }
+        : b;
+    }),
+  );
 }
 
 export function renderBases(env: string, bases: Base[]): string {

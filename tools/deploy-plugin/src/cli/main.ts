@@ -23,6 +23,9 @@ Commands:
   cdn releases --env <env> [--project p]
                                         a site's releases, which serves, which a prune keeps
   cdn prune --env <env> [--project p]   delete what only releases outside keepReleases and the grace period hold
+  unpin <project> --env <env>           let deploys reach a project a manual rollback pinned there again
+  proxy stop --env <env> [--project p]  stop the proxies in front of the environment's services (where they
+                                        run: this machine, or each server); the services stop answering at their URLs
   history --env <env> [--project p] [--json]
                                         the deploy ledger of an environment
   lock status --env <env>               who holds the environment's deploy lock
@@ -35,7 +38,7 @@ Commands:
 
 Run from the workspace root (or set NX_WORKSPACE_ROOT).`;
 
-const COMMANDS = ['plan', 'affected', 'health', 'rollback', 'cdn', 'history', 'lock', 'state', 'release', 'sync-crates'];
+const COMMANDS = ['plan', 'affected', 'health', 'rollback', 'unpin', 'proxy', 'cdn', 'history', 'lock', 'state', 'release', 'sync-crates'];
 
 class UsageError extends Error {}
 
@@ -146,7 +149,7 @@ async function main(argv: string[]): Promise<number> {
 
   switch (command) {
     case 'affected': {
-      const [{ readWorkspace }, { affectedSinceLastGood, deployAffected, renderBases }, { Runner }, { createLogger }] = await Promise.all([
+      const [{ readWorkspace }, { affectedSinceLastGood, deployAffected, renderBases, withPins }, { Runner }, { createLogger }] = await Promise.all([
         import('./workspace.ts'),
         import('./affected.ts'),
         import('../core/run.ts'),
@@ -154,7 +157,12 @@ async function main(argv: string[]): Promise<number> {
       ]);
       const runner = new Runner(workspaceRoot, redactor, createLogger(redactor));
       const target = values.target ?? 'deploy';
-      const bases = await affectedSinceLastGood(await readWorkspace(), envName, target, store.ledger, runner);
+      const { Pins } = await import('../store/pins.ts');
+      const bases = await withPins(
+        await affectedSinceLastGood(await readWorkspace(), envName, target, store.ledger, runner),
+        envName,
+        new Pins(store.blobs),
+      );
       console.log(renderBases(envName, bases));
       const affected = bases.filter((b) => b.affected).map((b) => b.project);
       if (!affected.length) {
@@ -183,6 +191,18 @@ async function main(argv: string[]): Promise<number> {
       if (sub === 'releases') return cdn.listReleases(c, values.project);
       if (sub === 'prune') return cdn.pruneReleases(c, values.project, lockWaitMs);
       throw new UsageError(`cdn needs 'releases' or 'prune'`);
+    }
+    case 'unpin': {
+      if (!sub) throw new UsageError('unpin needs the project: nx-deploy unpin <project> --env <env>');
+      const { Pins } = await import('../store/pins.ts');
+      const released = await new Pins(store.blobs).unpin(envName, sub);
+      console.log(released ? `${sub} is no longer pinned in ${envName}: its next deploy there goes ahead` : `${sub} was not pinned in ${envName}.`);
+      return 0;
+    }
+    case 'proxy': {
+      if (sub !== 'stop') throw new UsageError(`proxy needs 'stop'`);
+      const { stopProxies } = await import('./proxy.ts');
+      return stopProxies({ workspaceRoot, file, envName, store, redactor }, values.project);
     }
     case 'history': {
       const { records, damagedLines } = await store.ledger.read(envName);

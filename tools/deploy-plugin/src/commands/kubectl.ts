@@ -42,6 +42,34 @@ export function deploymentsIn(yaml: string): Array<{ name: string; namespace?: s
     .filter((d) => d.name);
 }
 
+/**
+ * Pure: why a rendered Deployment's rolling update could leave no ready pod (what a zero-downtime
+ * roll-out needs): `maxUnavailable: 0`, and a readiness probe on each container, so an old pod goes
+ * only after a new one answers. Empty when every Deployment has both.
+ */
+export function rolloutGaps(yaml: string): string[] {
+  return yaml
+    .split(/^---\s*$/m)
+    .filter((doc) => /^kind: Deployment\s*$/m.test(doc))
+    .flatMap((doc) => {
+      const name = /^metadata:\n(?: {2}.*\n)*? {2}name: ["']?([^"'\s]+)/m.exec(doc)?.[1] ?? '(unnamed)';
+      // kubectl kustomize's layout: the pod's `containers:` at six spaces, each item `      - `, its fields at eight.
+      const lines = doc.split('\n');
+      const start = lines.findIndex((l) => /^ {6}containers:\s*$/.test(l));
+      const block: string[] = [];
+      for (const line of start < 0 ? [] : lines.slice(start + 1)) {
+        if (!/^ {6}- |^ {8}/.test(line)) break;
+        block.push(line);
+      }
+      const containers = block.filter((l) => l.startsWith('      - ')).length;
+      const probes = block.filter((l) => /^ {6}- readinessProbe:|^ {8}readinessProbe:/.test(l)).length;
+      return [
+        ...(/^ {6}maxUnavailable: ["']?0["']?\s*$/m.test(doc) ? [] : [`Deployment ${name}: spec.strategy.rollingUpdate.maxUnavailable is not 0`]),
+        ...(containers > 0 && probes >= containers ? [] : [`Deployment ${name}: a container has no readinessProbe`]),
+      ];
+    });
+}
+
 /** A kustomization that takes an overlay and pins its image to a digest. */
 export function pinnedKustomization(overlay: string, manifestImage: string, image: string): string {
   const [name, digest] = image.split('@') as [string, string];

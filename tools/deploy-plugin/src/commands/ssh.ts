@@ -62,11 +62,29 @@ export function sshExit(target: SshTarget, files: SshFiles): Command {
   return { argv: ['ssh', ...connectionOptions(files, target), '-O', 'exit', '--', target.host], timeoutMs: 10_000 };
 }
 
-/** Forwards a local port through the server's connection to an address the server reaches (a database only it can see). */
-export function sshForward(target: SshTarget, files: SshFiles, localPort: number, to: { host: string; port: number }, cancel = false): Command {
-  const spec = `127.0.0.1:${localPort}:${to.host.includes(':') ? `[${to.host}]` : to.host}:${to.port}`;
+/**
+ * Forwards a local port through the server's connection to an address the server reaches (a database
+ * only it can see) or to a unix socket there (a proxy's runtime API).
+ */
+export function sshForward(
+  target: SshTarget,
+  files: SshFiles,
+  localPort: number,
+  to: { host: string; port: number } | { socket: string },
+  cancel = false,
+): Command {
+  const remote = 'socket' in to ? to.socket : `${to.host.includes(':') ? `[${to.host}]` : to.host}:${to.port}`;
   return {
-    argv: ['ssh', ...connectionOptions(files, target), '-O', cancel ? 'cancel' : 'forward', '-L', spec, '--', target.host],
+    argv: [
+      'ssh',
+      ...connectionOptions(files, target),
+      '-O',
+      cancel ? 'cancel' : 'forward',
+      '-L',
+      `127.0.0.1:${localPort}:${remote}`,
+      '--',
+      target.host,
+    ],
     timeoutMs: 15_000,
   };
 }

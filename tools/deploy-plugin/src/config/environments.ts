@@ -7,6 +7,7 @@ import { loadtestSchema } from './loadtest.ts';
 import { httpUrl, variableName } from './fields.ts';
 import { ROLES } from './project.ts';
 import { serverFields, sshSchema } from './servers.ts';
+import { proxySchema, strategySchema } from './proxy.ts';
 
 const projectName = z.string().min(1);
 
@@ -29,6 +30,7 @@ const serviceSchema = z.strictObject({
   readyPath: z.string().startsWith('/').optional().describe('Answers 200 while the service can reach its database (verification samples it)'),
   metricsPath: z.string().startsWith('/').optional().describe('Prometheus metrics (verification computes error rate and latency from them)'),
   ...serverFields,
+  strategy: strategySchema.optional(),
 });
 
 /** Where the ledger, the environment locks and rollback targets live: this checkout, or any S3-compatible store. */
@@ -69,6 +71,7 @@ export const environmentSchema = z.strictObject({
     .default({ required: false, approverVariable: 'DEPLOY_APPROVER' }),
   runtime: runtimeSchema.default('process'),
   ssh: sshSchema.optional(),
+  proxy: proxySchema.optional(),
   kubernetes: z
     .strictObject({ validate: z.boolean().default(true).describe("kubectl apply's schema validation (needs the cluster's OpenAPI)") })
     .optional()

@@ -29,6 +29,12 @@ export interface Host {
   runWithPrivateFile(name: string, content: string, build: (path: string) => Command, opts?: RunOptions): Promise<RunResult>;
   /** How one of its commands reads for people (plans). */
   describe(cmd: Command): Command;
+  /**
+   * How this machine reaches a TCP address or a unix socket as that host sees it (its loopback): as
+   * is on this machine, through a forwarded local port on a server. Kept until the deploy ends.
+   */
+  reach(to: { host: string; port: number }): Promise<{ host: string; port: number }>;
+  reach(to: { socket: string }): Promise<{ socket: string } | { host: string; port: number }>;
 }
 
 /** The machine that runs the deploy: commands through the runner, private files in a fresh temp folder each. */
@@ -59,6 +65,7 @@ export function localHost(runner: Runner): Host {
       }
     },
     describe: (cmd) => cmd,
+    reach: (async (to: { host: string; port: number } | { socket: string }) => to) as Host['reach'],
   };
   return host;
 }

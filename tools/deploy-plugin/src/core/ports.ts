@@ -80,3 +80,23 @@ export function freeLocalPort(): Promise<number> {
     });
   });
 }
+
+/** Pure: the TCP ports listening in /proc/net/tcp and tcp6 text (any address). */
+export function listeningPorts(procNetTcp: string): Set<number> {
+  const ports = new Set<number>();
+  for (const line of procNetTcp.split('\n')) {
+    const cols = line.trim().split(/\s+/);
+    if (cols[3] === '0A' && /:[0-9A-F]{4}$/i.test(cols[1] ?? '')) ports.add(parseInt(cols[1]!.slice(-4), 16));
+  }
+  return ports;
+}
+
+/** Pure: a port in [from, to) none of `taken` uses, starting at `seed` (a random place) and wrapping. */
+export function pickFreePort(taken: Set<number>, seed: number, from = 20_000, to = 32_768): number {
+  const size = to - from;
+  for (let i = 0; i < size; i++) {
+    const port = from + ((seed + i) % size);
+    if (!taken.has(port)) return port;
+  }
+  throw new Error(`no free port in ${from}-${to - 1}`);
+}

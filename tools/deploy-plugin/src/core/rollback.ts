@@ -17,6 +17,15 @@ export type RollbackOutcome =
     servers?: ServerRecord[];
   };
 
+/** One canary step of a cut-over as the ledger keeps it: its share of requests, how long it was watched, what came of it. */
+export interface CanaryStepRecord {
+  weight: number;
+  pause: string;
+  verdict: 'passed' | 'breached';
+  /** The trigger that fired. */
+  detail?: string;
+}
+
 /** What serves on one of a service's servers after a roll-out, or after undoing one. */
 export interface ServerRecord {
   /** The server as deploy.json names it. */

@@ -8,6 +8,7 @@ export interface DeployOptions {
   environment?: string;
   steps?: string[];
   approve?: boolean;
+  force?: boolean;
   lockWait?: string | number;
   'lock-wait'?: string | number;
 }
@@ -30,6 +31,7 @@ export async function deployExecutor(options: DeployOptions, context: ExecutorCo
     kind: 'deploy',
     envName: options.environment ?? context.configurationName,
     approve: options.approve === true,
+    force: options.force === true,
     steps,
     lockWaitMs,
   });

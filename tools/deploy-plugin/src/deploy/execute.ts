@@ -4,6 +4,7 @@ import { describeError, UserError } from '../core/errors.ts';
 import { combineOutcomes, describeOutcome, failedStatus, FailedWithRollback, restoreFailed, type RollbackOutcome } from '../core/rollback.ts';
 import { Runner } from '../core/run.ts';
 import { openStore } from '../store/open.ts';
+import { describePin, Pins } from '../store/pins.ts';
 import { ServerPool } from '../hosts/server-pool.ts';
 import { LeaseLost, type Lease, type LedgerRecord, type LedgerStore, type StateStore, type StepRecord } from '../store/state-store.ts';
 import { StepFailedWithResult, type StepContext, type StepDefinition } from '../steps/step.ts';
@@ -13,10 +14,11 @@ import { resolveActor, resolveGitSha } from './identity.ts';
 import { acquireLock } from './lock-wait.ts';
 import { openSession, type Session } from './session.ts';
 import { renderSummary } from './summary.ts';
+import { keepForRunSummary } from './run-summary.ts';
 import { deployVersion } from './version.ts';
 
 /** Options every executor accepts besides its own: set by configurations and the command line. */
-export const COMMON_OPTION_KEYS = ['environment', 'approve', 'lockWait', 'lock-wait'] as const;
+export const COMMON_OPTION_KEYS = ['environment', 'approve', 'force', 'lockWait', 'lock-wait'] as const;
 
 export interface StepRequest {
   /** The target (and step) name. */
@@ -40,6 +42,8 @@ export interface DeployRequest {
   lockWaitMs?: number;
   /** The version this run puts in service when it is not the workspace's (a rollback: the release's). */
   version?: string;
+  /** Deploy although a manual rollback pinned the project here (and release the pin when it succeeds). */
+  force?: boolean;
 }
 
 interface ParsedStep {
@@ -151,6 +155,13 @@ export async function executeDeploy(req: DeployRequest): Promise<{ success: bool
       return stores.get(env)!;
     };
     const store = await storeOf(s.plan.envName);
+    // A manual rollback pinned the project here: the next merge must not silently undo it.
+    const pin = req.kind === 'deploy' ? await new Pins(store.blobs).get(s.plan.envName, req.project.name) : undefined;
+    if (pin && !req.force) {
+      s.log.warn(`${describePin(req.project.name, s.plan.envName, pin)}: skipped`);
+      return { success: true };
+    }
+    if (pin) s.log.warn(`deploying despite the pin (--force): ${pin.actor}'s rollback of ${pin.at} is released when this deploy succeeds`);
     const actor = await resolveActor(runner, s.plan.environ);
     const decision = decideApproval({
       envName: s.plan.envName,
@@ -203,7 +214,9 @@ export async function executeDeploy(req: DeployRequest): Promise<{ success: bool
     };
     await ledger.append(record);
     Object.assign(inFlight, { ledger, record });
-    return await runSteps(req, ctx, steps, record, lease, inFlight);
+    const done = await runSteps(req, ctx, steps, record, lease, inFlight);
+    if (pin && done.success) await new Pins(store.blobs).unpin(ctx.envName, ctx.project.name);
+    return done;
   } catch (err) {
     const message = describeError(err, session?.redactor.redact ?? ((t: string) => t));
     process.stderr.write(`\n${message.startsWith(`${req.project.name}:`) ? message : `${req.project.name}: ${message}`}\n`);
@@ -292,12 +305,14 @@ async function runSteps(
     ...(last.backupRef ? { backupRef: last.backupRef } : {}),
     ...(last.url ? { url: last.url } : {}),
     ...(last.loadtest ? { loadtest: last.loadtest } : {}),
+    ...(last.canary ? { canary: last.canary } : {}),
     ...((rollback?.servers ?? last.servers) ? { servers: rollback?.servers ?? last.servers } : {}),
     ...(interrupted ? { reason: interrupted } : failure ? { reason: describeError(failure, ctx.redactor.redact) } : {}),
     ...(rollback ? { rollback } : {}),
   };
   inFlight.record = undefined; // from here an interrupt must not overwrite the outcome with 'aborted'
   await ctx.ledger.append(final);
+  keepForRunSummary(ctx.stateDir, final, ctx.environ);
   const alerts = await announce(ctx, final, failure, rollback);
   const title = `${req.kind} ${ctx.project.name} ${final.version} to ${ctx.envName} (${ctx.gitSha.slice(0, 8)}): ${final.status}`;
   ctx.log.info(

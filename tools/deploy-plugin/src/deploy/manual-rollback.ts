@@ -2,7 +2,8 @@ import { SiteReleases } from '../cdn/releases.ts';
 import { rollbackTarget } from '../cdn/retention.ts';
 import type { ProjectRef } from '../config/context.ts';
 import { UserError } from '../core/errors.ts';
-import type { StateStore } from '../store/state-store.ts';
+import type { LedgerRecord, StateStore } from '../store/state-store.ts';
+import { Pins } from '../store/pins.ts';
 import { cdnRollbackStep } from '../steps/cdn-rollback.ts';
 import { databaseRollbackStep } from '../steps/database-rollback.ts';
 import { serviceRollbackStep } from '../steps/service-rollback.ts';
@@ -43,13 +44,14 @@ export async function manualRollback(req: ManualRollbackRequest): Promise<boolea
     const { entry, problem } = rollbackTarget(index, req.to);
     if (!entry) throw new UserError(`${name} in ${envName}: ${problem}; nothing was changed`);
     const started = performance.now();
-    const { success } = await executeDeploy({
+    const { success, record } = await executeDeploy({
       ...base,
       project: { name, root: '.' },
       steps: [{ name: 'rollback', step: cdnRollbackStep as never, options: { to: entry.id } }],
       version: entry.version,
     });
     if (success) console.log(`${name} in ${envName}: rolled back to release ${entry.id} in ${((performance.now() - started) / 1000).toFixed(2)} s`);
+    if (success && record) await pinAfter(req, record);
     return success;
   }
   const project = await req.project();
@@ -64,6 +66,21 @@ export async function manualRollback(req: ManualRollbackRequest): Promise<boolea
     },
   ];
   if (req.database) steps.push({ name: 'database', step: databaseRollbackStep as never, options: {} });
-  const { success } = await executeDeploy({ ...base, project, steps });
+  const { success, record } = await executeDeploy({ ...base, project, steps });
+  if (success && record) await pinAfter(req, record);
   return success;
+}
+
+/** A rollback pins the project where it happened, and says how to let go. */
+async function pinAfter(req: ManualRollbackRequest, record: LedgerRecord): Promise<void> {
+  const pin = {
+    actor: record.actor,
+    at: record.finishedAt ?? record.startedAt,
+    rollbackId: record.id,
+    serving: `${record.version} (${record.artifact ?? record.gitSha.slice(0, 12)})`,
+  };
+  await new Pins(req.store.blobs).pin(req.envName, req.name, pin);
+  console.log(
+    `${req.name} is now pinned in ${req.envName}: deploys there skip it (so the next merge does not undo this rollback) until \`nx-deploy unpin ${req.name} --env ${req.envName}\` or a deploy with --force`,
+  );
 }

@@ -39,6 +39,8 @@ export class SshHost implements Host {
   private tempDir?: Promise<string>;
   private written = 0;
   private readonly made = new Map<string, string>();
+  /** Forwards opened by reach(), by what they reach; they end with the connection. */
+  private readonly reached = new Map<string, Promise<{ host: string; port: number }>>();
 
   constructor(target: SshTarget, files: SshFiles, runner: Runner) {
     this.target = target;
@@ -127,7 +129,7 @@ export class SshHost implements Host {
   }
 
   /** Forwards a free local port to `to` as the server sees it; `close` cancels the forward. */
-  async forward(to: { host: string; port: number }): Promise<{ port: number; close(): Promise<void> }> {
+  async forward(to: { host: string; port: number } | { socket: string }): Promise<{ port: number; close(): Promise<void> }> {
     const port = await freeLocalPort();
     await this.runner.run(sshForward(this.target, this.files, port, to), { quiet: true });
     return {
@@ -135,6 +137,17 @@ export class SshHost implements Host {
       close: async () => void (await this.runner.run(sshForward(this.target, this.files, port, to, true), { quiet: true, allowFailure: true })),
     };
   }
+
+  reach = (async (to: { host: string; port: number } | { socket: string }) => {
+    const key = JSON.stringify(to);
+    let pending = this.reached.get(key);
+    if (!pending) {
+      pending = this.forward(to).then((f) => ({ host: '127.0.0.1', port: f.port }));
+      pending.catch(() => this.reached.delete(key));
+      this.reached.set(key, pending);
+    }
+    return pending;
+  }) as Host['reach'];
 
   /** Removes the deploy's private folder on the server, then closes the connection. */
   async close(): Promise<void> {

@@ -1,4 +1,4 @@
-import { createTransport, type NodemailerError } from 'nodemailer';
+import type { NodemailerError } from 'nodemailer';
 import type { Channel } from '../config/alerts.ts';
 import { headline, type Alert } from './alert.ts';
 import type { AttemptResult } from './attempts.ts';
@@ -44,6 +44,8 @@ export function prepareEmail(alert: Alert, channel: EmailChannel, ctx: ChannelCo
   return {
     secrets: [url.href],
     attempt: async () => {
+      // Loaded when a mail goes out: every deploy loads this file, few send mail.
+      const { createTransport } = await import('nodemailer');
       const transport = createTransport({ url: url.href, ...timeouts });
       try {
         const info = await transport.sendMail(message);

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   composeDown,
+  containerLogs,
   composePluginProbe,
   composeProjectContainers,
   composeTool,
@@ -23,6 +24,8 @@ import { assertPortIsOurs } from './port-guard.ts';
 import { hostOf, type Runtime, type ServiceSpec } from './runtime.ts';
 import type { RuntimeContext } from './runtime.ts';
 import { safely } from './safely.ts';
+import { restoreBehind, settleBehind, shift, startBeside, type PrivateRun, type VersionOps, type Versions } from './behind-proxy.ts';
+import type { Slot } from '../commands/haproxy.ts';
 import { nameSlug } from '../core/names.ts';
 
 /** One version brought up from the compose file: a compose project of its own. */
@@ -36,7 +39,12 @@ interface ComposeRun {
   gitSha: string;
   /** Its health URL as it was deployed: a rollback checks the previous version where it answered. */
   health: string;
+  /** Behind the proxy: its slot and private port (without: it listened on the service's own port). */
+  slot?: Slot;
+  port?: number;
 }
+
+type PrivateCompose = ComposeRun & PrivateRun;
 
 interface ComposeState {
   engine: RunEngine;
@@ -90,7 +98,8 @@ async function healthy(
 
 /** The port must be free or held by the compose project serving now (checked where the deploy runs: a server's ports are its own). */
 async function checkPort(spec: ServiceSpec, ctx: RuntimeContext): Promise<void> {
-  if (ctx.host?.remote) return;
+  // A server's ports are its own; behind a running proxy the address is the proxy's (one yet to start needs it free, or ours).
+  if (ctx.host?.remote || (ctx.proxy && (await ctx.proxy.routes()))) return;
   const { engine, current } = await state(ctx).read();
   const owners = engine && current ? await containerPids(engine, await containersOf(engine, current, ctx), hostOf(ctx)) : [];
   assertPortIsOurs(spec.url, owners, ctx);
@@ -140,6 +149,85 @@ async function restorePrevious(spec: ServiceSpec, ctx: RuntimeContext): Promise<
 }
 
 /**
+ * What every new version needs before it starts: the engine and compose tool of the host (kept from
+ * before), the image pulled there, a copy of the compose file on a server, its compose project.
+ */
+async function prepare(spec: ServiceSpec, ctx: RuntimeContext, health: string): Promise<{ engine: RunEngine; tool: string[]; run: ComposeRun }> {
+  if (!spec.image) throw new UserError(`${ctx.project.name}: no image to run`);
+  const host = hostOf(ctx);
+  const local = composeFile(ctx, spec.composeFile);
+  const before = await state(ctx).read();
+  const engine = before.engine ?? ((await resolveEngine(host, ctx.env.containers?.engine, true)) as RunEngine);
+  const tool =
+    before.tool ??
+    composeTool(engine, engine === 'docker' && (await host.run(composePluginProbe(), { quiet: true, allowFailure: true })).exitCode === 0);
+  await pullOnHost(host, engine, spec.image, ctx.env.containers, ctx.environ);
+  // Compose project names take no dots.
+  const project = nameSlug(`${ctx.project.name}-${ctx.envName}-${ctx.deployId.split('-').at(-1)}`).replace(/\./g, '-');
+  // A server gets its own copy of the file, kept (relative to the login's home) until its project is taken down.
+  const file = host.remote ? `.nx-deploy/compose/${project}.yml` : local;
+  if (host.remote) await host.run(writePrivateFile(file, readFileSync(local, 'utf8')), { quiet: true });
+  const run: ComposeRun = {
+    project,
+    file,
+    image: spec.image,
+    deployId: ctx.deployId,
+    version: spec.identity.version ?? ctx.project.version,
+    gitSha: spec.identity.gitSha ?? ctx.gitSha,
+    health,
+  };
+  return { engine, tool, run };
+}
+
+/** The compose runtime's primitives for versions behind the proxy. */
+const behindProxy: VersionOps<PrivateCompose> = {
+  async launch(spec, at, ctx) {
+    const { engine, tool, run: prepared } = await prepare(spec, ctx, `http://127.0.0.1:${at.port}${spec.health.path}`);
+    const run: PrivateCompose = { ...prepared, ...at };
+    const env = { ...spec.env, HOST: '127.0.0.1', PORT: String(at.port), POD_IMAGE: run.image };
+    const up = await hostOf(ctx).run({ ...composeUp(tool, run.file, run.project), env }, { allowFailure: true });
+    if (up.exitCode !== 0) {
+      await down({ tool }, run, ctx);
+      throw new UserError(`${ctx.project.name}: compose could not bring ${run.project} up (${(up.stderr || up.stdout).trim().split('\n').at(-1)})`);
+    }
+    const before = await state(ctx).read();
+    await state(ctx).write({ ...before, engine, tool });
+    return run;
+  },
+  async notRunning(run, ctx) {
+    const { engine } = await state(ctx).read();
+    const ids = await containersOf(engine!, run, ctx);
+    return ids.length ? notRunning(engine!, ids, hostOf(ctx)) : `its containers (compose project ${run.project}) are gone`;
+  },
+  async stop(run, ctx) {
+    const { engine } = await state(ctx).read();
+    const ids = await containersOf(engine!, run, ctx);
+    if (ids.length) await hostOf(ctx).run(stopContainers(engine!, ids), { allowFailure: true });
+  },
+  async resume(run, ctx) {
+    const { engine } = await state(ctx).read();
+    const ids = await containersOf(engine!, run, ctx);
+    if (!ids.length) return { problem: `its containers (compose project ${run.project}) are gone` };
+    const res = await hostOf(ctx).run(startContainers(engine!, ids), { allowFailure: true });
+    return res.exitCode === 0 ? { run } : { problem: (res.stderr || res.stdout).trim().split('\n')[0] ?? `exit ${res.exitCode}` };
+  },
+  remove: async (run, ctx) => down(await state(ctx).read(), run, ctx),
+  describe: (run) => `${run.version} (${run.image})`,
+  async logs(run, ctx) {
+    const { engine } = await state(ctx).read();
+    const [id] = await containersOf(engine!, run, ctx);
+    if (!id) return '(no container)';
+    const res = await hostOf(ctx).run(containerLogs(engine!, id), { quiet: true, allowFailure: true });
+    return `${res.stdout}\n${res.stderr}`.trim();
+  },
+  read: async (ctx) => (await state(ctx).read()) as Versions<PrivateCompose>,
+  async write(versions, ctx) {
+    const { engine, tool } = await state(ctx).read();
+    await state(ctx).write({ engine, tool, ...versions });
+  },
+};
+
+/**
  * Runtime `compose`: the environment's compose file brought up with the pushed image pinned by
  * digest (POD_IMAGE) and the service's settings as environment variables, as a compose project
  * of its own per deploy. The version before is stopped, not removed, so a rollback starts its
@@ -182,31 +270,16 @@ export const composeRuntime: Runtime = {
   preflight: checkPort,
 
   async start(spec, ctx) {
-    if (!spec.image) throw new UserError(`${ctx.project.name}: no image to run`);
-    const host = hostOf(ctx);
-    const local = composeFile(ctx, spec.composeFile);
+    if (ctx.proxy) {
+      const { run, direct } = await startBeside(behindProxy, spec, ctx);
+      return { url: spec.url, direct, artifact: run.image, detail: `compose ${run.project} on 127.0.0.1:${run.port} beside the serving version` };
+    }
     await checkPort(spec, ctx);
     // A deploy that ended before it settled (killed) left its `earlier`: it goes now.
     await settle(ctx);
+    const host = hostOf(ctx);
     const before = await state(ctx).read();
-    const engine = before.engine ?? ((await resolveEngine(host, ctx.env.containers?.engine, true)) as RunEngine);
-    const plugin = engine === 'docker' && (await host.run(composePluginProbe(), { quiet: true, allowFailure: true })).exitCode === 0;
-    const tool = composeTool(engine, plugin);
-    await pullOnHost(host, engine, spec.image, ctx.env.containers, ctx.environ);
-    // Compose project names take no dots.
-    const project = nameSlug(`${ctx.project.name}-${ctx.envName}-${ctx.deployId.split('-').at(-1)}`).replace(/\./g, '-');
-    // A server gets its own copy of the file, kept (relative to the login's home) until its project is taken down.
-    const file = host.remote ? `.nx-deploy/compose/${project}.yml` : local;
-    if (host.remote) await host.run(writePrivateFile(file, readFileSync(local, 'utf8')), { quiet: true });
-    const run: ComposeRun = {
-      project,
-      file,
-      image: spec.image,
-      deployId: ctx.deployId,
-      version: spec.identity.version ?? ctx.project.version,
-      gitSha: spec.identity.gitSha ?? ctx.gitSha,
-      health: `${spec.url}${spec.health.path}`,
-    };
+    const { engine, tool, run } = await prepare(spec, ctx, `${spec.url}${spec.health.path}`);
     // Recorded before anything changes: a restore then knows both versions.
     await state(ctx).write({
       engine,
@@ -220,7 +293,7 @@ export const composeRuntime: Runtime = {
       if (ids.length) await host.run(stopContainers(engine, ids), { allowFailure: true });
     }
     const failure = await host
-      .run({ ...composeUp(tool, file, run.project), env: { ...spec.env, POD_IMAGE: run.image } })
+      .run({ ...composeUp(tool, run.file, run.project), env: { ...spec.env, POD_IMAGE: run.image } })
       .then(() => healthy(engine, run, spec, ctx, ctx.signal))
       .catch((err: Error) => err.message.split('\n')[0]);
     if (failure) {
@@ -233,7 +306,14 @@ export const composeRuntime: Runtime = {
     return { url: spec.url, artifact: run.image, detail: `compose ${run.project}: ${run.image.split('@')[1]?.slice(0, 19)}` };
   },
 
-  restore: (spec, ctx) => safely(restorePrevious(spec, ctx)),
+  restore: (spec, ctx) => safely(ctx.proxy ? restoreBehind(behindProxy, spec, ctx, ctx.proxy) : restorePrevious(spec, ctx)),
 
-  settle,
+  settle: (ctx) => (ctx.proxy ? settleBehind(behindProxy, ctx, ctx.keepPreviousWarm ?? false) : settle(ctx)),
+
+  shift: (ctx, weight) => shift(behindProxy, ctx.proxy!, weight, ctx),
+
+  async stopPrevious(ctx) {
+    const { previous } = await behindProxy.read(ctx);
+    if (previous) await behindProxy.stop(previous, ctx);
+  },
 };

@@ -21,6 +21,8 @@ import { assertPortIsOurs } from './port-guard.ts';
 import { hostOf, type Runtime, type ServiceSpec } from './runtime.ts';
 import type { RuntimeContext } from './runtime.ts';
 import { safely } from './safely.ts';
+import { restoreBehind, settleBehind, shift, startBeside, type PrivateRun, type VersionOps, type Versions } from './behind-proxy.ts';
+import type { Slot } from '../commands/haproxy.ts';
 import { nameSlug } from '../core/names.ts';
 
 interface ContainerRun {
@@ -31,6 +33,9 @@ interface ContainerRun {
   gitSha: string;
   /** Its health URL as it was deployed: a rollback checks the previous version where it answered. */
   health: string;
+  /** Behind the proxy: its slot and private port (without: it listened on the service's own port). */
+  slot?: Slot;
+  port?: number;
 }
 
 /** The container serving now and the one before it (stopped, kept for a rollback). */
@@ -41,6 +46,8 @@ interface ContainerState {
   /** While a roll-out runs: the one before `previous`, removed once the new version is healthy, kept again if it never is. */
   earlier: ContainerRun;
 }
+
+type PrivateContainer = ContainerRun & PrivateRun;
 
 /** One blob per service and environment, and per server where it runs on servers. */
 const state = (ctx: RuntimeContext) =>
@@ -71,7 +78,8 @@ async function healthy(
 
 /** The port must be free or held by the container serving now (checked where the deploy runs: a server's ports are its own). */
 async function checkPort(spec: ServiceSpec, ctx: RuntimeContext): Promise<void> {
-  if (ctx.host?.remote) return;
+  // A server's ports are its own; behind a running proxy the address is the proxy's (one yet to start needs it free, or ours).
+  if (ctx.host?.remote || (ctx.proxy && (await ctx.proxy.routes()))) return;
   const { engine, current } = await state(ctx).read();
   assertPortIsOurs(spec.url, engine && current ? await containerPids(engine, [current.name], hostOf(ctx)) : [], ctx);
 }
@@ -106,6 +114,61 @@ async function restorePrevious(spec: ServiceSpec, ctx: RuntimeContext): Promise<
   );
   return restored(`${previous.version} (${previous.image})`, `healthy again in ${seconds} s`);
 }
+
+const runName = (ctx: RuntimeContext) => nameSlug(`${ctx.project.name}-${ctx.envName}-${ctx.deployId.split('-').at(-1)}`);
+
+/** The container runtime's primitives for versions behind the proxy. */
+const behindProxy: VersionOps<PrivateContainer> = {
+  async launch(spec, at, ctx) {
+    if (!spec.image) throw new UserError(`${ctx.project.name}: no image to run`);
+    const host = hostOf(ctx);
+    const engine = await engineOf(ctx);
+    await pullOnHost(host, engine, spec.image, ctx.env.containers, ctx.environ);
+    const run: PrivateContainer = {
+      name: runName(ctx),
+      image: spec.image,
+      deployId: ctx.deployId,
+      version: spec.identity.version ?? ctx.project.version,
+      gitSha: spec.identity.gitSha ?? ctx.gitSha,
+      health: `http://127.0.0.1:${at.port}${spec.health.path}`,
+      ...at,
+    };
+    const env = { ...spec.env, HOST: '127.0.0.1', PORT: String(at.port) };
+    const res = await host.runWithPrivateFile(
+      'env',
+      envFileText(env),
+      (envFile) => runContainer(engine, run.name, run.image, envFile, { 'pod-protocol.deploy-id': ctx.deployId }),
+      { allowFailure: true },
+    );
+    if (res.exitCode !== 0) {
+      await host.run(removeContainer(engine, run.name), { quiet: true, allowFailure: true });
+      throw new UserError(`${ctx.project.name}: the new container did not start (${(res.stderr || res.stdout).trim().split('\n').at(-1)})`);
+    }
+    return run;
+  },
+  notRunning: async (run, ctx) => notRunning(await engineOf(ctx), [run.name], hostOf(ctx)),
+  stop: async (run, ctx) => void (await hostOf(ctx).run(stopContainers(await engineOf(ctx), [run.name]), { allowFailure: true })),
+  async resume(run, ctx) {
+    const res = await hostOf(ctx).run(startContainers(await engineOf(ctx), [run.name]), { allowFailure: true });
+    return res.exitCode === 0 ? { run } : { problem: (res.stderr || res.stdout).trim().split('\n')[0] ?? `exit ${res.exitCode}` };
+  },
+  remove: async (run, ctx) => void (await hostOf(ctx).run(removeContainer(await engineOf(ctx), run.name), { allowFailure: true })),
+  describe: (run) => `${run.version} (${run.image})`,
+  async logs(run, ctx) {
+    const res = await hostOf(ctx).run(containerLogs(await engineOf(ctx), run.name), { quiet: true, allowFailure: true });
+    return `${res.stdout}\n${res.stderr}`.trim();
+  },
+  read: async (ctx) => (await state(ctx).read()) as Versions<PrivateContainer>,
+  async write(versions, ctx) {
+    await state(ctx).write({ engine: await engineOf(ctx), ...versions });
+  },
+};
+
+/** An env file for --env-file: one KEY=value per line (a value's newlines would end it early). */
+const envFileText = (env: Record<string, string>) =>
+  Object.entries(env)
+    .map(([k, v]) => `${k}=${v.replace(/\n/g, ' ')}`)
+    .join('\n') + '\n';
 
 /**
  * Runtime `container`: one container of the pushed image (pinned by digest, pulled where it runs)
@@ -172,6 +235,10 @@ export const containerRuntime: Runtime = {
   preflight: checkPort,
 
   async start(spec, ctx) {
+    if (ctx.proxy) {
+      const { run, direct } = await startBeside(behindProxy, spec, ctx);
+      return { url: spec.url, direct, artifact: run.image, detail: `${run.name} on 127.0.0.1:${run.port} beside the serving version` };
+    }
     if (!spec.image) throw new UserError(`${ctx.project.name}: no image to run`);
     const host = hostOf(ctx);
     await checkPort(spec, ctx);
@@ -181,17 +248,14 @@ export const containerRuntime: Runtime = {
     await settle(ctx);
     const before = await state(ctx).read();
     const run: ContainerRun = {
-      name: nameSlug(`${ctx.project.name}-${ctx.envName}-${ctx.deployId.split('-').at(-1)}`),
+      name: runName(ctx),
       image: spec.image,
       deployId: ctx.deployId,
       version: spec.identity.version ?? ctx.project.version,
       gitSha: spec.identity.gitSha ?? ctx.gitSha,
       health: `${spec.url}${spec.health.path}`,
     };
-    const envText =
-      Object.entries(spec.env)
-        .map(([k, v]) => `${k}=${v.replace(/\n/g, ' ')}`)
-        .join('\n') + '\n';
+    const envText = envFileText(spec.env);
     // Recorded before anything changes: a restore then knows both containers.
     await state(ctx).write({
       engine,
@@ -222,7 +286,14 @@ export const containerRuntime: Runtime = {
     return { url: spec.url, artifact: run.image, detail: `${run.name} running ${run.image.split('@')[1]?.slice(0, 19) ?? run.image}` };
   },
 
-  restore: (spec, ctx) => safely(restorePrevious(spec, ctx)),
+  restore: (spec, ctx) => safely(ctx.proxy ? restoreBehind(behindProxy, spec, ctx, ctx.proxy) : restorePrevious(spec, ctx)),
 
-  settle,
+  settle: (ctx) => (ctx.proxy ? settleBehind(behindProxy, ctx, ctx.keepPreviousWarm ?? false) : settle(ctx)),
+
+  shift: (ctx, weight) => shift(behindProxy, ctx.proxy!, weight, ctx),
+
+  async stopPrevious(ctx) {
+    const { previous } = await behindProxy.read(ctx);
+    if (previous) await behindProxy.stop(previous, ctx);
+  },
 };

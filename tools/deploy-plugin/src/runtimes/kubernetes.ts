@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { deploymentsIn, kubectlApply, kubectlRolloutStatus, kustomizeBuild, pinnedKustomization } from '../commands/kubectl.ts';
+import { deploymentsIn, kubectlApply, kubectlRolloutStatus, kustomizeBuild, pinnedKustomization, rolloutGaps } from '../commands/kubectl.ts';
 import { UserError } from '../core/errors.ts';
 import { imageServed } from '../image/engine.ts';
 import { FailedWithRollback, nothingToRestore, restored, restoreFailed, type RollbackOutcome } from '../core/rollback.ts';
@@ -90,6 +90,13 @@ export const kubernetesRuntime: Runtime = {
         throw new UserError(`${ctx.project.name}: could not render the overlay ${overlay} (rollout option manifests): ${err.message}`);
       })
     ).stdout;
+    // The cluster's own rolling update must never leave the service without a ready pod.
+    const gaps = rolloutGaps(rendered);
+    if (gaps.length)
+      throw new UserError(
+        `${ctx.project.name}: the manifests of ${ctx.envName} could drop requests during a roll-out, so nothing was applied:\n  ${gaps.join('\n  ')}\n` +
+          'Give each Deployment strategy.rollingUpdate.maxUnavailable: 0 and each container a readinessProbe.',
+      );
     const current = await ctx.blobs.get(blob(ctx, 'current'));
     if (current) await ctx.blobs.put(blob(ctx, 'previous'), current);
     try {

@@ -15,6 +15,8 @@ import { assertPortIsOurs } from './port-guard.ts';
 import type { Runtime, RuntimeContext, ServiceSpec } from './runtime.ts';
 import { resolveStored, storableSettings, type StoredSettings } from './settings.ts';
 import { safely } from './safely.ts';
+import { restoreBehind, settleBehind, shift, startBeside, type PrivateRun, type VersionOps, type Versions } from './behind-proxy.ts';
+import type { Slot } from '../commands/haproxy.ts';
 import { fileSafeName } from '../core/names.ts';
 
 /** One run of a service as a local process: where it runs from, what it is, how it was set up. */
@@ -33,11 +35,17 @@ interface ProcessRun {
   deployId: string;
   startedAt: string;
   settings: StoredSettings;
+  /** Behind the proxy: its slot and private port (without: it listened on the service's own port). */
+  slot?: Slot;
+  port?: number;
 }
+
+type PrivateProcess = ProcessRun & PrivateRun;
 
 interface ProcessState {
   current: ProcessRun;
   previous: ProcessRun;
+  earlier: ProcessRun;
 }
 
 // The supervisor has this file's extension: .ts in the workspace, .js in the published build.
@@ -86,8 +94,10 @@ async function healthy(run: ProcessRun, spec: ServiceSpec, signal?: AbortSignal)
   });
 }
 
-/** The port must be free or held by the run this tool started. */
+/** The port must be free or held by the run this tool started (behind the proxy it is the proxy's). */
 async function checkPort(spec: ServiceSpec, ctx: RuntimeContext): Promise<void> {
+  // Behind a running proxy the address is the proxy's; one that is yet to start needs it free (or ours).
+  if (ctx.proxy && (await ctx.proxy.routes())) return;
   const { current } = await state(ctx).read();
   assertPortIsOurs(spec.url, running(current) ? [current.pid] : [], ctx);
 }
@@ -116,15 +126,66 @@ async function restorePrevious(spec: ServiceSpec, ctx: RuntimeContext): Promise<
   return restored(`${previous.version} (${previous.gitSha.slice(0, 12)}, pid ${again.pid})`, `healthy again in ${seconds} s`);
 }
 
-/** Keeps the release folders of what runs now and of what ran before; older ones go. */
+/** Keeps the release folders of the versions the state knows; older ones go. */
 async function pruneReleases(ctx: RuntimeContext): Promise<void> {
-  const { current, previous } = await state(ctx).read();
-  const keep = new Set([current?.cwd, previous?.cwd]);
+  const { current, previous, earlier } = await state(ctx).read();
+  const keep = new Set([current?.cwd, previous?.cwd, earlier?.cwd]);
   const dir = releasesOf(ctx);
   for (const name of existsSync(dir) ? readdirSync(dir) : []) {
     if (!keep.has(join(dir, name))) rmSync(join(dir, name), { recursive: true, force: true });
   }
 }
+
+/** Copies the service's files and production node_modules into a new release folder. */
+async function releaseFolder(spec: ServiceSpec, ctx: RuntimeContext): Promise<string> {
+  const cwd = join(releasesOf(ctx), ctx.deployId);
+  const { source } = spec;
+  const count = await prepareContext(ctx.workspaceRoot, join(ctx.workspaceRoot, source.dir), cwd, source.files, ctx.runner, spec.missingHint);
+  ctx.log.info(`release folder ready: ${describeFiles(source)} and ${count} production packages`);
+  return cwd;
+}
+
+/** The process runtime's primitives for versions behind the proxy. */
+const behindProxy: VersionOps<PrivateProcess> = {
+  async launch(spec, at, ctx) {
+    const cwd = await releaseFolder(spec, ctx);
+    const listen = { HOST: '127.0.0.1', PORT: String(at.port) };
+    const run = launch(
+      {
+        argv: spec.command,
+        cwd,
+        log: join(cwd, 'service.log'),
+        version: spec.identity.version ?? ctx.project.version,
+        gitSha: spec.identity.gitSha ?? ctx.gitSha,
+        health: `http://127.0.0.1:${at.port}${spec.health.path}`,
+        deployId: ctx.deployId,
+        settings: storableSettings({ ...spec.settings, ...listen }, { ...spec.env, ...listen }, (v) => ctx.redactor.redact(v) !== v),
+        ...at,
+      },
+      { ...spec.env, ...listen },
+      ctx,
+    );
+    return run as PrivateProcess;
+  },
+  async notRunning(run) {
+    const { log } = run;
+    return running(run) ? undefined : `the process exited (its log: ${log})`;
+  },
+  stop: async (run) => void (running(run) && (await stopProcessGroup(run.pid))),
+  async resume(run, ctx) {
+    if (!existsSync(run.cwd)) return { problem: `its release folder ${run.cwd} is gone` };
+    const env = resolveStored(run.settings, ctx.environ, `${ctx.project.name} rollback setting`);
+    return { run: launch(run, env, ctx) as PrivateProcess };
+  },
+  async remove(run) {
+    if (running(run)) await stopProcessGroup(run.pid);
+    rmSync(run.cwd, { recursive: true, force: true });
+  },
+  describe: (run) => `${run.version} (${run.gitSha.slice(0, 12)})`,
+  logs: async (run) => tail(run.log),
+  read: async (ctx) => (await state(ctx).read()) as Versions<PrivateProcess>,
+  write: (versions, ctx) => state(ctx).write(versions),
+};
 
 /**
  * Runtime `process`: the service runs on this machine from an immutable release folder (the
@@ -164,11 +225,13 @@ export const processRuntime: Runtime = {
   },
 
   async start(spec, ctx) {
+    if (ctx.proxy) {
+      const { run, direct } = await startBeside(behindProxy, spec, ctx);
+      await pruneReleases(ctx);
+      return { url: spec.url, direct, artifact: `pid:${run.pid}`, detail: `${run.version} on 127.0.0.1:${run.port} beside the serving version` };
+    }
     await checkPort(spec, ctx);
-    const cwd = join(releasesOf(ctx), ctx.deployId);
-    const { source } = spec;
-    const count = await prepareContext(ctx.workspaceRoot, join(ctx.workspaceRoot, source.dir), cwd, source.files, ctx.runner, spec.missingHint);
-    ctx.log.info(`release folder ready: ${describeFiles(source)} and ${count} production packages`);
+    const cwd = await releaseFolder(spec, ctx);
     const { current } = await state(ctx).read();
     if (running(current)) {
       ctx.log.info(`stopping the running version ${current.version} (pid ${current.pid})`);
@@ -211,5 +274,18 @@ export const processRuntime: Runtime = {
     return { url: spec.url, artifact: `pid:${run.pid}`, detail: `${run.version} running` };
   },
 
-  restore: (spec, ctx) => safely(restorePrevious(spec, ctx)),
+  restore: (spec, ctx) => safely(ctx.proxy ? restoreBehind(behindProxy, spec, ctx, ctx.proxy) : restorePrevious(spec, ctx)),
+
+  async settle(ctx) {
+    if (!ctx.proxy) return;
+    await settleBehind(behindProxy, ctx, ctx.keepPreviousWarm ?? false);
+    await pruneReleases(ctx);
+  },
+
+  shift: (ctx, weight) => shift(behindProxy, ctx.proxy!, weight, ctx),
+
+  async stopPrevious(ctx) {
+    const { previous } = await behindProxy.read(ctx);
+    if (previous) await behindProxy.stop(previous, ctx);
+  },
 };

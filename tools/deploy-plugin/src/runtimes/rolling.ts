@@ -1,15 +1,32 @@
 import { describeError } from '../core/errors.ts';
 import { combineOutcomes, FailedWithRollback, restoreFailed, type RollbackOutcome, type ServerRecord } from '../core/rollback.ts';
 import type { Host } from '../core/host.ts';
+import type { ServiceProxy } from '../proxy/service-proxy.ts';
 import type { KeptVersion, Runtime, RuntimeContext, ServiceSpec, Started } from './runtime.ts';
 
-/** One server of a service in a roll-out: its connection, and the service's spec there (its URL, HOST and PORT). */
+/**
+ * Where a service runs in a roll-out (one of its servers, or this machine): its connection, the
+ * service's spec there (its URL, HOST and PORT), and its proxy when its versions sit behind one.
+ */
 export interface ServerTurn {
   host: Host;
   spec: ServiceSpec;
+  proxy?: ServiceProxy;
+  keepPreviousWarm?: boolean;
 }
 
-const on = (ctx: RuntimeContext, turn: ServerTurn): RuntimeContext => ({ ...ctx, host: turn.host, log: ctx.log.child(turn.host.label) });
+/** The runtime's context on one host. */
+export function onHost(ctx: RuntimeContext, turn: Pick<ServerTurn, 'host' | 'proxy' | 'keepPreviousWarm'>): RuntimeContext {
+  return {
+    ...ctx,
+    host: turn.host,
+    proxy: turn.proxy,
+    keepPreviousWarm: turn.keepPreviousWarm,
+    ...(turn.host.remote ? { log: ctx.log.child(turn.host.label) } : {}),
+  };
+}
+
+const on = onHost;
 
 /** Pure: the servers in the order they are rolled, `parallel` at a time. */
 export function rollingGroups<T>(servers: T[], parallel: number): T[][] {

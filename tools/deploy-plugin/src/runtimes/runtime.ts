@@ -1,5 +1,6 @@
 import type { PlanContext, RunContext } from '../config/context.ts';
 import { localHost, type Host } from '../core/host.ts';
+import type { ServiceProxy } from '../proxy/service-proxy.ts';
 import type { PlannedAction } from '../core/plan.ts';
 import type { RollbackOutcome } from '../core/rollback.ts';
 import type { Identity } from './health.ts';
@@ -13,6 +14,10 @@ export interface RuntimeContext extends RunContext {
   blobs: BlobStore;
   /** One of the environment's servers (container and compose runtimes); unset: this machine. */
   host?: Host;
+  /** The service's proxy on that host, when its versions sit behind one (process, container, compose). */
+  proxy?: ServiceProxy;
+  /** Behind the proxy: the version before keeps running after the deploy, until the next one. */
+  keepPreviousWarm?: boolean;
 }
 
 /** Where the runtime's commands run: the context's server, else this machine. */
@@ -49,6 +54,8 @@ export interface ServiceSpec {
 
 export interface Started {
   url?: string;
+  /** Behind the proxy: where this machine reaches the new version itself, before any request is switched to it. */
+  direct?: string;
   artifact: string;
   detail: string;
 }
@@ -74,6 +81,10 @@ export interface Runtime {
    * things exactly as they were.
    */
   settle?(ctx: RuntimeContext): Promise<void>;
+  /** Behind the proxy: `weight` percent of requests to the version this deploy started, the rest to the one before. */
+  shift?(ctx: RuntimeContext, weight: number): Promise<void>;
+  /** Behind the proxy: stops the version before (kept), e.g. to free the service's port for the proxy the first time. */
+  stopPrevious?(ctx: RuntimeContext): Promise<void>;
   /** What serves now as this runtime recorded it (`0.1.0 (registry/app@sha256:...)`), when it keeps that. */
   serving?(ctx: RuntimeContext): Promise<string | undefined>;
   /** What `restore` would start again, or why it cannot (asked before a manual rollback changes anything). */

@@ -84,6 +84,13 @@ export const STEPS: StepEntry[] = [
     load: () => import('./smoke.ts').then((m) => m.smokeStep as unknown as StepDefinition),
   },
   {
+    name: 'cutover',
+    description:
+      "Behind the proxy, after the smoke test passed on the new version's private port: send it the requests, all at once or in canary steps judged by the verification triggers on its own metrics; the previous version keeps running (warm) for an instant switch back",
+    inDeploy: (p, runtime) => backend(p) && ['process', 'container', 'compose'].includes(runtime),
+    load: () => import('./cutover.ts').then((m) => m.cutoverStep as unknown as StepDefinition),
+  },
+  {
     name: 'verify',
     description:
       "Watch the new version for the environment's verification window (health, readiness, error rate and latency from its metrics); a trigger sustained for its whole duration rolls the deploy back",

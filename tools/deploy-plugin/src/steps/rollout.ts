@@ -6,7 +6,10 @@ import { healthCheck, serviceUrl } from '../config/services.ts';
 import { interpolateRecord } from '../core/interpolate.ts';
 import { RUNTIMES } from '../runtimes/registry.ts';
 import type { KeptVersion, ServiceSpec } from '../runtimes/runtime.ts';
-import { previousAcross, restoreAcross, rollAcross, type ServerTurn } from '../runtimes/rolling.ts';
+import { onHost, previousAcross, restoreAcross, rollAcross, type ServerTurn } from '../runtimes/rolling.ts';
+import { proxyFor } from '../runtimes/traffic.ts';
+import { localHost, type Host } from '../core/host.ts';
+import type { ServiceProxy } from '../proxy/service-proxy.ts';
 import { placementsOf } from '../config/servers.ts';
 import { describeOnServer } from '../commands/ssh.ts';
 import type { RollbackOutcome } from '../core/rollback.ts';
@@ -14,6 +17,8 @@ import type { Settings } from '../runtimes/settings.ts';
 import { imageToRun } from './image-to-run.ts';
 import { buildHint, defaultStartCommand, filesOption, serviceSource, sourceOption } from '../image/service-source.ts';
 import type { StepContext, StepDefinition } from './step.ts';
+import { ServiceState } from '../store/service-state.ts';
+import type { BlobStore } from '../store/state-store.ts';
 
 export const rolloutOptions = z.strictObject({
   environment: z.string().optional(),
@@ -85,10 +90,24 @@ function onServer(spec: ServiceSpec, url: string, o: Options): ServiceSpec {
   return { ...spec, url, settings: { ...spec.settings, ...listen }, env: { ...spec.env, ...listen } };
 }
 
-/** The service's servers in this environment, connected, each with its spec; empty when it runs where the deploy runs. */
-async function turnsOf(o: Options, spec: ServiceSpec, ctx: StepContext): Promise<ServerTurn[]> {
+/**
+ * Where the service runs in this environment, each with its spec and its proxy (when its versions
+ * sit behind one): its servers, connected; or this machine.
+ */
+async function turnsOf(o: Options, spec: ServiceSpec, ctx: StepContext): Promise<{ onServers: boolean; turns: ServerTurn[] }> {
   const servers = await ctx.servers.connect(ctx.project.name);
-  return servers.map((s) => ({ host: s.host, spec: onServer(spec, s.url, o) }));
+  const keepPreviousWarm = ctx.env.proxy?.keepPreviousWarm === 'until-next-deploy';
+  if (!servers.length) {
+    const host = localHost(ctx.runner);
+    return { onServers: false, turns: [{ host, spec, proxy: await proxyFor(ctx, host, spec.url), keepPreviousWarm }] };
+  }
+  const turns = servers.map(async (s) => ({
+    host: s.host,
+    spec: onServer(spec, s.url, o),
+    proxy: await proxyFor(ctx, s.host, s.url),
+    keepPreviousWarm,
+  }));
+  return { onServers: true, turns: await Promise.all(turns) };
 }
 
 const parallelOf = (ctx: PlanContext) => ctx.env.services[ctx.project.name]?.rollout?.parallel ?? 1;
@@ -118,29 +137,39 @@ export const rolloutStep: StepDefinition<typeof rolloutOptions> = {
 
   async preflight(o, ctx) {
     const runtime = runtimeFor(ctx);
-    const spec = specOf(o, ctx, false);
-    // Every server is connected here, before any step runs: a changed host key stops the deploy now.
-    const turns = await turnsOf(o, spec, ctx);
-    if (!turns.length) return runtime.preflight?.(spec, ctx);
-    for (const turn of turns) await runtime.preflight?.(turn.spec, { ...ctx, host: turn.host });
+    // Every server is connected here, before any step runs: a changed host key stops the deploy now;
+    // so does a proxy that is required and missing.
+    const { turns } = await turnsOf(o, specOf(o, ctx, false), ctx);
+    for (const turn of turns) await runtime.preflight?.(turn.spec, onHost(ctx, turn));
   },
 
   async run(o, ctx) {
     const runtime = runtimeFor(ctx);
     const spec = specOf(o, ctx, false);
     const image = runtime.needsImage ? await imageToRun(ctx) : undefined;
-    const turns = (await turnsOf(o, spec, ctx)).map((t) => ({ ...t, spec: { ...t.spec, image } }));
-    if (!turns.length) {
-      const started = await runtime.start({ ...spec, image }, ctx);
-      return { url: started.url, artifact: started.artifact, image, detail: started.detail };
+    // What a rollback from another command needs of the project, so it need not compute Nx's project graph first.
+    await rollbackCard(ctx.blobs, ctx.envName, ctx.project.name).write({ root: ctx.project.root, output: ctx.project.output, rolloutOptions: o });
+    const { onServers, turns } = await turnsOf(o, { ...spec, image }, ctx);
+    if (!onServers) {
+      const [turn] = turns as [ServerTurn];
+      const started = await runtime.start(turn.spec, onHost(ctx, turn));
+      return {
+        url: started.url,
+        artifact: started.artifact,
+        image,
+        detail: started.detail,
+        ...(started.direct ? { direct: [{ url: started.direct }] } : {}),
+      };
     }
     const rolled = await rollAcross(runtime, turns, ctx, parallelOf(ctx));
+    const direct = rolled.started.flatMap((s, i) => (s.direct ? [{ server: turns[i]!.host.label, url: s.direct }] : []));
     return {
       url: spec.url,
       artifact: rolled.started[0]?.artifact,
       image,
       detail: `${turns.length} server(s): ${turns.map((t) => t.host.label).join(', ')}`,
       servers: rolled.servers,
+      ...(direct.length ? { direct } : {}),
     };
   },
 
@@ -152,21 +181,42 @@ export const rolloutStep: StepDefinition<typeof rolloutOptions> = {
   async finish(o, ctx) {
     const runtime = runtimeFor(ctx);
     if (!runtime.settle) return;
-    const turns = await turnsOf(o, specOf(o, ctx, false), ctx);
-    if (!turns.length) return runtime.settle(ctx);
-    for (const turn of turns) await runtime.settle({ ...ctx, host: turn.host });
+    const { turns } = await turnsOf(o, specOf(o, ctx, false), ctx);
+    for (const turn of turns) await runtime.settle(onHost(ctx, turn));
   },
 };
 
+/** The project as the last roll-out saw it: its folders and roll-out options (templates, no secret value). */
+export interface RollbackCard {
+  root: string;
+  output?: string;
+  rolloutOptions: Record<string, unknown>;
+}
+
+export const rollbackCard = (blobs: BlobStore, envName: string, project: string) =>
+  new ServiceState<RollbackCard>(blobs, envName, project, 'rollback-card');
+
+/** Where the service runs (its servers, or this machine) and its proxy there: what the cut-over switches. */
+export async function trafficPlaces(ctx: StepContext): Promise<{ host: Host; proxy?: ServiceProxy; keepPreviousWarm: boolean }[]> {
+  const servers = await ctx.servers.connect(ctx.project.name);
+  const keepPreviousWarm = ctx.env.proxy?.keepPreviousWarm === 'until-next-deploy';
+  const places = servers.length
+    ? servers.map((s) => ({ host: s.host as Host, url: s.url }))
+    : [{ host: localHost(ctx.runner), url: serviceUrl(ctx) }];
+  return Promise.all(places.map(async (p) => ({ host: p.host, proxy: await proxyFor(ctx, p.host, p.url), keepPreviousWarm })));
+}
+
+/** The runtime the service runs with here. */
+export const serviceRuntime = runtimeFor;
+
 /** What a manual rollback would start again (the same on every server), or why it cannot: asked before anything changes. */
 export async function previousVersion(o: Options, ctx: StepContext): Promise<KeptVersion | { problem: string }> {
-  const turns = await turnsOf(o, specOf(o, ctx, false), ctx);
-  return turns.length ? previousAcross(runtimeFor(ctx), turns, ctx) : runtimeFor(ctx).previous(ctx);
+  const { onServers, turns } = await turnsOf(o, specOf(o, ctx, false), ctx);
+  return onServers ? previousAcross(runtimeFor(ctx), turns, ctx) : runtimeFor(ctx).previous(onHost(ctx, turns[0]!));
 }
 
 /** Puts the version that served before back (what a failed deploy does), checked healthy, on every server. */
 export async function restorePrevious(o: Options, ctx: StepContext): Promise<RollbackOutcome> {
-  const spec = specOf(o, ctx, false);
-  const turns = await turnsOf(o, spec, ctx);
-  return turns.length ? restoreAcross(runtimeFor(ctx), turns, ctx) : runtimeFor(ctx).restore(spec, ctx);
+  const { onServers, turns } = await turnsOf(o, specOf(o, ctx, false), ctx);
+  return onServers ? restoreAcross(runtimeFor(ctx), turns, ctx) : runtimeFor(ctx).restore(turns[0]!.spec, onHost(ctx, turns[0]!));
 }

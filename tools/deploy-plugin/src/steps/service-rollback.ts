@@ -27,7 +27,12 @@ export function namesKept(kept: Pick<KeptVersion, 'names'>, to: string): boolean
   });
 }
 
+/** What preflight found kept, by deploy: the run goes straight to the switch (a rollback is an incident: every moment counts). */
+const checked = new Map<string, KeptVersion>();
+
 async function keptOrRefuse(o: z.infer<typeof options>, ctx: StepContext): Promise<KeptVersion> {
+  const known = checked.get(ctx.deployId);
+  if (known) return known;
   const kept = await previousVersion(o, ctx);
   const refused = `${ctx.project.name} in ${ctx.envName} cannot be rolled back`;
   if ('problem' in kept) throw new UserError(`${refused}: ${kept.problem}; nothing was changed`);
@@ -37,6 +42,7 @@ async function keptOrRefuse(o: z.infer<typeof options>, ctx: StepContext): Promi
         `To run another version, deploy it from its commit (git checkout <commit> && nx run ${ctx.project.name}:deploy -c ${ctx.envName}).`,
     );
   }
+  checked.set(ctx.deployId, kept);
   return kept;
 }
 

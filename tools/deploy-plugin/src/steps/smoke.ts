@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { interpolate, interpolateRecord } from '../core/interpolate.ts';
 import { probe, waitUntil } from '../core/http.ts';
 import { UserError } from '../core/errors.ts';
-import { healthCheck, healthPathHint, serviceEndpoints } from '../config/services.ts';
+import { healthCheck, healthPathHint, serviceEndpoints, serviceUrl } from '../config/services.ts';
 import { siteOf } from '../config/cdn.ts';
 import { browserSchema, checkInBrowser, findChromium } from './browser-check.ts';
 import { judge, smokeCheckSchema, type SmokeCheck } from './smoke-checks.ts';
@@ -43,10 +43,15 @@ async function runCheck(check: SmokeCheck, base: string, site: boolean, ctx: Ste
 
 type Options = z.infer<typeof options>;
 
-/** Where the checks go: the option, else the site's URL (a frontend), else the service on each of its servers, else its URL. */
-function basesOf(o: Options, ctx: PlanContext): string[] {
+/**
+ * Where the checks go: the option, else the site's URL (a frontend), else, behind the proxy, the
+ * version this deploy just started, directly (no request is switched to it before it passes),
+ * else the service on each of its servers, else its URL.
+ */
+function basesOf(o: Options, ctx: PlanContext, direct?: { url: string }[]): string[] {
   if (o.baseUrl) return [o.baseUrl];
   if (o.site) return [siteOf(ctx.env, ctx.envName, ctx.project.name).url];
+  if (direct) return direct.map((d) => d.url);
   return serviceEndpoints(ctx).map((e) => e.url);
 }
 
@@ -77,7 +82,9 @@ export const smokeStep: StepDefinition<typeof options> = {
   },
 
   async run(o, ctx) {
-    const bases = basesOf(o, ctx).map((b) => b.replace(/\/$/, ''));
+    const direct = ctx.results.findLast((r) => r.direct)?.direct;
+    const bases = basesOf(o, ctx, direct).map((b) => b.replace(/\/$/, ''));
+    if (direct) ctx.log.info('checking the new version directly, before the proxy sends it any request');
     const checks = checksOf(o, ctx);
     for (const base of bases) {
       const log = bases.length > 1 ? ctx.log.child(base) : ctx.log;
@@ -101,7 +108,10 @@ export const smokeStep: StepDefinition<typeof options> = {
     const base = bases[0]!;
     const browser = o.site ? await browserSmoke(base, o.browser ?? browserSchema.parse({}), ctx) : '';
     const where = bases.length > 1 ? ` on each of ${bases.length} servers` : '';
-    return { url: base, detail: `${checks.length} checks passed${where}${browser}` };
+    // Behind the proxy the checks went to the new version's private port; people use the service's URL.
+    return direct
+      ? { url: serviceUrl(ctx), detail: `${checks.length} checks passed on the new version directly${where}` }
+      : { url: base, detail: `${checks.length} checks passed${where}${browser}` };
   },
 };
 

@@ -3,7 +3,7 @@ import { UserError } from '../core/errors.ts';
 import type { LoadTestRecord } from '../core/load-measurement.ts';
 import type { PlanContext } from '../config/context.ts';
 import type { PlannedAction } from '../core/plan.ts';
-import type { RollbackOutcome, ServerRecord } from '../core/rollback.ts';
+import type { CanaryStepRecord, RollbackOutcome, ServerRecord } from '../core/rollback.ts';
 import type { RuntimeContext } from '../runtimes/runtime.ts';
 import type { LedgerStore } from '../store/state-store.ts';
 import type { ServerPool } from '../hosts/server-pool.ts';
@@ -26,6 +26,10 @@ export interface StepResult {
   loadtest?: LoadTestRecord;
   /** A service on servers: what serves on each after this step. */
   servers?: ServerRecord[];
+  /** A canary cut-over's steps. */
+  canary?: CanaryStepRecord[];
+  /** Behind the proxy: where this machine reaches the version just started, before any request is switched to it (per server). */
+  direct?: { server?: string; url: string }[];
 }
 
 /** A step that failed but measured something the ledger must keep (a load test that missed its budget). */

@@ -1,6 +1,6 @@
 import { UserError } from '../core/errors.ts';
 import type { LoadTestRecord } from '../core/load-measurement.ts';
-import type { RollbackOutcome, ServerRecord } from '../core/rollback.ts';
+import type { CanaryStepRecord, RollbackOutcome, ServerRecord } from '../core/rollback.ts';
 
 export type LedgerStatus = 'started' | 'succeeded' | 'failed' | 'rolled_back' | 'aborted';
 
@@ -37,6 +37,8 @@ export interface LedgerRecord {
   rollback?: RollbackOutcome;
   /** A service on servers: what serves on each when the deploy ended. */
   servers?: ServerRecord[];
+  /** A canary cut-over's steps: each share of requests, how long it was watched, and what came of it. */
+  canary?: CanaryStepRecord[];
   steps?: StepRecord[];
   /** The generation of the lock lease it was written under: a store refuses a write from a lease that is no longer current. */
   generation?: number;

@@ -1,0 +1,139 @@
+import type { Trigger } from '../config/verify.ts';
+import { UserError } from '../core/errors.ts';
+import { parseDuration } from '../core/duration.ts';
+import { assess, judgeSample, triggerLabel, type Assessment, type Observation } from '../analysis/assess.ts';
+import { sendAlert } from './alerting.ts';
+import { describeRound, observe, sampleRound, type SampleTarget, type Scrape } from './verify-sample.ts';
+import { StepFailedWithResult, type StepContext, type StepResult } from './step.ts';
+
+/**
+ * A watch stopped by a trigger: the deploy's steps undo themselves, the ledger keeps why (and what
+ * the step measured), and the alert it raised (`condition`) is resolved once the previous version
+ * serves again.
+ */
+export class TriggerFired extends StepFailedWithResult {
+  readonly condition: string;
+
+  constructor(message: string, condition: string, result: StepResult = {}) {
+    super(message, result);
+    this.condition = condition;
+  }
+}
+
+/** One thing watched: a service on one host (labelled by its server), or a site. */
+export interface WatchTarget {
+  server?: string;
+  target: SampleTarget;
+}
+
+/** The triggers that can be judged for this target; the others are said once and left out. */
+export function applicable(triggers: Trigger[], t: SampleTarget): { judged: Trigger[]; unjudged: string[] } {
+  const unjudged: string[] = [];
+  const judged = triggers.filter((tr) => {
+    const why =
+      tr.metric === 'ready' && !t.readyUrl
+        ? 'no readyPath'
+        : tr.metric !== 'health' && tr.metric !== 'ready' && !t.metricsUrl
+          ? 'no metricsPath'
+          : undefined;
+    if (why) unjudged.push(`${triggerLabel(tr)} (${why})`);
+    return !why;
+  });
+  return { judged, unjudged };
+}
+
+/**
+ * Samples every target each `intervalMs` for `windowMs` (health, readiness, a metrics scrape) and
+ * judges each on its own samples with the triggers: one bad server among good ones is not averaged
+ * away. A rollback trigger throws TriggerFired; alert triggers (and samples that cannot be judged)
+ * alert once and resolve when they clear. Alerts go out beside the sampling, never awaited by it.
+ * Resolves to what it found and the alerts sent.
+ */
+export async function watch(
+  ctx: StepContext,
+  o: { targets: WatchTarget[]; triggers: Trigger[]; windowMs: number; intervalMs: number; what: string },
+): Promise<{ findings: Assessment[]; sent: string[] }> {
+  const { judged } = applicable(o.triggers, o.targets[0]!.target);
+  const { windowMs, intervalMs } = o;
+  const forMs = judged.map((t) => parseDuration(t.for, 'trigger for'));
+  const watched = o.targets.map((t) => ({
+    ...t,
+    prefix: t.server ? `${t.server}: ` : '',
+    series: judged.map((): Observation[] => []),
+    /** Where each trigger's series starts being judged: after an alert cleared, only what came since. */
+    since: judged.map(() => 0),
+    previous: undefined as Scrape | undefined,
+  }));
+  const started = Date.now();
+  /** Alert triggers that fired and have not cleared: resolved when their latest sample is fine again. */
+  const open = new Set<string>();
+  const findings: Assessment[] = [];
+  const sent: string[] = [];
+  const alert = (...args: Parameters<typeof sendAlert>) => {
+    void sendAlert(...args).then((how) => how && sent.push(how));
+  };
+  for (let n = 0; ; n++) {
+    const due = started + n * intervalMs;
+    await sleepUntil(due, ctx.signal);
+    if (ctx.signal.aborted) throw new UserError(`${String(ctx.signal.reason)} while ${o.what}`);
+    // The scheduled time, as Prometheus stamps scrapes: spans compare exactly with `for`, not with timer jitter.
+    const at = n * intervalMs;
+    const rounds = await Promise.all(watched.map((w) => sampleRound(w.target, at, w.previous)));
+    for (const [i, w] of watched.entries()) {
+      const { round, scrape } = rounds[i]!;
+      w.previous = scrape ?? w.previous;
+      ctx.log.info(`${w.prefix}${describeRound(round)}`);
+      judged.forEach((t, k) => {
+        const obs = observe(t, round);
+        if (obs) w.series[k]!.push(obs);
+      });
+    }
+    for (const w of watched) {
+      const assessed = judged.map((t, k) => assess(t, w.series[k]!.slice(w.since[k]), forMs[k]!));
+      const rollback = assessed.find((a) => a.decision === 'rollback');
+      if (rollback) {
+        const label = `${w.prefix}${rollback.label}`;
+        ctx.log.warn(`${label} fired at ${(at / 1000).toFixed(1)} s: rolling back${watched.length > 1 ? ' every server' : ''}`);
+        alert(ctx, {
+          condition: label,
+          severity: rollback.trigger.severity,
+          action: 'trigger',
+          title: `rolling back: ${label}`,
+          text: `${w.prefix}${rollback.reason}`,
+        });
+        throw new TriggerFired(`${ctx.project.name}: ${o.what} failed: ${w.prefix}${rollback.reason}`, label);
+      }
+      for (const [k, a] of assessed.entries()) {
+        const label = `${w.prefix}${a.label}`;
+        if ((a.decision === 'alert' || a.decision === 'inconclusive') && !open.has(label)) {
+          open.add(label);
+          findings.push({ ...a, label });
+          ctx.log.warn(`${a.decision === 'alert' ? `${a.trigger.severity} alert` : 'inconclusive'}: ${w.prefix}${a.reason}`);
+          alert(ctx, {
+            condition: label,
+            severity: a.decision === 'alert' ? a.trigger.severity : 'warning',
+            action: 'trigger',
+            title: a.decision === 'alert' ? label : `cannot judge ${label}`,
+            text: `${w.prefix}${a.reason}`,
+          });
+        } else if (open.has(label) && w.series[k]!.length && judgeSample(a.trigger, w.series[k]!.at(-1)!) === 'ok') {
+          open.delete(label);
+          w.since[k] = w.series[k]!.length;
+          ctx.log.info(`cleared: ${label}`);
+          alert(ctx, { condition: label, severity: a.trigger.severity, action: 'resolve', title: label, text: `${label}: back within bounds` });
+        }
+      }
+    }
+    if (at >= windowMs) break;
+  }
+  return { findings, sent };
+}
+
+function sleepUntil(when: number, signal: AbortSignal): Promise<void> {
+  const ms = when - Date.now();
+  if (ms <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    signal.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });
+  });
+}
