@@ -3,7 +3,7 @@ import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import { checkAgentsTable } from './agents-store.js';
 import { createAuth } from './auth.js';
-import type { Config } from './config.js';
+import { parseTrustProxy, type Config } from './config.js';
 import type { Database } from './db/database.js';
 import { Faults, registerFaultRoutes, withFaultyDatabase } from './faults.js';
 import { registerMetrics } from './metrics.js';
@@ -12,7 +12,7 @@ import { registerHealthRoutes } from './routes/health.js';
 
 export interface AppOptions {
   config: Pick<Config, 'apiTokens' | 'rateLimitMax' | 'rateLimitWindowMs' | 'appVersion' | 'gitSha' | 'corsOrigins'> &
-    Partial<Pick<Config, 'logLevel' | 'faults'>>;
+    Partial<Pick<Config, 'logLevel' | 'faults' | 'trustProxy'>>;
   /** Owned by the app from now on: closed when the app closes. */
   db: Database;
 }
@@ -23,6 +23,8 @@ export async function buildApp({ config, db: realDb }: AppOptions): Promise<Fast
     logger: { level: config.logLevel ?? 'warn' },
     // No type coercion: {"name": 42} must be a 400, not an agent called "42".
     ajv: { customOptions: { coerceTypes: false } },
+    // request.ip (what the rate limit counts) is the client's, through the proxies trusted here.
+    trustProxy: config.trustProxy ?? parseTrustProxy(undefined),
   });
   // Fault injection (tests only; config.ts refuses it in production). Without it, none of its
   // hooks, routes or database wrapper exist.

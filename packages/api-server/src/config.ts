@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 
 /** Scopes a token may carry. Kept as plain strings so new resources need no config change. */
 export type TokenScopes = ReadonlyMap<string, ReadonlySet<string>>;
@@ -15,6 +16,11 @@ export interface Config {
   logLevel: string;
   /** Exact origins (e.g. https://app.example.com) browsers may call the API from; empty: no CORS. */
   corsOrigins: string[];
+  /**
+   * Peers whose X-Forwarded-For is believed (addresses, CIDRs or loopback/linklocal/uniquelocal):
+   * behind a proxy, the client's address is what the rate limit counts, not the proxy's.
+   */
+  trustProxy: string[];
   /**
    * Initial fault settings when FAULT_INJECTION=enabled (tests only, refused in production); null
    * when fault injection is off, and then no fault can be turned on at run time either.
@@ -56,15 +62,41 @@ export function loadConfig(env: Env = process.env): Config {
     gitSha: nonEmpty(env.GIT_SHA) ?? 'unknown',
     logLevel: nonEmpty(env.LOG_LEVEL) ?? 'warn',
     corsOrigins: parseCorsOrigins(env.CORS_ORIGINS ?? ''),
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
     faults: parseFaults(env),
   };
+}
+
+const PROXY_PRESETS = ['loopback', 'linklocal', 'uniquelocal'];
+
+/**
+ * TRUST_PROXY: comma-separated addresses, CIDRs or presets of the proxies in front; `none` trusts
+ * nobody. Default `loopback`: a proxy on the same host (as the deploy's HAProxy) is believed, and a
+ * client connecting from elsewhere cannot claim another address.
+ */
+export function parseTrustProxy(value: string | undefined): string[] {
+  const entries = (nonEmpty(value) ?? 'loopback')
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e !== '');
+  if (entries.length === 1 && entries[0] === 'none') return [];
+  for (const entry of entries) {
+    const [address, bits, extra] = entry.split('/');
+    const family = isIP(address ?? '');
+    const bitsOk = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+    if (!PROXY_PRESETS.includes(entry) && (!family || !bitsOk || extra !== undefined))
+      throw new ConfigError(
+        `TRUST_PROXY entry "${entry}" is neither an address, a CIDR (10.0.0.0/8) nor one of ${PROXY_PRESETS.join(', ')}; or set it to "none"`,
+      );
+  }
+  return entries;
 }
 
 const FAULT_VARIABLES = ['FAULT_ERROR_RATE', 'FAULT_LATENCY_MS', 'FAULT_DB_DOWN'] as const;
 
 /**
  * Fault injection, for tests only. FAULT_INJECTION must be exactly `enabled` for any fault; it is
- * refused when NODE_ENV or APP_ENV is `production`, and a FAULT_* value without it is an error
+ * refused when APP_ENV is `production` (or, without APP_ENV, NODE_ENV), and a FAULT_* value without it is an error
  * (rather than silently ignored, so a test cannot believe it injected a fault that is not there).
  */
 export function parseFaults(env: Env): FaultSettings | null {
@@ -81,11 +113,12 @@ export function parseFaults(env: Env): FaultSettings | null {
   if (injection !== 'enabled') {
     throw new ConfigError(`FAULT_INJECTION must be "enabled" or unset (tests only), got "${injection}"`);
   }
-  for (const name of ['NODE_ENV', 'APP_ENV'] as const) {
-    const value = nonEmpty(env[name]);
-    if (value?.toLowerCase() === 'production') {
-      throw new ConfigError(`FAULT_INJECTION=enabled is refused in production (${name}="${value}"): fault injection is for tests only`);
-    }
+  // APP_ENV names the deployment's environment; without it, NODE_ENV=production (as the production
+  // image sets) counts as production. So a staging container (APP_ENV=staging) may inject faults.
+  const name = nonEmpty(env.APP_ENV) !== undefined ? 'APP_ENV' : 'NODE_ENV';
+  const value = nonEmpty(env[name]);
+  if (value?.toLowerCase() === 'production') {
+    throw new ConfigError(`FAULT_INJECTION=enabled is refused in production (${name}="${value}"): fault injection is for tests only`);
   }
   return {
     errorRate: rateFrom(env, 'FAULT_ERROR_RATE'),

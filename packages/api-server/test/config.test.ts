@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, parseApiTokens, parseCorsOrigins } from '../src/config.js';
+import { ConfigError, loadConfig, parseApiTokens, parseCorsOrigins, parseTrustProxy } from '../src/config.js';
 import { describeError, maskDatabaseUrl, parseDatabaseUrl } from '../src/db/open.js';
 import { toPositional } from '../src/db/postgres.js';
 
@@ -40,6 +40,15 @@ describe('config', () => {
       'https://app.example.com',
     ]);
     expect(parseCorsOrigins('http://[::1]:4200,http://127.0.0.1:4200,HTTP://127.0.0.1:4200')).toEqual(['http://[::1]:4200', 'http://127.0.0.1:4200']);
+  });
+
+  it('trusts a proxy on the same host by default; TRUST_PROXY names others, or none', () => {
+    expect(loadConfig({}).trustProxy).toEqual(['loopback']);
+    expect(parseTrustProxy(' 10.0.0.0/8, 192.168.1.7 ,uniquelocal')).toEqual(['10.0.0.0/8', '192.168.1.7', 'uniquelocal']);
+    expect(parseTrustProxy('fd00::/8')).toEqual(['fd00::/8']);
+    expect(parseTrustProxy('none')).toEqual([]);
+    for (const bad of ['proxy.example.com', '10.0.0.0/33', '10.0.0.1/8/1', 'everyone'])
+      expect(() => parseTrustProxy(bad)).toThrowError(new RegExp(`TRUST_PROXY entry "${bad.replace(/[./]/g, '\\$&')}" is neither an address`));
   });
 
   it('treats an empty or unset CORS_ORIGINS as no origins', () => {
@@ -87,13 +96,17 @@ describe('fault injection settings (tests only)', () => {
   });
 
   it.each([
-    ['NODE_ENV', 'production'],
-    ['APP_ENV', 'production'],
-    ['APP_ENV', 'Production'],
-  ])('are refused when %s=%s', (name, value) => {
-    const load = () => loadConfig({ FAULT_INJECTION: 'enabled', [name]: value });
+    [{ NODE_ENV: 'production' }, 'NODE_ENV', 'production'],
+    [{ APP_ENV: 'production' }, 'APP_ENV', 'production'],
+    [{ APP_ENV: 'Production', NODE_ENV: 'development' }, 'APP_ENV', 'Production'],
+  ])('are refused in production (%j)', (envs, name, value) => {
+    const load = () => loadConfig({ FAULT_INJECTION: 'enabled', ...envs });
     expect(load).toThrowError(ConfigError);
     expect(load).toThrowError(`FAULT_INJECTION=enabled is refused in production (${name}="${value}"): fault injection is for tests only`);
+  });
+
+  it('are allowed in the production image (NODE_ENV=production) deployed to a named other environment (APP_ENV=staging)', () => {
+    expect(loadConfig({ FAULT_INJECTION: 'enabled', NODE_ENV: 'production', APP_ENV: 'staging' }).faults).toMatchObject({ errorRate: 0 });
   });
 
   it.each([
