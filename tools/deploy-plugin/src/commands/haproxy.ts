@@ -39,6 +39,8 @@ export function haproxyConfig(l: ProxyLayout): string {
     '  stats timeout 30s',
     'defaults',
     '  mode http',
+    // The versions see the client's address in X-Forwarded-For (their own peer is this proxy).
+    '  option forwardfor',
     '  timeout connect 5s',
     '  timeout client 60s',
     '  timeout server 60s',

@@ -1,9 +1,12 @@
 import type { Slot, SlotRoute } from '../commands/haproxy.ts';
 import { FailedWithRollback, nothingToRestore, restored, restoreFailed, type RollbackOutcome } from '../core/rollback.ts';
 import type { Host } from '../core/host.ts';
+import type { PlannedAction } from '../core/plan.ts';
+import type { PlanContext } from '../config/context.ts';
 import { freePortOn, type ServiceProxy } from '../proxy/service-proxy.ts';
 import { waitHealthy } from './health.ts';
 import { hostOf, type RuntimeContext, type ServiceSpec } from './runtime.ts';
+import { proxyMode } from './traffic.ts';
 
 /** A version of a service behind the proxy: the slot and private port it listens on, what it is. */
 export interface PrivateRun {
@@ -43,6 +46,24 @@ export interface VersionOps<R extends PrivateRun> {
   read(ctx: RuntimeContext): Promise<Versions<R>>;
   /** Records the versions (the runtime keeps its other fields as they are). */
   write(versions: Versions<R>, ctx: RuntimeContext): Promise<void>;
+}
+
+/**
+ * The roll-out's plan when the service is behind its proxy: `launch` (the runtime's own way to
+ * start a version) on a private port beside the serving version, and its health there. Undefined
+ * when the environment has no proxy (the runtime plans its replacement on the service's port).
+ */
+export function planBeside(spec: ServiceSpec, ctx: PlanContext, launch: PlannedAction[]): PlannedAction[] | undefined {
+  const mode = proxyMode(ctx);
+  if (mode === 'off') return undefined;
+  const where = mode === 'auto' ? ' (where HAProxy is installed; elsewhere the running version is replaced on its port, as with proxy.mode off)' : '';
+  return [
+    { title: `pick a free private port on 127.0.0.1 and the slot the serving version does not use${where}` },
+    ...launch,
+    {
+      title: `wait until 127.0.0.1:<private port>${spec.health.path} answers ${spec.health.expects} from the new version; if not, it is removed and the serving version never stopped (no request reaches the new one before the cut-over)`,
+    },
+  ];
 }
 
 /** A URL as its host sees it, as this machine reaches it: a server's loopback through a forwarded port. */

@@ -24,7 +24,7 @@ import { assertPortIsOurs } from './port-guard.ts';
 import { hostOf, type Runtime, type ServiceSpec } from './runtime.ts';
 import type { RuntimeContext } from './runtime.ts';
 import { safely } from './safely.ts';
-import { restoreBehind, settleBehind, shift, startBeside, type PrivateRun, type VersionOps, type Versions } from './behind-proxy.ts';
+import { planBeside, restoreBehind, settleBehind, shift, startBeside, type PrivateRun, type VersionOps, type Versions } from './behind-proxy.ts';
 import type { Slot } from '../commands/haproxy.ts';
 import { nameSlug } from '../core/names.ts';
 
@@ -254,13 +254,17 @@ export const composeRuntime: Runtime = {
     };
   },
 
-  plan(spec) {
+  plan(spec, ctx) {
+    const pull = { title: `pull the pushed image by digest, logged in for the pull only when the registry needs it` };
+    const up = {
+      title: `bring ${spec.composeFile} up as a new compose project with POD_IMAGE = the pushed image by digest; service settings (${Object.keys(spec.env).join(', ')}) as environment variables`,
+    };
+    const beside = planBeside(spec, ctx, [{ title: `${up.title}, PORT the private port` }]);
+    if (beside) return [pull, ...beside];
     return [
-      { title: `pull the pushed image by digest, logged in for the pull only when the registry needs it` },
+      pull,
       { title: `stop the running compose project (kept, for a rollback)` },
-      {
-        title: `bring ${spec.composeFile} up as a new compose project with POD_IMAGE = the pushed image by digest; service settings (${Object.keys(spec.env).join(', ')}) as environment variables`,
-      },
+      up,
       {
         title: `wait until ${spec.url}${spec.health.path} answers ${spec.health.expects} from it; if not, or if a later step fails, start the previous project's containers again`,
       },

@@ -21,7 +21,7 @@ import { assertPortIsOurs } from './port-guard.ts';
 import { hostOf, type Runtime, type ServiceSpec } from './runtime.ts';
 import type { RuntimeContext } from './runtime.ts';
 import { safely } from './safely.ts';
-import { restoreBehind, settleBehind, shift, startBeside, type PrivateRun, type VersionOps, type Versions } from './behind-proxy.ts';
+import { planBeside, restoreBehind, settleBehind, shift, startBeside, type PrivateRun, type VersionOps, type Versions } from './behind-proxy.ts';
 import type { Slot } from '../commands/haproxy.ts';
 import { nameSlug } from '../core/names.ts';
 
@@ -218,14 +218,18 @@ export const containerRuntime: Runtime = {
           },
         ]
       : [];
+    const pull = { title: 'pull the pushed image by digest', command: pullImage(engine, image, { ...auth, insecure }) };
+    const run = {
+      title: `run it on the host network, its environment (${Object.keys(spec.env).join(', ')}) from a 0600 env file removed once it runs`,
+      command: runContainer(engine, name, image, '<private env file>', { 'pod-protocol.deploy-id': '<deploy>' }),
+    };
+    const beside = planBeside(spec, ctx, [{ ...run, title: `${run.title}; PORT is the private port` }]);
+    if (beside) return [...login, pull, ...beside];
     return [
       ...login,
-      { title: 'pull the pushed image by digest', command: pullImage(engine, image, { ...auth, insecure }) },
+      pull,
       { title: 'stop the running container (kept as previous, for a rollback)', command: stopContainers(engine, ['<running container>']) },
-      {
-        title: `run it on the host network, its environment (${Object.keys(spec.env).join(', ')}) from a 0600 env file removed once it runs`,
-        command: runContainer(engine, name, image, '<private env file>', { 'pod-protocol.deploy-id': '<deploy>' }),
-      },
+      run,
       {
         title: `wait until ${spec.url}${spec.health.path} answers ${spec.health.expects} from it; if not, or if a later step fails, start the previous container again`,
       },

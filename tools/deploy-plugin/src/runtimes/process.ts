@@ -15,7 +15,7 @@ import { assertPortIsOurs } from './port-guard.ts';
 import type { Runtime, RuntimeContext, ServiceSpec } from './runtime.ts';
 import { resolveStored, storableSettings, type StoredSettings } from './settings.ts';
 import { safely } from './safely.ts';
-import { restoreBehind, settleBehind, shift, startBeside, type PrivateRun, type VersionOps, type Versions } from './behind-proxy.ts';
+import { planBeside, restoreBehind, settleBehind, shift, startBeside, type PrivateRun, type VersionOps, type Versions } from './behind-proxy.ts';
 import type { Slot } from '../commands/haproxy.ts';
 import { fileSafeName } from '../core/names.ts';
 
@@ -181,7 +181,7 @@ const behindProxy: VersionOps<PrivateProcess> = {
     if (running(run)) await stopProcessGroup(run.pid);
     rmSync(run.cwd, { recursive: true, force: true });
   },
-  describe: (run) => `${run.version} (${run.gitSha.slice(0, 12)})`,
+  describe: (run) => `${run.version} (${run.gitSha.slice(0, 12)}, pid ${run.pid})`,
   logs: async (run) => tail(run.log),
   read: async (ctx) => (await state(ctx).read()) as Versions<PrivateProcess>,
   write: (versions, ctx) => state(ctx).write(versions),
@@ -208,10 +208,15 @@ export const processRuntime: Runtime = {
   needsImage: false,
 
   plan(spec, ctx) {
+    const folder = {
+      title: `copy ${describeFiles(spec.source)} and production node_modules into a release folder under ${join(ctx.stateDir, 'releases', ctx.envName)}`,
+    };
+    const beside = planBeside(spec, ctx, [
+      { title: 'start the new version from the release folder, listening on the private port', command: { argv: spec.command, env: spec.env } },
+    ]);
+    if (beside) return [folder, ...beside];
     return [
-      {
-        title: `copy ${describeFiles(spec.source)} and production node_modules into a release folder under ${join(ctx.stateDir, 'releases', ctx.envName)}`,
-      },
+      folder,
       { title: `stop the running ${ctx.project.name} (kept, with its release folder, for a rollback)` },
       { title: 'start the new version from the release folder', command: { argv: spec.command, env: spec.env } },
       {

@@ -75,14 +75,20 @@ export async function serviceProxyAt(
   const dir = host.remote ? `${(await host.run({ argv: ['pwd'] }, { quiet: true })).stdout.trim()}/.nx-deploy/${folder}` : join(c.stateDir, folder);
   const state = new ServiceState<ProxyRecord>(c.blobs, c.envName, c.project, 'proxy', host.remote ? host.label : undefined);
   const strategy = c.env.services[c.project]?.strategy;
-  return new ServiceProxy({
-    host,
-    service: c.project,
-    haproxy: c.env.proxy?.haproxy ?? 'haproxy',
-    dir,
-    listen: host.remote ? `:${url.port || 80}` : `${url.hostname}:${url.port || 80}`,
-    cookie: strategy?.canary.cookie ?? `nxd_${nameSlug(c.project).replace(/[^a-z0-9]+/g, '_')}`,
-    read: () => state.read(),
-    write: (record) => state.write(record),
-  });
+  const at = (place: string) =>
+    new ServiceProxy({
+      host,
+      service: c.project,
+      haproxy: c.env.proxy?.haproxy ?? 'haproxy',
+      dir: place,
+      listen: host.remote ? `:${url.port || 80}` : `${url.hostname}:${url.port || 80}`,
+      cookie: strategy?.canary.cookie ?? `nxd_${nameSlug(c.project).replace(/[^a-z0-9]+/g, '_')}`,
+      read: () => state.read(),
+      write: (record) => state.write(record),
+    });
+  // Another checkout sharing the state store (a second runner on this machine) may have started
+  // it: the proxy found where the store says it runs is the one to adopt.
+  const recorded = (await state.read()).dir;
+  if (recorded && recorded !== dir && (await at(recorded).routes())) return at(recorded);
+  return at(dir);
 }

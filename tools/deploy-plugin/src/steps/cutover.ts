@@ -57,9 +57,13 @@ export const cutoverStep: StepDefinition<typeof options> = {
     if (proxyMode(ctx) === 'off') return [{ title: `no proxy in ${ctx.envName}: the roll-out replaced the running version itself` }];
     const where = proxyMode(ctx) === 'auto' ? ' (where HAProxy is installed; elsewhere the roll-out replaced it)' : '';
     const canary = ctx.env.services[ctx.project.name]?.strategy?.canary;
+    const ensure = {
+      title: `the service's proxy (HAProxy on its address, on each host it runs on) adopted where it runs, else started with the routes the state store remembers`,
+    };
     if (!canary)
-      return [{ title: `switch the proxy to the new version: every request from now on${where}; the previous version stays running (warm)` }];
+      return [ensure, { title: `switch the proxy to the new version: every request from now on${where}; the previous version stays running (warm)` }];
     return [
+      ensure,
       ...canary.steps.map((s, i) => ({
         title: `canary step ${i + 1}: ${s.weight}% of requests to the new version${where}, its own metrics watched for ${s.pause}; a breach sends everything back`,
       })),

@@ -4,6 +4,7 @@ import { probe, waitUntil } from '../core/http.ts';
 import { UserError } from '../core/errors.ts';
 import { healthCheck, healthPathHint, serviceEndpoints, serviceUrl } from '../config/services.ts';
 import { siteOf } from '../config/cdn.ts';
+import { proxyMode } from '../runtimes/traffic.ts';
 import { browserSchema, checkInBrowser, findChromium } from './browser-check.ts';
 import { judge, smokeCheckSchema, type SmokeCheck } from './smoke-checks.ts';
 import type { PlanContext } from '../config/context.ts';
@@ -76,9 +77,14 @@ export const smokeStep: StepDefinition<typeof options> = {
       })),
     );
     const browser = o.site ? (o.browser ?? browserSchema.parse({})) : undefined;
+    // Behind the proxy the checks go to the new version's private port, so no request of theirs reaches people.
+    const direct =
+      !o.site && proxyMode(ctx) !== 'off'
+        ? [{ title: 'each check against the new version on its private port (where the proxy runs), before the proxy sends it any request' }]
+        : [];
     return browser && browser.enabled !== 'never'
       ? [...checks, { title: `load ${base} in headless Chromium: ${browser.waitFor} renders, no request fails` }]
-      : checks;
+      : [...direct, ...checks];
   },
 
   async run(o, ctx) {
