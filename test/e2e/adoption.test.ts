@@ -184,7 +184,7 @@ describe('adoption by an Nx 23 workspace', () => {
     const res = await ws.run(['nx-deploy', 'deploy', '--env', 'development']);
     expect(res.exitCode).toBe(2);
     expect(String(res.all).split('\n')[0]).toBe(
-      "nx-deploy: unknown command 'deploy'. The commands are: plan, affected, health, rollback, cdn, history, lock, state, release, sync-crates",
+      "nx-deploy: unknown command 'deploy'. The commands are: plan, affected, health, rollback, unpin, proxy, cdn, history, lock, state, release, sync-crates",
     );
   });
 });

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloneWorkspace, type Clone } from '../support/clone.ts';
 import { freePort } from '../support/ports.ts';
-import { stopPid, stopSiteServers } from '../support/processes.ts';
 
 // `nx-deploy affected` in a real git repository (a clone of the workspace): each project's base is
 // the commit of its last successful deploy to the environment, read from the state store, and
@@ -27,16 +26,7 @@ describe('nx-deploy affected', () => {
     writeFileSync(join(clone.dir, 'deploy.test.json'), JSON.stringify({ environments: { development } }, null, 2));
   }, 120_000);
   afterAll(async () => {
-    for (const project of ['api-server', 'mcp-server']) {
-      try {
-        const state = JSON.parse(readFileSync(join(clone.dir, '.nx-deploy', 'services', 'development', `${project}.process.json`), 'utf8'));
-        await stopPid(state.current?.pid);
-      } catch {
-        // never started
-      }
-    }
-    if (clone) stopSiteServers(join(clone.dir, '.nx-deploy'));
-    clone?.remove();
+    await clone?.remove();
   });
 
   const affected = () => clone.run('npx', ['nx-deploy', 'affected', '--env', 'development'], env);

@@ -11,20 +11,25 @@ const token = 'smoke-token-DO-NOT-PRINT-7f3a9c';
 describe('approval, lock, interrupt and secrets', () => {
   let deployment: TestDeployment;
   let apiPort: number;
+  let devPort: number;
   const pids: number[] = [];
 
   beforeAll(async () => {
     apiPort = await freePort();
+    devPort = await freePort(); // production's proxy keeps its port
     const services = { 'api-server': { url: `http://127.0.0.1:${apiPort}`, healthPath: '/health' } };
     deployment = new TestDeployment({
       production: { approval: { required: true }, database: { url: 'file:tmp/e2e-production.sqlite' }, services, secrets: ['POD_SMOKE_TOKEN'] },
       // health never answers 200 here: a roll-out that waits, to hold the lock while we poke at it
-      development: { services: { 'api-server': { ...services['api-server'], healthPath: '/never-healthy' } }, ephemeralSecrets: ['POD_SMOKE_TOKEN'] },
+      development: {
+        services: { 'api-server': { url: `http://127.0.0.1:${devPort}`, healthPath: '/never-healthy' } },
+        ephemeralSecrets: ['POD_SMOKE_TOKEN'],
+      },
     });
   });
   afterAll(async () => {
     for (const pid of pids) await stopPid(pid);
-    deployment?.cleanup();
+    await deployment?.cleanup();
   });
 
   const deployProduction = (env: Record<string, string>) =>

@@ -78,7 +78,7 @@ describe('deploy-cdn to an S3-compatible bucket (versitygw)', () => {
   }, 60_000);
   afterAll(async () => {
     for (const project of ['api-server', 'mcp-server']) await stopPid(deployment?.servicePid('edge', project));
-    deployment?.cleanup();
+    await deployment?.cleanup();
     client?.destroy();
     await proxy?.stop();
     await s3?.stop();

@@ -35,7 +35,7 @@ describe('compose runtime', () => {
   }, 300_000);
   afterAll(async () => {
     pg?.stop();
-    deployment?.cleanup();
+    await deployment?.cleanup();
     await infra?.stop();
   }, 120_000);
 

@@ -43,7 +43,7 @@ describe('inferred deploy graph', () => {
     expect(project.tags).toContain('deploy:frontend');
     expect(Object.keys(project.targets.deploy.configurations)).toEqual(['development', 'staging', 'production']);
     const api = JSON.parse((await execa('npx', ['nx', 'show', 'project', 'api-server', '--json'], { cwd: workspaceRoot, env })).stdout);
-    expect(api.targets.deploy.options.steps).toEqual(['predeploy', 'migrate', 'rollout', 'smoke', 'verify', 'loadtest']);
+    expect(api.targets.deploy.options.steps).toEqual(['predeploy', 'migrate', 'rollout', 'smoke', 'cutover', 'verify', 'loadtest']);
     expect(api.targets.migrate.executor).toBe('@pod-protocol/nx-deploy:migrate');
   });
 });
@@ -80,6 +80,12 @@ describe('nx-deploy plan', () => {
         ),
       );
     }
+    // Behind each server's proxy: the new version beside the serving one, smoke-tested directly, then the switch.
+    expect(out).toContain('- 10.10.1.11: pick a free private port on 127.0.0.1 and the slot the serving version does not use\n');
+    expect(out).toContain('each check against the new version on its private port (where the proxy runs), before the proxy sends it any request');
+    expect(out).toMatch(
+      /6\. cutover\n.*adopted where it runs, else started with the routes the state store remembers\n.*switch the proxy to the new version/,
+    );
     // staging keeps its state in the shared S3 store, whose credentials are not set here: the plan still prints.
     expect(out).toContain('state not read: the state store s3://pod-protocol-deploy-state reads its credentials from DEPLOY_STATE_ACCESS_KEY_ID');
     expect(out).toContain('api-server 0.1.0 — last good: unknown (state not read)');

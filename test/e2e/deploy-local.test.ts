@@ -17,12 +17,15 @@ describe('npm run deploy:local', () => {
   let output = '';
   const started: number[] = [];
 
-  /** Every PID deploy:local and the deploys it ran left running: infrastructure, services, site servers. */
+  /** Every PID deploy:local and the deploys it ran left running: infrastructure, services, their proxies, site servers. */
   const runningPids = () => {
     const state = join(clone.dir, '.nx-deploy');
     const pids = JSON.parse(readFileSync(join(state, 'local', 'processes.json'), 'utf8')).map((p: { pid: number }) => p.pid) as number[];
     const services = join(state, 'services', 'development');
-    for (const f of readdirSync(services)) pids.push(JSON.parse(readFileSync(join(services, f), 'utf8')).current.pid);
+    for (const f of readdirSync(services).filter((f) => f.endsWith('.process.json')))
+      pids.push(JSON.parse(readFileSync(join(services, f), 'utf8')).current.pid);
+    for (const f of (readdirSync(join(state, 'proxy'), { recursive: true }) as string[]).filter((f) => f.endsWith('haproxy.pid')))
+      pids.push(Number(readFileSync(join(state, 'proxy', f), 'utf8')));
     const site = join(state, 'sites', 'development', 'frontend', 'server.json');
     if (existsSync(site)) pids.push(JSON.parse(readFileSync(site, 'utf8')).pid);
     return pids;
@@ -55,7 +58,7 @@ describe('npm run deploy:local', () => {
   afterAll(async () => {
     if (run?.pid && isRunning(run.pid)) process.kill(-run.pid, 'SIGKILL');
     for (const pid of started) await stopPid(pid);
-    clone?.remove();
+    await clone?.remove();
   });
 
   it('deploys everything and prints URLs that answer', async () => {

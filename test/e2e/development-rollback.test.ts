@@ -20,7 +20,7 @@ describe('development roll-outs that fail', () => {
   });
   afterAll(async () => {
     for (const pid of pids) await stopPid(pid);
-    deployment?.cleanup();
+    await deployment?.cleanup();
   });
 
   const deploy = (env: Record<string, string> = {}) =>
@@ -57,14 +57,19 @@ describe('development roll-outs that fail', () => {
     const pid = deployment.servicePid('development', 'api-server')!;
     pids.push(pid);
     expect(record.rollback.serving).toBe(`0.1.0 (${String(record.gitSha).slice(0, 12)}, pid ${pid})`);
-    expect(pid).not.toBe(goodPid);
+    // Behind the proxy the good version was never stopped: the rollback switched back to it.
+    expect(pid).toBe(goodPid);
+    expect(res.all).toMatch(/serves again \(switched back to the warm previous version in [\d.]+ s\)/);
     expect(await serving()).toMatchObject({ status: 'ok', version: '0.1.0', gitSha: record.gitSha });
     const history = await deployment.run(['nx-deploy', 'history', '--env', 'development']);
     expect(history.stdout).toMatch(/failed \(nothing-to-restore\)[\s\S]*succeeded[\s\S]*rolled_back \(restored\)/);
   });
 
   it('stops within seconds when a stale server holds the port, names it, and never takes it for the new version', async () => {
+    // What serves goes away (say, the machine restarted), and something else takes the port.
     await stopPid(deployment.servicePid('development', 'api-server'));
+    const proxy = await deployment.run(['nx-deploy', 'proxy', 'stop', '--env', 'development']);
+    expect(proxy.all).toContain('stopped the proxy of api-server');
     const before = deployment.ledger('development').length;
     // The nastiest stale server: it even claims to be this version.
     const script = `require('http').createServer((q, s) => s.end(JSON.stringify({ status: 'ok', version: '0.1.0', gitSha: '${last().gitSha}' }))).listen(${port}, '127.0.0.1')`;

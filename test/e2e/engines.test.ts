@@ -21,7 +21,7 @@ describe('container engines', () => {
     });
   }, 300_000);
   afterAll(async () => {
-    deployment?.cleanup();
+    await deployment?.cleanup();
     await infra?.stop();
   }, 120_000);
 

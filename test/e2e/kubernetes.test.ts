@@ -55,7 +55,7 @@ describe('kubernetes runtime (API server double)', () => {
   }, 300_000);
   afterAll(async () => {
     await kube?.stop();
-    deployment?.cleanup();
+    await deployment?.cleanup();
     await infra?.stop();
   }, 120_000);
 

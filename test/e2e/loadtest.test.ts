@@ -35,7 +35,7 @@ describe('load test before production', () => {
   afterAll(async () => {
     for (const env of ['staging', 'production']) pids.push(deployment?.servicePid(env, 'api-server'));
     for (const pid of pids) if (pid) await stopPid(pid);
-    deployment?.cleanup();
+    await deployment?.cleanup();
   });
 
   it('refuses production before anything changes while no load test of the commit passed on staging', async () => {

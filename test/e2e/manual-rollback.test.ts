@@ -65,7 +65,7 @@ describe('nx-deploy rollback of a backend', () => {
   }, 180_000);
   afterAll(async () => {
     for (const p of [...pids, deployment?.servicePid('development', 'api-server')]) await stopPid(p);
-    deployment?.cleanup();
+    await deployment?.cleanup();
   });
 
   it('refuses a --to that is not the kept version, and an unknown project, before anything changes', async () => {

@@ -24,7 +24,7 @@ describe('migrate on PostgreSQL', () => {
   });
   afterAll(() => {
     pg?.stop();
-    deployment?.cleanup();
+    await deployment?.cleanup();
     rmSync(migrations, { recursive: true, force: true });
   });
 

@@ -66,7 +66,7 @@ describe('predeploy checks', () => {
   }, 180_000);
   afterAll(async () => {
     await advisories?.stop();
-    clone?.remove();
+    await clone?.remove();
   });
 
   it('pass on the repository as it is, the tests included', async () => {

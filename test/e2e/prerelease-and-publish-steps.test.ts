@@ -62,7 +62,7 @@ describe('publish steps of deploy', () => {
   });
   afterAll(async () => {
     await verdaccio?.stop();
-    deployment?.cleanup();
+    await deployment?.cleanup();
   });
 
   it('deploy of a package publishes it once to the environment registry with its dist-tag', async () => {

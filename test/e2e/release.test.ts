@@ -48,7 +48,7 @@ describe('changeset -> version-packages -> release', () => {
   });
   afterAll(async () => {
     await Promise.all([verdaccio?.stop(), crates?.stop(), github?.stop()]);
-    clone?.remove();
+    await clone?.remove();
   });
 
   const json = (path: string) => JSON.parse(readFileSync(join(clone.dir, path), 'utf8'));

@@ -94,12 +94,16 @@ describe('compose runtime on servers over SSH', () => {
     );
   }, 300_000);
   afterAll(async () => {
-    clone?.remove();
-    pg?.stop();
-    if (runner) await removeContainers(runner.dockerEnv).catch(() => undefined);
-    await runner?.stop();
-    await registry?.stop();
-    await t?.stop();
+    try {
+      await clone?.remove();
+      pg?.stop();
+      if (runner) await removeContainers(runner.dockerEnv).catch(() => undefined);
+      await runner?.stop();
+      await registry?.stop();
+    } finally {
+      // The hosts' cleanup removes their containers and stops what else runs in them (the proxies).
+      await t?.stop();
+    }
   }, 120_000);
 
   it('brings the compose file up on both servers at once (parallel: 2), each with its own copy of the file', async () => {

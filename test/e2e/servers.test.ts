@@ -134,11 +134,15 @@ describe('servers over SSH (container runtime, rolled one after another)', () =>
     writeConfig();
   }, 300_000);
   afterAll(async () => {
-    clone?.remove();
-    pg?.stop();
-    hostPg?.stop();
-    await registry?.stop();
-    await t?.stop();
+    try {
+      await clone?.remove();
+      pg?.stop();
+      hostPg?.stop();
+      await registry?.stop();
+    } finally {
+      // The hosts' cleanup removes their containers and stops what else runs in them (the proxies).
+      await t?.stop();
+    }
   }, 120_000);
 
   it('deploys to both servers one after another: both run the pushed digest and answer at their addresses; no secret in any argv or left file', async () => {
@@ -195,8 +199,9 @@ describe('servers over SSH (container runtime, rolled one after another)', () =>
       // `stream`: the task's output as it comes, so the test sees verification begin.
       const run = clone.run('npx', ['nx', 'run', 'api-server:deploy:staging', '--output-style=stream', '--excludeTaskDependencies'], vars());
       await untilOutput(run, 'verifying for');
-      const [name] = (await running(h2))[0]!.split(' ');
-      await h2.podman('stop', '--time', '0', name!);
+      // The new version's container (the previous one runs beside it, warm, behind the proxy).
+      const name = (await h2.podman('ps', '--latest', '--format', '{{.Names}}')).trim();
+      await h2.podman('stop', '--time', '0', name);
       const res = await run;
       const out = res.all as string;
       expect(res.exitCode).not.toBe(0);
@@ -255,6 +260,9 @@ describe('servers over SSH (container runtime, rolled one after another)', () =>
     expect(last()).toMatchObject({ kind: 'rollback', status: 'succeeded' });
     for (const h of [h1, h2]) expect(await gitShaOn(h)).toBe(first.gitSha);
     expect(second.gitSha).not.toBe(first.gitSha);
+    // Pinned, so that the next merge does not undo it; the next tests deploy again.
+    expect(res.all).toContain('api-server is now pinned in staging');
+    expect((await nxDeploy('unpin', 'api-server', '--env', 'staging')).exitCode).toBe(0);
   });
 
   it('a server whose host key changed is refused before anything runs on any server, naming it', async () => {

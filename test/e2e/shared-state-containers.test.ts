@@ -51,8 +51,8 @@ describe('promotion and rollback across runners (s3 store, containers)', () => {
     store = await openStateConfig(s3.state('deploys') as never, join(a.dir, '.nx-deploy'), { environ: s3.env, redactor: new Redactor() });
   }, 300_000);
   afterAll(async () => {
-    a?.remove();
-    b?.remove();
+    await a?.remove();
+    await b?.remove();
     await s3?.stop();
     await infra?.stop();
   }, 120_000);

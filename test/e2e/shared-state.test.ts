@@ -43,8 +43,8 @@ describe('deploy state shared by two runners (s3 store)', () => {
   }, 120_000);
   afterAll(async () => {
     for (const pid of pids) await stopPid(pid);
-    a?.remove();
-    b?.remove();
+    await a?.remove();
+    await b?.remove();
     await s3?.stop();
   });
 

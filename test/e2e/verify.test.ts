@@ -57,7 +57,7 @@ describe('verification after the cut-over rolls back on sustained triggers', () 
   }, 180_000);
   afterAll(async () => {
     await stopPid(deployment?.servicePid('development', 'api-server'));
-    deployment?.cleanup();
+    await deployment?.cleanup();
     await Promise.all([slack?.stop(), pagerduty?.stop(), mail?.stop()]);
   });
 
@@ -131,8 +131,9 @@ describe('verification after the cut-over rolls back on sustained triggers', () 
     const record = last();
     expect(record).toMatchObject({ status: 'rolled_back', rollback: { outcome: 'restored' } });
     expect(String(record.reason)).toMatch(trigger);
-    const pid = deployment.servicePid('development', 'api-server');
-    expect(pid).not.toBe(previousPid);
+    // Behind the proxy the previous process kept running through verification: the proxy switched back to it.
+    expect(out).toMatch(/switched back to the warm previous version in [\d.]+ s/);
+    expect(deployment.servicePid('development', 'api-server')).toBe(previousPid);
     const health = await fetch(`${api}/health`);
     expect(health.status).toBe(200);
     expect((await (await fetch(`${api}/_faults`)).json()).errorRate ?? 0).toBe(0); // the previous process, without the fault
@@ -190,6 +191,8 @@ describe('verification after the cut-over rolls back on sustained triggers', () 
       expect(last()).toMatchObject({ status: 'succeeded' });
     } finally {
       slack.failNext(0);
+      // The faulty version kept serving (as it should): the next tests' rollbacks switch back to it warm, so it is healed.
+      await fetch(`${api}/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ errorRate: 0 }) });
     }
   });
 

@@ -2,6 +2,7 @@ import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, rmSync, s
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type Options } from 'execa';
+import { stopWhatDeploysLeft } from './processes.ts';
 import { workspaceRoot } from './workspace.ts';
 
 export interface Clone {
@@ -9,7 +10,8 @@ export interface Clone {
   run(file: string, args: string[], env?: Record<string, string>, options?: Options): ReturnType<typeof execa>;
   git(...args: string[]): Promise<string>;
   commit(message: string): Promise<void>;
-  remove(): void;
+  /** Stops what its deploys left running, and removes it. */
+  remove(): Promise<void>;
 }
 
 /**
@@ -48,7 +50,11 @@ export async function cloneWorkspace(): Promise<Clone> {
       await execa('git', ['add', '-A'], { cwd: dir, env });
       await execa('git', ['commit', '--quiet', '--allow-empty', '-m', message], { cwd: dir, env });
     },
-    remove: () => rmSync(dir, { recursive: true, force: true }),
+    remove: async () => {
+      // Its deploys' state folders (.nx-deploy, or the one a test's deploy file names).
+      for (const state of readdirSync(dir).filter((f) => f.startsWith('.nx-deploy'))) await stopWhatDeploysLeft(join(dir, state));
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
   return clone;
 }

@@ -3,8 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type Options } from 'execa';
 import { fixtureInstallDir, fixtureSource } from '../../scripts/provision/nx-fixtures.mjs';
-import { stopProcessGroup } from '../../tools/deploy-plugin/src/core/processes.ts';
-import { stopSiteServers } from './processes.ts';
+import { stopWhatDeploysLeft } from './processes.ts';
 import { workspaceRoot } from './workspace.ts';
 
 /**
@@ -77,13 +76,7 @@ export async function nxFixture(name: string): Promise<NxFixture> {
       return [...latest.values()];
     },
     async cleanup() {
-      const services = join(state, 'services');
-      for (const file of existsSync(services) ? (readdirSync(services, { recursive: true }) as string[]) : []) {
-        if (!file.endsWith('.process.json')) continue;
-        const saved = JSON.parse(readFileSync(join(services, file), 'utf8')) as { current?: { pid?: number }; previous?: { pid?: number } };
-        for (const pid of [saved.current?.pid, saved.previous?.pid]) if (pid) await stopProcessGroup(pid, 5_000);
-      }
-      stopSiteServers(state);
+      await stopWhatDeploysLeft(state);
       rmSync(dir, { recursive: true, force: true });
     },
   };

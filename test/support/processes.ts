@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { commandLineOf, isAlive } from '../../tools/deploy-plugin/src/core/processes.ts';
+import { basename, join } from 'node:path';
+import { commandLineOf, isAlive, stopProcessGroup } from '../../tools/deploy-plugin/src/core/processes.ts';
 
 /** True while a process runs (an exited one nobody has reaped yet does not count). */
 export const isRunning = isAlive;
@@ -25,14 +25,35 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | Prom
 }
 
 /**
- * Stops the static servers deploys of fs sites left running under `dir` (each records its PID in
- * its site folder's server.json), checking the PID still runs that server. SIGTERM: it exits at once.
+ * Stops what deploys left running under `dir` (a test's state folder or workspace), by the PIDs
+ * they recorded, each only while that PID still runs what was recorded: fs sites' static servers
+ * (server.json), services' proxies (haproxy.pid) and local service processes
+ * (<project>.process.json: current, previous and earlier versions, each a process group).
  */
-export function stopSiteServers(dir: string): void {
+export async function stopWhatDeploysLeft(dir: string): Promise<void> {
   if (!existsSync(dir)) return;
-  for (const file of readdirSync(dir, { recursive: true }) as string[]) {
-    if (!file.endsWith('server.json')) continue;
-    const { pid, argv } = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { pid?: number; argv?: string[] };
-    if (pid && isRunning(pid) && commandLineOf(pid)?.join(' ') === argv?.join(' ')) process.kill(pid, 'SIGTERM');
+  for (const file of (readdirSync(dir, { recursive: true }) as string[]).map((f) => join(dir, f))) {
+    const name = basename(file);
+    if (name !== 'server.json' && name !== 'haproxy.pid' && !name.endsWith('.process.json')) continue;
+    try {
+      const text = readFileSync(file, 'utf8');
+      if (name === 'haproxy.pid') {
+        const pid = Number(text.trim());
+        if (pid && isRunning(pid) && commandLineOf(pid)?.includes(file)) await stopPid(pid);
+        continue;
+      }
+      const record = JSON.parse(text) as Record<string, unknown>;
+      if (name === 'server.json') {
+        const { pid, argv } = record as { pid?: number; argv?: string[] };
+        if (pid && isRunning(pid) && commandLineOf(pid)?.join(' ') === argv?.join(' ')) process.kill(pid, 'SIGTERM');
+        continue;
+      }
+      for (const run of Object.values(record) as Array<{ pid?: number } | undefined>) {
+        const pid = run?.pid;
+        if (pid && isRunning(pid) && commandLineOf(pid)?.some((a) => a.includes('supervisor'))) await stopProcessGroup(pid, 5_000);
+      }
+    } catch {
+      // A record being written (or a folder with such a name): nothing of it to stop.
+    }
   }
 }

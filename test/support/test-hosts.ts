@@ -45,7 +45,7 @@ export interface TestHost {
    * CLI and docker-compose there; `insecureRegistries` are plain-HTTP registries its podman may use.
    */
   startDockerApi(insecureRegistries: string[]): Promise<void>;
-  /** Stops what runs in it: its Docker API, its sshd. */
+  /** Stops what runs in it: its Docker API, its sshd, and whatever else runs in its network namespace. */
   shutdown(): Promise<void>;
 }
 
@@ -86,8 +86,8 @@ export async function startTestHosts(count: number): Promise<TestHosts> {
   const hosts: TestHost[] = [];
   const stop = async () => {
     for (const h of hosts) {
-      await h.shutdown().catch(() => undefined);
       await removeContainers(h.env).catch(() => undefined);
+      await h.shutdown().catch(() => undefined);
       await removeContainerDir(join(h.dir, 'containers'), h.env).catch(() => undefined);
       execFileSync('ip', ['link', 'del', `${h.netns}o`], { stdio: 'ignore' });
       execFileSync('ip', ['netns', 'del', h.netns], { stdio: 'ignore' });
@@ -210,6 +210,9 @@ async function configureHost(root: string, x: number, dir: string, home: string)
     shutdown: async () => {
       await stopPid(dockerApiPid, 10_000);
       await host.stopSshd();
+      // What deploys left running in the host (a proxy, a service's processes): stopped by PID.
+      const left = execFileSync('ip', ['netns', 'pids', netns], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+      for (const pid of left) await stopPid(pid);
     },
   };
   await host.startSshd();

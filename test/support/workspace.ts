@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa, type Options } from 'execa';
-import { stopSiteServers } from './processes.ts';
+import { stopWhatDeploysLeft } from './processes.ts';
 
 export const workspaceRoot = join(import.meta.dirname, '..', '..');
 
@@ -63,9 +63,9 @@ export class TestDeployment {
       .filter((f) => readFileSync(f).includes(text));
   }
 
-  /** Stops the static servers of the fs sites deployed under the state folder, and removes everything. */
-  cleanup(): void {
-    stopSiteServers(this.dir);
+  /** Stops what the deploys left running (sites' servers, proxies, service processes), and removes everything. */
+  async cleanup(): Promise<void> {
+    await stopWhatDeploysLeft(this.dir);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
