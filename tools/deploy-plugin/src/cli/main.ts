@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { environmentOf, loadDeployFile } from '../config/load.ts';
-import { secretVariables } from '../config/environments.ts';
+import { fileSecretVariables } from '../config/environments.ts';
 import { describeError } from '../core/errors.ts';
 import { Redactor } from '../core/redact.ts';
 import { describeLock, renderHistory } from './history.ts';
@@ -48,8 +48,7 @@ const redactor = new Redactor();
 function registerSecrets(workspaceRoot: string): void {
   try {
     const file = loadDeployFile(workspaceRoot);
-    for (const env of Object.values(file.environments)) redactor.addFromEnv(secretVariables(env));
-    if (file.release.github) redactor.addFromEnv([file.release.github.tokenVariable]);
+    redactor.addFromEnv(fileSecretVariables(file));
   } catch {
     // the command itself reports a bad deploy.json
   }

@@ -203,6 +203,18 @@ export function secretVariables(env: Environment): string[] {
 }
 
 /**
+ * Every secret variable deploy.json names, in any environment, its state stores and the release's
+ * GitHub token: all are redacted in every run, so a value a runner happens to hold for another
+ * environment (production's database URL in a staging job) never reaches output either.
+ */
+export function fileSecretVariables(file: DeployFile): string[] {
+  const names = new Set(Object.values(file.environments).flatMap(secretVariables));
+  if (file.state.backend === 's3' && file.state.secretAccessKeyVariable) names.add(file.state.secretAccessKeyVariable);
+  if (file.release.github) names.add(file.release.github.tokenVariable);
+  return [...names];
+}
+
+/**
  * Every variable a deploy to the environment reads that CI must provide: its secrets and the
  * identifiers that go with them (registry user, access key ids) of its state store, registry and
  * CDN sites. Not the approver (CI sets it only after a review) nor ephemeral secrets (generated).

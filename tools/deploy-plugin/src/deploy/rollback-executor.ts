@@ -1,6 +1,6 @@
 import type { ExecutorContext } from '@nx/devkit';
 import { environmentOf, loadDeployFile } from '../config/load.ts';
-import { secretVariables } from '../config/environments.ts';
+import { fileSecretVariables } from '../config/environments.ts';
 import { parseDuration } from '../core/duration.ts';
 import { describeError } from '../core/errors.ts';
 import { Redactor } from '../core/redact.ts';
@@ -24,7 +24,7 @@ export async function rollbackExecutor(options: RollbackOptions, context: Execut
   try {
     const file = loadDeployFile(context.root);
     const { name: envName, env } = environmentOf(file, options.environment ?? context.configurationName, `${project.name}:rollback`);
-    redactor.addFromEnv(secretVariables(env));
+    redactor.addFromEnv(fileSecretVariables(file));
     const store = await openStore(file, envName, { workspaceRoot: context.root, environ: process.env, redactor });
     const config = context.projectsConfigurations.projects[project.name]!;
     const rollout = config.targets?.rollout;

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { PlanContext, ProjectRef } from '../config/context.ts';
 import { environmentOf, loadDeployFile } from '../config/load.ts';
 import { deployVariables } from '../config/deploy-variables.ts';
-import { secretVariables, type DeployFile, type Environment } from '../config/environments.ts';
+import { fileSecretVariables, type DeployFile, type Environment } from '../config/environments.ts';
 import { newDeployId } from '../core/ids.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { Redactor } from '../core/redact.ts';
@@ -20,7 +20,7 @@ export interface Session {
 
 /**
  * Loads and validates deploy.json, picks the environment (refusing a run that names none) and
- * registers its secrets for redaction. Ephemeral secrets that are unset get a random value for
+ * registers the secrets of every environment for redaction. Ephemeral secrets that are unset get a random value for
  * this deploy (development only: the schema refuses them where approval is required). Templates
  * may use the deploy's own variables (config/deploy-variables.ts).
  */
@@ -37,7 +37,7 @@ export function openSession(input: {
   const { name, env } = environmentOf(file, input.envName, input.target);
   const environ = { ...(input.environ ?? process.env), ...deployVariables(name, env) };
   for (const v of env.ephemeralSecrets) environ[v] ||= randomBytes(24).toString('base64url');
-  redactor.addFromEnv(secretVariables(env), environ);
+  redactor.addFromEnv(fileSecretVariables(file), environ);
   const plan: PlanContext = {
     workspaceRoot: input.workspaceRoot,
     project: { ...input.project, version: declaredVersion(input.workspaceRoot, input.project) },

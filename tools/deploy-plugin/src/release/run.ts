@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import semver from 'semver';
 import { gitCreateTags, gitListTags, gitPushTags } from '../commands/git.ts';
 import { environmentOf, loadDeployFile } from '../config/load.ts';
-import { secretVariables } from '../config/environments.ts';
+import { fileSecretVariables } from '../config/environments.ts';
 import { UserError } from '../core/errors.ts';
 import { newDeployId } from '../core/ids.ts';
 import { deployLayers } from '../core/layers.ts';
@@ -55,7 +55,7 @@ export async function runRelease(req: ReleaseRequest): Promise<{ success: boolea
   const cfg = file.release;
   const { name: envName, env } = environmentOf(file, cfg.environment);
   const redactor = new Redactor();
-  redactor.addFromEnv([...secretVariables(env), ...(cfg.github ? [cfg.github.tokenVariable] : [])], environ);
+  redactor.addFromEnv(fileSecretVariables(file), environ);
   const log = req.log ?? createLogger(redactor, 'release');
   const runner = new Runner(root, redactor, log);
   const packages = discoverReleasePackages(root);
