@@ -68,3 +68,23 @@ describe('runner (real programs)', () => {
     expect(cmd.argv).toContain('NOTE=$(id) && `id`');
   });
 });
+
+describe('runner: what children inherit', () => {
+  it("a child sees its command's variables and the tools' settings, not the runner's other secrets", async () => {
+    const { runner: r } = runner();
+    const saved = { ...process.env };
+    Object.assign(process.env, { PRODUCTION_DATABASE_URL: 'postgres://u:p@prod/db', NPM_TOKEN: 'npm_secret_x', NX_DEPLOY_FILE: 'deploy.x.json' });
+    try {
+      const res = await r.run(
+        { argv: ['node', '-e', 'console.log(JSON.stringify(process.env))'], env: { DATABASE_URL: 'file:x.sqlite' } },
+        { quiet: true },
+      );
+      const seen = JSON.parse(res.stdout);
+      expect(seen).not.toHaveProperty('PRODUCTION_DATABASE_URL');
+      expect(seen).not.toHaveProperty('NPM_TOKEN');
+      expect(seen).toMatchObject({ DATABASE_URL: 'file:x.sqlite', NX_DEPLOY_FILE: 'deploy.x.json', HOME: process.env.HOME });
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    }
+  });
+});

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { delimiter, join } from 'node:path';
 import { execa, type ResultPromise } from 'execa';
+import { childEnvironment } from './child-env.ts';
 import { UserError } from './errors.ts';
 import type { Logger } from './log.ts';
 import type { Redactor } from './redact.ts';
@@ -42,13 +43,16 @@ export function renderCommand(cmd: Command): string {
  * The one place commands run: execa with an argv array (never a shell), output streamed line by
  * line through the redacting logger, a timeout per command, and errors that say which command
  * failed and how, with secrets removed. `node_modules/.bin` of the workspace comes first on PATH,
- * so `node` is the workspace's pinned Node.
+ * so `node` is the workspace's pinned Node. Children inherit only core/child-env.ts's variables
+ * plus the command's own.
  */
 export class Runner {
   private readonly running = new Set<ResultPromise>();
   private readonly workspaceRoot: string;
   private readonly redactor: Redactor;
   private readonly log: Logger;
+  /** Why no command may start any more (the deploy's lock lease is lost), checked before each one. */
+  private stopReason: () => string | undefined = () => undefined;
 
   constructor(workspaceRoot: string, redactor: Redactor, log: Logger) {
     this.workspaceRoot = workspaceRoot;
@@ -56,14 +60,26 @@ export class Runner {
     this.log = log;
   }
 
+  /** From now on each command first asks `reason` whether it may start; a reason stops it, unrun. */
+  guard(reason: () => string | undefined): void {
+    this.stopReason = reason;
+  }
+
+  private mayStart(shown: string): void {
+    const reason = this.stopReason();
+    if (reason) throw new UserError(`${reason}, so this was not run: ${shown}`);
+  }
+
   async run(cmd: Command, opts: { quiet?: boolean; allowFailure?: boolean } = {}): Promise<RunResult> {
     const started = Date.now();
     const shown = this.redactor.redact(renderCommand(cmd));
+    this.mayStart(shown);
     if (!opts.quiet) this.log.info(`$ ${shown}`);
     const timeoutMs = cmd.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     const subprocess = execa(cmd.argv[0]!, cmd.argv.slice(1), {
       cwd: cmd.cwd ?? this.workspaceRoot,
-      env: cmd.env,
+      env: childEnvironment(cmd.env),
+      extendEnv: false,
       input: cmd.input,
       stdin: cmd.input === undefined ? 'ignore' : undefined,
       preferLocal: true,
@@ -109,9 +125,11 @@ export class Runner {
   /** `from | to` without a shell: two processes, the first one's output fed to the second. */
   async pipe(from: Command, to: Command): Promise<void> {
     const shown = this.redactor.redact(`${renderCommand(from)} | ${renderCommand(to)}`);
+    this.mayStart(shown);
     const opts = (c: Command) => ({
       cwd: c.cwd ?? this.workspaceRoot,
-      env: c.env,
+      env: childEnvironment(c.env),
+      extendEnv: false,
       preferLocal: true,
       localDir: this.workspaceRoot,
       timeout: c.timeoutMs ?? DEFAULT_TIMEOUT_MS,
@@ -144,8 +162,9 @@ export class Runner {
    * is done by PID.
    */
   spawnDetached(cmd: Command): number {
+    this.mayStart(this.redactor.redact(renderCommand(cmd)));
     this.log.info(`$ ${this.redactor.redact(renderCommand(cmd))} (in the background)`);
-    const env = { ...process.env, ...cmd.env };
+    const env = childEnvironment(cmd.env);
     env.PATH = `${join(this.workspaceRoot, 'node_modules', '.bin')}${delimiter}${env.PATH ?? ''}`;
     const child = spawn(cmd.argv[0]!, cmd.argv.slice(1), {
       cwd: cmd.cwd ?? this.workspaceRoot,
@@ -169,10 +188,12 @@ export class Runner {
    * alone too. It is stopped when this process exits, however it exits short of SIGKILL.
    */
   background(cmd: Command): Background {
+    this.mayStart(this.redactor.redact(renderCommand(cmd)));
     this.log.info(`$ ${this.redactor.redact(renderCommand(cmd))} (beside the deploy)`);
     const sub = execa(cmd.argv[0]!, cmd.argv.slice(1), {
       cwd: cmd.cwd ?? this.workspaceRoot,
-      env: cmd.env,
+      env: childEnvironment(cmd.env),
+      extendEnv: false,
       stdin: 'ignore',
       stdout: 'ignore',
       stderr: 'pipe',
