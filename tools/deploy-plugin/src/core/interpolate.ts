@@ -16,6 +16,11 @@ export function interpolate(template: string, environ: NodeJS.ProcessEnv, where:
   });
 }
 
+/** The variables a template refers to. */
+export function referencedVariables(template: string): string[] {
+  return [...template.matchAll(REF)].map((m) => m[1]!);
+}
+
 export function interpolateRecord(
   record: Record<string, string>,
   environ: NodeJS.ProcessEnv,

@@ -5,7 +5,8 @@ import { siteOf, type Site } from '../config/cdn.ts';
 import type { PlanContext } from '../config/context.ts';
 import { parseDuration } from '../core/duration.ts';
 import { UserError } from '../core/errors.ts';
-import { interpolate } from '../core/interpolate.ts';
+import { interpolate, referencedVariables } from '../core/interpolate.ts';
+import { secretVariables } from '../config/environments.ts';
 import { nothingToRestore, restored, restoreFailed } from '../core/rollback.ts';
 import { buildFiles } from '../cdn/build-files.ts';
 import { formatSize, overBudget, parseSize, type Budget } from '../cdn/budget.ts';
@@ -77,9 +78,19 @@ function budgetOf(o: Options): Budget {
 /** The config file's text for this environment: string values filled from variables. */
 function configText(o: Options, ctx: PlanContext, lenient = false): Record<string, string> {
   if (!o.config) return {};
+  const secrets = new Set(secretVariables(ctx.env));
+  const publicValue = (v: string, at: string) => {
+    // The config file is public (served from the CDN): a secret must never be filled into it.
+    const secret = referencedVariables(v).find((name) => secrets.has(name));
+    if (secret)
+      throw new UserError(
+        `${ctx.project.name}:deploy-cdn config ${at} uses \${${secret}}, which environments.${ctx.envName} declares a secret: config.json is public on the CDN. Put only public values in it (an API's URL, a public key).`,
+      );
+    return interpolate(v, ctx.environ, `${ctx.project.name}:deploy-cdn config ${at}`, lenient);
+  };
   const fill = (v: unknown, at: string): unknown =>
     typeof v === 'string'
-      ? interpolate(v, ctx.environ, `${ctx.project.name}:deploy-cdn config ${at}`, lenient)
+      ? publicValue(v, at)
       : Array.isArray(v)
         ? v.map((x, i) => fill(x, `${at}[${i}]`))
         : v && typeof v === 'object'
@@ -130,6 +141,7 @@ export const deployCdnStep: StepDefinition<typeof options> = {
   options,
 
   plan(o, ctx) {
+    configText(o, ctx, true); // a secret in the public config file is refused before anything runs
     const site = siteFor(ctx);
     const where =
       site.provider === 's3' ? `s3://${site.bucket}/${site.prefix}` : shown(ctx.workspaceRoot, siteDir(site, { ...ctx, project: ctx.project.name }));
