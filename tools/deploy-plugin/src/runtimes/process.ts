@@ -1,6 +1,6 @@
 import { healthPathHint } from '../config/services.ts';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { basename, dirname, extname, join } from 'node:path';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { supervised } from '../commands/supervise.ts';
@@ -177,9 +177,11 @@ const behindProxy: VersionOps<PrivateProcess> = {
     const env = resolveStored(run.settings, ctx.environ, `${ctx.project.name} rollback setting`);
     return { run: launch(run, env, ctx) as PrivateProcess };
   },
-  async remove(run) {
+  async remove(run, ctx) {
     if (running(run)) await stopProcessGroup(run.pid);
-    rmSync(run.cwd, { recursive: true, force: true });
+    // The folder comes back from the state store: only a release folder of this service is removed.
+    if (dirname(run.cwd) === releasesOf(ctx) && !['.', '..'].includes(basename(run.cwd))) rmSync(run.cwd, { recursive: true, force: true });
+    else ctx.log.warn(`not removed: ${run.cwd}, which the state store names as a release folder, is not one (${releasesOf(ctx)}/<deploy id>)`);
   },
   describe: (run) => `${run.version} (${run.gitSha.slice(0, 12)}, pid ${run.pid})`,
   logs: async (run) => tail(run.log),
