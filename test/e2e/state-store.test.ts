@@ -6,6 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redactor } from '../../tools/deploy-plugin/src/core/redact.ts';
 import { openStateConfig } from '../../tools/deploy-plugin/src/store/open.ts';
 import { LeaseLost, LockHeld, type StateStore } from '../../tools/deploy-plugin/src/store/state-store.ts';
+import { createLogger } from '../../tools/deploy-plugin/src/core/log.ts';
+import { Runner } from '../../tools/deploy-plugin/src/core/run.ts';
+import { S3Ledger } from '../../tools/deploy-plugin/src/store/s3/ledger.ts';
+import { S3Locks } from '../../tools/deploy-plugin/src/store/s3/lock.ts';
+import { S3Objects } from '../../tools/deploy-plugin/src/store/s3/objects.ts';
+import { startFaultProxy } from '../support/fault-proxy.ts';
 import { freePort } from '../support/ports.ts';
 import { startS3rver, startVersitygw, type S3Server } from '../support/s3-servers.ts';
 import { workspaceRoot } from '../support/workspace.ts';
@@ -90,7 +96,8 @@ describe('s3 state store', () => {
 
     holder.kill('SIGKILL'); // mid-run: no release, no heartbeat
     await holder;
-    await new Promise((r) => setTimeout(r, 2_500));
+    // Expired by the store's clock: not written for the lease's 2 s, plus 1 s for its whole-second timestamps.
+    await new Promise((r) => setTimeout(r, 3_500));
     expect((await store.locks.status('held'))!.stale).toBe(true);
     const lease = await store.locks.acquire('held', { actor: 'second-runner', what: 'deploy api-server' });
     expect(lease.generation).toBeGreaterThan(ready);
@@ -102,6 +109,105 @@ describe('s3 state store', () => {
     await expect(store.ledger.append({ ...dead!, status: 'succeeded', generation: ready })).rejects.toThrow(LeaseLost);
     await lease.release();
     expect(await store.locks.status('held')).toBeUndefined();
+  });
+
+  /** Where a bucket of the real S3 server keeps the store, reached through `endpoint`. */
+  const location = async (bucket: string, endpoint = s3.endpoint) => {
+    await open(s3.state(bucket)); // creates the bucket's store (and checks it) as a deploy would
+    return {
+      bucket,
+      prefix: 'nx-deploy/',
+      region: 'us-east-1',
+      endpoint,
+      forcePathStyle: true,
+      credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.env.S3_SECRET_KEY! },
+      credentialsFrom: 'S3_ACCESS_KEY / S3_SECRET_KEY',
+    };
+  };
+  /** The locks as a runner whose wall clock is `skewMs` off sees them. */
+  const locksWithClock = (loc: Awaited<ReturnType<typeof location>>, skewMs: number, leaseSeconds: number) => {
+    const objects = new S3Objects(loc);
+    return new S3Locks(objects, new S3Ledger(objects, new Redactor()), leaseSeconds, () => Date.now() + skewMs);
+  };
+
+  it("never gives a lease to two runners whose clocks are a minute apart, either way: expiry is the store clock's", async () => {
+    const loc = await location(s3.bucket('skew'));
+    for (const [first, second] of [
+      [-60_000, 60_000],
+      [60_000, -60_000],
+    ] as const) {
+      // The holder is another process (a lease is shared within one run), its clock `first` off.
+      const holder = execa(process.execPath, [support('skewed-holder.ts'), JSON.stringify(loc), String(first), '3', 'hold'], { reject: false });
+      await new Promise<void>((resolve, reject) => {
+        holder.stdout!.on('data', (d: Buffer) => String(d).includes('READY') && resolve());
+        holder.catch(reject);
+      });
+      const b = locksWithClock(loc, second, 3);
+      // Well past a lease by either clock, while the holder renews: B is refused every time.
+      for (let i = 0; i < 5; i++) {
+        await expect(b.acquire('staging', { actor: `runner ${second}`, what: 'deploy api-server' })).rejects.toThrow(LockHeld);
+        await new Promise((r) => setTimeout(r, 1_000));
+      }
+      expect((await b.status('staging'))!.stale).toBe(false);
+      holder.kill('SIGKILL');
+      const { stdout } = await holder;
+      expect(stdout).not.toContain('LOST');
+      // Not renewed for a lease (plus a second) by the store's clock: B takes it over.
+      await new Promise((r) => setTimeout(r, 4_200));
+      await (await b.acquire('staging', { actor: `runner ${second}`, what: 'deploy api-server' })).release();
+    }
+  });
+
+  it('a holder cut off from the store stops acting (its runner refuses the next command) before anyone can take its lease over', async () => {
+    const bucket = s3.bucket('cut');
+    const proxy = await startFaultProxy({ target: s3.endpoint, failureRate: 0, seed: 7, preserveHost: true });
+    try {
+      const warnings: string[] = [];
+      const held = await locksWithClock(await location(bucket, proxy.url), 0, 3).acquire('staging', {
+        actor: 'cut-runner',
+        what: 'deploy api-server',
+        warn: (m) => warnings.push(m),
+      });
+      const runner = new Runner(
+        workspaceRoot,
+        new Redactor(),
+        createLogger(new Redactor(), 'test', () => undefined),
+      );
+      runner.guard(() => held.lost());
+      expect((await runner.run({ argv: ['node', '-e', 'console.log("still held")'] }, { quiet: true })).stdout).toBe('still held');
+
+      // Another runner (its own process: a lease is shared within one run) waits for the lease.
+      const other = execa(process.execPath, [support('skewed-holder.ts'), JSON.stringify(await location(bucket)), '0', '3', 'take'], {
+        reject: false,
+      });
+      proxy.setFailureRate(1);
+      const cutAt = Date.now();
+      let stoppedAt: number | undefined;
+      const watch = setInterval(() => {
+        if (stoppedAt === undefined && held.lost()) stoppedAt = Date.now();
+      }, 20);
+      const taken = await other;
+      clearInterval(watch);
+      const takenAt = Number(/TAKEN (\d+)/.exec(taken.stdout)?.[1]);
+      expect(takenAt, taken.all ?? taken.stderr).toBeGreaterThan(0);
+      expect(stoppedAt, 'the cut holder noticed before the lease was taken over').toBeDefined();
+      expect(stoppedAt!).toBeLessThan(takenAt);
+      expect(stoppedAt! - cutAt).toBeLessThan(3_000);
+      expect(held.lost()).toMatch(
+        /the staging lock's lease was not renewed in time \(\d+ renewals failed: .*\), so another deploy could take it over/,
+      );
+      expect(warnings.join('\n')).toMatch(
+        /the staging lock's lease could not be renewed \(1 in a row: .*\); this deploy stops acting in \d+ s unless a renewal succeeds/,
+      );
+      const marker = join(mkdtempSync(join(tmpdir(), 'cut-')), 'ran');
+      await expect(
+        runner.run({ argv: ['node', '-e', `require("fs").writeFileSync(${JSON.stringify(marker)}, "")`] }, { quiet: true }),
+      ).rejects.toThrow(/lease was not renewed in time .*, so this was not run: node -e/);
+      expect(existsSync(marker)).toBe(false);
+      await held.release().catch(() => undefined);
+    } finally {
+      await proxy.stop();
+    }
   });
 
   it('never has two holders at once: 20 processes racing for the lock', async () => {

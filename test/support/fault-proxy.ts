@@ -31,6 +31,8 @@ export interface FaultProxy {
   url: string;
   /** Live counters: forwarded to the target, failed on purpose, replies dropped, and upstream errors (answered 502). */
   stats: { forwarded: number; failed: number; dropped: number; upstreamErrors: number };
+  /** Changes the share of failed requests from now on (1: the target is cut off). */
+  setFailureRate(rate: number): void;
   stop(): Promise<void>;
 }
 
@@ -58,7 +60,8 @@ function endToEnd(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
 }
 
 export async function startFaultProxy(options: FaultProxyOptions): Promise<FaultProxy> {
-  const { failureRate, seed, status = 503, preserveHost = false } = options;
+  const { seed, status = 503, preserveHost = false } = options;
+  let { failureRate } = options;
   if (!(failureRate >= 0 && failureRate <= 1)) throw new Error(`startFaultProxy: failureRate must be within 0..1, got ${failureRate}`);
   if (!Number.isInteger(seed)) throw new Error(`startFaultProxy: seed must be an integer, got ${seed}`);
   const target = new URL(options.target);
@@ -116,6 +119,9 @@ export async function startFaultProxy(options: FaultProxyOptions): Promise<Fault
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     stats,
+    setFailureRate: (rate) => {
+      failureRate = rate;
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

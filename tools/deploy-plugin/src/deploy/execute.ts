@@ -57,6 +57,7 @@ interface InFlight {
   runner?: Runner;
   servers?: ServerPool;
   lease?: Lease;
+  stopWatching?: () => void;
   ledger?: LedgerStore;
   record?: LedgerRecord;
 }
@@ -175,10 +176,15 @@ export async function executeDeploy(req: DeployRequest): Promise<{ success: bool
     const lease = await acquireLock(
       store.locks,
       s.plan.envName,
-      { actor, what: `${req.kind} ${req.project.name}` },
+      { actor, what: `${req.kind} ${req.project.name}`, warn: (m) => s.log.warn(m) },
       { waitMs: req.lockWaitMs ?? 0, log: s.log },
     );
     inFlight.lease = lease;
+    // A lease that is not held stops everything: no command starts, and waits (a verification
+    // window, a health wait) end at once instead of at their step's end.
+    runner.guard(() => lease.lost());
+    const leaseWatch = watchLease(lease);
+    inFlight.stopWatching = leaseWatch.stop;
     const gitSha = await resolveGitSha(runner);
     const ledger = store.ledger;
     const servers = new ServerPool({ envName: s.plan.envName, env: s.env, environ: s.plan.environ, runner });
@@ -190,7 +196,7 @@ export async function executeDeploy(req: DeployRequest): Promise<{ success: bool
       runner,
       log: s.log,
       redactor: s.redactor,
-      signal: interrupt.signal,
+      signal: AbortSignal.any([interrupt.signal, leaseWatch.signal]),
       results: [],
       ledger,
       blobs: store.blobs,
@@ -224,6 +230,9 @@ export async function executeDeploy(req: DeployRequest): Promise<{ success: bool
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
+    inFlight.stopWatching?.();
+    // Closing SSH connections changes nothing a newer lease holder relies on: allowed even after a loss.
+    inFlight.runner?.guard(() => undefined);
     await inFlight.servers
       ?.close()
       .catch((err: unknown) => process.stderr.write(`${req.project.name}: closing the SSH connections failed: ${(err as Error).message}\n`));
@@ -329,4 +338,18 @@ async function runSteps(
   if (!failure) return { success: true, record: final };
   if (rollback) throw new UserError(`${describeError(failure, (t) => t)}\n${describeOutcome(rollback)}`);
   throw failure;
+}
+
+/** A signal aborted (with the reason) as soon as the lease is no longer held, checked twice a second. */
+function watchLease(lease: Lease): { signal: AbortSignal; stop: () => void } {
+  const lost = new AbortController();
+  const timer = setInterval(() => {
+    const reason = lease.lost();
+    if (reason) {
+      lost.abort(`${reason}; this deploy stopped acting`);
+      clearInterval(timer);
+    }
+  }, 500);
+  timer.unref();
+  return { signal: lost.signal, stop: () => clearInterval(timer) };
 }

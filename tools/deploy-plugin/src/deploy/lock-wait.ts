@@ -1,5 +1,5 @@
 import type { Logger } from '../core/log.ts';
-import { LockHeld, type Lease, type LockStore } from '../store/state-store.ts';
+import { LockHeld, type Lease, type LeaseRequest, type LockStore } from '../store/state-store.ts';
 
 /**
  * Takes the environment's lock, waiting up to `waitMs` for its holder when asked (CI runners racing
@@ -8,7 +8,7 @@ import { LockHeld, type Lease, type LockStore } from '../store/state-store.ts';
 export async function acquireLock(
   locks: LockStore,
   env: string,
-  who: { actor: string; what: string },
+  who: LeaseRequest,
   opts: { waitMs: number; log: Logger; pollMs?: number },
 ): Promise<Lease> {
   const deadline = Date.now() + opts.waitMs;

@@ -93,10 +93,17 @@ export interface Lease {
   release(): Promise<void>;
 }
 
+/** Who asks for a lock, and where its lease's troubles (a renewal that failed) are said. */
+export interface LeaseRequest {
+  actor: string;
+  what: string;
+  warn?: (message: string) => void;
+}
+
 /** One lock per environment. */
 export interface LockStore {
   /** Takes the lock, or joins it when the same Nx run holds it; throws LockHeld when someone else does. */
-  acquire(env: string, who: { actor: string; what: string }): Promise<Lease>;
+  acquire(env: string, who: LeaseRequest): Promise<Lease>;
   status(env: string): Promise<LockStatus | undefined>;
   /** Removes the lock; refuses a live holder's unless forced. */
   forceRelease(env: string, force: boolean): Promise<LockHolder | undefined>;

@@ -25,6 +25,12 @@ export interface S3Location {
 export interface Versioned {
   body: string;
   etag: string;
+  /**
+   * How long ago it was last written, by the store's own clock (its Date header minus the object's
+   * Last-Modified, both to the second): a duration no runner's clock skews. Undefined when the
+   * store sends either without a value.
+   */
+  ageMs?: number;
 }
 
 /** A conditional write lost: someone wrote (or deleted) the object first. */
@@ -82,8 +88,19 @@ export class S3Objects {
 
   async get(key: string): Promise<Versioned | undefined> {
     try {
-      const res = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key) }));
-      return { body: await res.Body!.transformToString(), etag: res.ETag! };
+      const command = new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key) });
+      let serverDate: string | undefined;
+      command.middlewareStack.add(
+        (next) => async (args) => {
+          const out = await next(args);
+          serverDate = (out.response as { headers?: Record<string, string> }).headers?.date;
+          return out;
+        },
+        { step: 'deserialize', name: 'nxDeployServerDate' },
+      );
+      const res = await this.client.send(command);
+      const ageMs = serverDate && res.LastModified ? Date.parse(serverDate) - res.LastModified.getTime() : NaN;
+      return { body: await res.Body!.transformToString(), etag: res.ETag!, ...(Number.isFinite(ageMs) ? { ageMs } : {}) };
     } catch (err) {
       if ((err as S3ServiceException).name === 'NoSuchKey' || (err as S3ServiceException).$metadata?.httpStatusCode === 404) return undefined;
       this.explain(err, `reading ${key}`);
