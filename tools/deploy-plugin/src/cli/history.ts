@@ -16,7 +16,7 @@ export function renderHistory(env: string, records: LedgerRecord[], damagedLines
     r.kind,
     r.version,
     r.gitSha.slice(0, 8),
-    r.rollback ? `${r.status} (${r.rollback.outcome})` : r.status,
+    r.rollback ? `${r.status} (${r.rollback.outcome})` : r.serving ? `${r.status} (serving)` : r.status,
     r.actor,
     r.approver ?? '',
     duration(r),

@@ -12,6 +12,7 @@ import { announce } from './announce.ts';
 import { decideApproval, obtainApproval } from './approval.ts';
 import { resolveActor, resolveGitSha } from './identity.ts';
 import { acquireLock } from './lock-wait.ts';
+import { abortDeadDeploys, factsOf } from './progress.ts';
 import { openSession, type Session } from './session.ts';
 import { renderSummary } from './summary.ts';
 import { keepForRunSummary } from './run-summary.ts';
@@ -218,6 +219,7 @@ export async function executeDeploy(req: DeployRequest): Promise<{ success: bool
       steps: [],
       ...(lease.generation ? { generation: lease.generation } : {}),
     };
+    if (!lease.generation) await abortDeadDeploys(ledger, s.plan.envName, lease, s.log); // a shared store's lease does it when taken over
     await ledger.append(record);
     Object.assign(inFlight, { ledger, record });
     const done = await runSteps(req, ctx, steps, record, lease, inFlight);
@@ -289,6 +291,12 @@ async function runSteps(
         ...(detail ? { detail } : {}),
         ...(result.url ? { url: result.url } : {}),
       });
+      // What it changed is in the ledger before the next step: a deploy killed now still tells what serves.
+      if (!result.skipped) {
+        const progress: LedgerRecord = { ...record, steps: [...done], ...factsOf(ctx.results) };
+        await ctx.ledger.append(progress);
+        inFlight.record = progress; // a second interrupt records it aborted with this much known
+      }
     } catch (err) {
       done.push({ name, status: 'failed', durationMs: Date.now() - started });
       if (err instanceof StepFailedWithResult) ctx.results.push(err.result);
@@ -301,21 +309,16 @@ async function runSteps(
   }
   for (const { name } of steps.slice(done.length)) done.push({ name, status: 'skipped', durationMs: 0 });
   if (!failure) await finishSteps(steps, ctx);
-  const last = Object.assign({}, ...ctx.results.map((r) => Object.fromEntries(Object.entries(r).filter(([, v]) => v !== undefined))));
   const interrupted = ctx.signal.aborted ? String(ctx.signal.reason) : undefined;
+  // `serving` describes a deploy under way; a finished one says what serves by its status.
+  const { serving: _, servers, ...facts } = factsOf(ctx.results);
   const final: LedgerRecord = {
     ...record,
     status: interrupted ? 'aborted' : failure ? failedStatus(rollback) : 'succeeded',
     finishedAt: new Date().toISOString(),
     steps: done,
-    ...(last.version ? { version: last.version } : {}),
-    ...(last.artifact ? { artifact: last.artifact } : {}),
-    ...(last.image ? { image: last.image } : {}),
-    ...(last.backupRef ? { backupRef: last.backupRef } : {}),
-    ...(last.url ? { url: last.url } : {}),
-    ...(last.loadtest ? { loadtest: last.loadtest } : {}),
-    ...(last.canary ? { canary: last.canary } : {}),
-    ...((rollback?.servers ?? last.servers) ? { servers: rollback?.servers ?? last.servers } : {}),
+    ...facts,
+    ...((rollback?.servers ?? servers) ? { servers: rollback?.servers ?? servers } : {}),
     ...(interrupted ? { reason: interrupted } : failure ? { reason: describeError(failure, ctx.redactor.redact) } : {}),
     ...(rollback ? { rollback } : {}),
   };

@@ -110,6 +110,7 @@ export const cutoverStep: StepDefinition<typeof options> = {
     );
     return {
       detail: canary ? `canary ${canary.steps.map((s) => `${s.weight}%`).join(' → ')} → 100%` : 'switched: every request to the new version',
+      serves: true,
       ...(steps.length ? { canary: steps } : {}),
     };
   },

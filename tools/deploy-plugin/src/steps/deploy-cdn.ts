@@ -190,6 +190,7 @@ export const deployCdnStep: StepDefinition<typeof options> = {
         previous: p.previous,
         url: site.url,
         detail: `release ${p.id}${p.previous ? ` (was ${p.previous})` : ''}: ${p.stage.uploaded} uploaded, ${p.stage.reused} reused`,
+        serves: true,
       };
     } finally {
       provider.close();

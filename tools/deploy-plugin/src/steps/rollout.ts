@@ -158,7 +158,8 @@ export const rolloutStep: StepDefinition<typeof rolloutOptions> = {
         artifact: started.artifact,
         image,
         detail: started.detail,
-        ...(started.direct ? { direct: [{ url: started.direct }] } : {}),
+        // Behind a proxy it serves only once the cut-over switches; otherwise it replaced the running version.
+        ...(started.direct ? { direct: [{ url: started.direct }] } : { serves: true }),
       };
     }
     const rolled = await rollAcross(runtime, turns, ctx, parallelOf(ctx));
@@ -169,7 +170,7 @@ export const rolloutStep: StepDefinition<typeof rolloutOptions> = {
       image,
       detail: `${turns.length} server(s): ${turns.map((t) => t.host.label).join(', ')}`,
       servers: rolled.servers,
-      ...(direct.length ? { direct } : {}),
+      ...(direct.length ? { direct } : { serves: true }),
     };
   },
 

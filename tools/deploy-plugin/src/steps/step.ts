@@ -30,6 +30,8 @@ export interface StepResult {
   canary?: CanaryStepRecord[];
   /** Behind the proxy: where this machine reaches the version just started, before any request is switched to it (per server). */
   direct?: { server?: string; url: string }[];
+  /** After this step the deployed version receives traffic (the ledger says so even if the deploy dies next). */
+  serves?: boolean;
 }
 
 /** A step that failed but measured something the ledger must keep (a load test that missed its budget). */

@@ -40,6 +40,8 @@ export interface LedgerRecord {
   /** A canary cut-over's steps: each share of requests, how long it was watched, and what came of it. */
   canary?: CanaryStepRecord[];
   steps?: StepRecord[];
+  /** While `started`: the deployed version already receives traffic (a deploy that died here left it serving). */
+  serving?: boolean;
   /** The generation of the lock lease it was written under: a store refuses a write from a lease that is no longer current. */
   generation?: number;
   /** A shared store's write order (every state of every record gets the next number). */

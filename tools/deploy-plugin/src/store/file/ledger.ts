@@ -25,13 +25,11 @@ export class FileLedger implements LedgerStore {
   async append(record: LedgerRecord): Promise<void> {
     mkdirSync(this.dir, { recursive: true });
     const path = this.file(record.env);
+    const created = !existsSync(path);
     appendFileSync(path, `\n${JSON.stringify(this.redactor.redactDeep(record))}`, { mode: 0o600 });
-    const fd = openSync(path, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    fsync(path);
+    // A new file's name lives in its folder: without this, a power cut could lose the whole file.
+    if (created) fsync(this.dir);
   }
 
   /** Every record of an environment in the order deploys started, each in its latest state. */
@@ -55,5 +53,14 @@ export class FileLedger implements LedgerStore {
 
   async latest(env: string, project: string, where: (r: LedgerRecord) => boolean): Promise<LedgerRecord | undefined> {
     return (await this.read(env)).records.findLast((r) => r.project === project && where(r));
+  }
+}
+
+function fsync(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { UserError } from '../../core/errors.ts';
 import { currentRunPid, isAlive, startTimeOf } from '../../core/processes.ts';
 import { LockHeld, type Lease, type LeaseRequest, type LockHolder, type LockStatus, type LockStore } from '../state-store.ts';
+import { describeProgress } from '../progress.ts';
 import type { S3Ledger } from './ledger.ts';
 import { CONFLICT, parseStored, type S3Objects, type Versioned } from './objects.ts';
 
@@ -102,7 +103,7 @@ export class S3Locks implements LockStore {
         // be stale (a lease won, used and released since): then this generation is not above every
         // earlier one, so the lease is given back and taken again with a fresh number.
         claimed = await this.ledger.claimGeneration(env, generation);
-        if (claimed && current) await this.abortTakenOver(current.doc, doc);
+        if (claimed && current) await this.abortTakenOver(current.doc, doc, who.warn);
       } catch (err) {
         await this.objects.delete(leaseKey(env), etag).catch(() => undefined); // not left held by nobody
         throw err;
@@ -114,16 +115,19 @@ export class S3Locks implements LockStore {
   }
 
   /** Deploys left `started` by earlier leases are recorded aborted by the one taking over. */
-  private async abortTakenOver(old: LeaseDoc, now: LeaseDoc): Promise<void> {
+  private async abortTakenOver(old: LeaseDoc, now: LeaseDoc, warn?: (message: string) => void): Promise<void> {
     const head = await this.ledger.head(old.env);
     const unfinished = Object.values(head.recent).flatMap((records) =>
       records.filter((r) => r.status === 'started' && r.generation !== undefined && r.generation < now.generation),
     );
     for (const r of unfinished) {
+      warn?.(
+        `${r.kind} ${r.project} ${r.version} by ${r.actor} (${r.id}) never finished, its lease expired: ${describeProgress(r)}; recorded as aborted`,
+      );
       await this.ledger.append({
         ...r,
         status: 'aborted',
-        reason: `its lock lease (${old.actor} on ${old.host}, process ${old.runPid}) expired at ${old.expiresAt} without being renewed; taken over by ${now.actor} (${now.what})`,
+        reason: `its lock lease (${old.actor} on ${old.host}, process ${old.runPid}) expired at ${old.expiresAt} without being renewed; taken over by ${now.actor} (${now.what}); ${describeProgress(r)}`,
         finishedAt: new Date(this.now()).toISOString(),
         generation: now.generation,
       });
