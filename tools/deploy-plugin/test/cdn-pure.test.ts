@@ -14,8 +14,6 @@ import { retention, rollbackTarget, switched, type ReleaseIndex } from '../src/c
 import { siteOf, siteOrigins } from '../src/config/cdn.ts';
 import { deployVariables, variableSuffix } from '../src/config/deploy-variables.ts';
 import { environmentSchema } from '../src/config/environments.ts';
-import type { PlanContext } from '../src/config/context.ts';
-import { deployCdnStep } from '../src/steps/deploy-cdn.ts';
 
 const file = (path: string, content: string, immutable = path.startsWith('assets/')): ReleaseFile =>
   fileOf(path, Buffer.from(content), contentTypeOf(path), immutable);
@@ -227,33 +225,5 @@ describe('build output', () => {
       { path: 'dangling.js', why: 'a symbolic link to nothing' },
       { path: 'secret.txt', why: `a symbolic link out of the build output (to ${join(dir, 'secret.txt')})` },
     ]);
-  });
-});
-
-describe('the public config file', () => {
-  const ctx = (secrets: string[]) =>
-    ({
-      workspaceRoot: '/ws',
-      project: { name: 'frontend', root: 'packages/frontend', output: 'packages/frontend/dist', version: '1.0.0' },
-      envName: 'staging',
-      env: environmentSchema.parse({ runtime: 'container', secrets, cdn: { frontend: { provider: 'fs', url: 'http://127.0.0.1:4300' } } }),
-      stateDir: '/ws/.nx-deploy',
-      deployId: 'd1',
-      environ: {},
-    }) as PlanContext;
-  const options = (config: Record<string, unknown>) => ({ ...deployCdnStep.options.parse({}), config });
-
-  it('refuses a declared secret anywhere in config.json, naming the field, before anything runs (the plan)', () => {
-    expect(() =>
-      deployCdnStep.plan(options({ api: { url: '${NX_DEPLOY_ENV}', keys: ['${STAGING_DATABASE_URL}'] } }), ctx(['STAGING_DATABASE_URL'])),
-    ).toThrow(
-      'frontend:deploy-cdn config config.api.keys[0] uses ${STAGING_DATABASE_URL}, which environments.staging declares a secret: config.json is public on the CDN',
-    );
-  });
-
-  it('plans a config of public values', () => {
-    expect(deployCdnStep.plan(options({ api: '${NX_DEPLOY_SERVICE_URL_API_SERVER}' }), ctx(['STAGING_DATABASE_URL']))[0]!.title).toContain(
-      'and config.json',
-    );
   });
 });

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { buildImage, copyImage, pushImage, type Engine } from '../commands/image.ts';
 import { UserError } from '../core/errors.ts';
-import { interpolateRecord } from '../core/interpolate.ts';
+import { interpolateRecord, referencedVariables } from '../core/interpolate.ts';
+import { secretVariables } from '../config/environments.ts';
 import { CommandFailed } from '../core/run.ts';
 import { registryLogin } from '../image/auth.ts';
 import { prepareContext } from '../image/context.ts';
@@ -118,6 +119,7 @@ export const buildImageStep: StepDefinition<typeof options> = {
         },
       ];
     const engine = (o.engine ?? c.engine ?? 'docker') as Engine;
+    const buildArgs = buildArgsOf(o, ctx, true);
     return [
       { title: `context: ${describeFiles(serviceSource(ctx, o, `${ctx.project.name}:build-image`))} + production node_modules` },
       {
@@ -126,7 +128,7 @@ export const buildImageStep: StepDefinition<typeof options> = {
           file: containerFile(o, ctx),
           context: '<context>',
           tags,
-          buildArgs: interpolateRecord(o.buildArgs, ctx.environ, 'buildArgs', true),
+          buildArgs,
           labels: {},
         }),
       },
@@ -159,7 +161,7 @@ export const buildImageStep: StepDefinition<typeof options> = {
           buildHint(ctx, source),
         );
         ctx.log.info(`context ready: ${describeFiles(source)} and ${count} production packages`);
-        const buildArgs = interpolateRecord(o.buildArgs, ctx.environ, `${ctx.project.name} buildArgs`);
+        const buildArgs = buildArgsOf(o, ctx);
         await ctx.runner.run({
           ...buildImage(engine, { file: containerFile(o, ctx), context, tags: tags.map((t) => `${image}:${t}`), buildArgs, labels: labelsOf(ctx) }),
           timeoutMs: o.timeoutMs,
@@ -181,3 +183,16 @@ export const buildImageStep: StepDefinition<typeof options> = {
     }
   },
 };
+
+/** The build arguments, filled in; a declared secret is refused: an argument stays in the image's history and in argv. */
+function buildArgsOf(o: Options, ctx: PlanContext, lenient = false): Record<string, string> {
+  const secrets = new Set(secretVariables(ctx.env));
+  for (const [name, value] of Object.entries(o.buildArgs)) {
+    const secret = referencedVariables(value).find((v) => secrets.has(v));
+    if (secret)
+      throw new UserError(
+        `${ctx.project.name}:build-image buildArgs.${name} uses \${${secret}}, which environments.${ctx.envName} declares a secret: a build argument stays in the image's history (anyone who pulls it reads it) and in the build's argv. Pass it to the service at run time (its settings) instead.`,
+      );
+  }
+  return interpolateRecord(o.buildArgs, ctx.environ, `${ctx.project.name} buildArgs`, lenient);
+}
