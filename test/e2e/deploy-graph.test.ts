@@ -86,8 +86,8 @@ describe('nx-deploy plan', () => {
     expect(out).toMatch(
       /6\. cutover\n.*adopted where it runs, else started with the routes the state store remembers\n.*switch the proxy to the new version/,
     );
-    // staging keeps its state in the shared S3 store, whose credentials are not set here: the plan still prints.
-    expect(out).toContain('state not read: the state store s3://pod-protocol-deploy-state reads its credentials from DEPLOY_STATE_ACCESS_KEY_ID');
+    // staging keeps its state in S3 (its own prefix and key), whose credentials are not set here: the plan still prints.
+    expect(out).toContain('state not read: the state store s3://pod-protocol-deploy-state reads its credentials from STAGING_STATE_ACCESS_KEY_ID');
     expect(out).toContain('api-server 0.1.0 — last good: unknown (state not read)');
   });
 });

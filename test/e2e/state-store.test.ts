@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redactor } from '../../tools/deploy-plugin/src/core/redact.ts';
-import { openStateConfig } from '../../tools/deploy-plugin/src/store/open.ts';
+import { deployFileSchema } from '../../tools/deploy-plugin/src/config/environments.ts';
+import { openStateConfig, openStore, openStoreToRead } from '../../tools/deploy-plugin/src/store/open.ts';
 import { LeaseLost, LockHeld, type StateStore } from '../../tools/deploy-plugin/src/store/state-store.ts';
 import { createLogger } from '../../tools/deploy-plugin/src/core/log.ts';
 import { Runner } from '../../tools/deploy-plugin/src/core/run.ts';
@@ -207,6 +208,58 @@ describe('s3 state store', () => {
       await held.release().catch(() => undefined);
     } finally {
       await proxy.stop();
+    }
+  });
+
+  it("production reads staging's records with its read-only key, never staging's own; a store both share with one key is refused before any request", async () => {
+    const bucket = s3.bucket('isolated');
+    const staging = s3.state(bucket, { prefix: 'staging/', accessKeyIdVariable: 'STAGING_KEY', secretAccessKeyVariable: 'STAGING_SECRET' });
+    const file = (production: Record<string, unknown>) =>
+      deployFileSchema.parse({
+        environments: {
+          staging: { runtime: 'container', state: staging },
+          production: { runtime: 'container', approval: { required: true }, ...production },
+        },
+      });
+    const ctx = (environ: Record<string, string>) => ({ workspaceRoot: mkdtempSync(join(tmpdir(), 'iso-')), environ, redactor: new Redactor() });
+    const keys = { key: s3.env.S3_ACCESS_KEY!, secret: s3.env.S3_SECRET_KEY! };
+    const isolated = file({
+      state: s3.state(bucket, { prefix: 'production/', accessKeyIdVariable: 'PROD_KEY', secretAccessKeyVariable: 'PROD_SECRET' }),
+      readState: { staging: { accessKeyIdVariable: 'STAGING_READ_KEY', secretAccessKeyVariable: 'STAGING_READ_SECRET' } },
+    });
+    // Staging's own deploy records an image.
+    const own = await openStore(isolated, 'staging', ctx({ STAGING_KEY: keys.key, STAGING_SECRET: keys.secret }));
+    await own.ledger.append({
+      id: 'd-staging',
+      project: 'api',
+      env: 'staging',
+      kind: 'deploy',
+      version: '1.0.0',
+      gitSha: 'abc',
+      status: 'succeeded',
+      actor: 'ci',
+      startedAt: 't',
+      image: 'r/api@sha256:1',
+    });
+
+    // The production job holds no staging key, only the read key.
+    const unset = openStoreToRead(isolated, 'staging', 'production', ctx({}));
+    await expect(unset).rejects.toThrow('reads its credentials from STAGING_READ_KEY and STAGING_READ_SECRET (deploy.json), which are not set');
+    const wrong = openStoreToRead(isolated, 'staging', 'production', ctx({ STAGING_READ_KEY: keys.key, STAGING_READ_SECRET: 'not-the-read-secret' }));
+    await expect(wrong).rejects.toThrow('refused the credentials (STAGING_READ_KEY / STAGING_READ_SECRET)');
+    const read = await openStoreToRead(isolated, 'staging', 'production', ctx({ STAGING_READ_KEY: keys.key, STAGING_READ_SECRET: keys.secret }));
+    expect((await read.ledger.read('staging')).records).toMatchObject([{ id: 'd-staging', image: 'r/api@sha256:1' }]);
+
+    // One store, one key for both: refused, naming both environments, before any request (the endpoint is down).
+    const down = `http://127.0.0.1:${await freePort()}`;
+    const shared = deployFileSchema.parse({
+      state: { backend: 's3', bucket: 'one', endpoint: down, forcePathStyle: true, accessKeyIdVariable: 'K', secretAccessKeyVariable: 'S' },
+      environments: { staging: {}, production: { approval: { required: true } } },
+    });
+    for (const env of ['staging', 'production']) {
+      await expect(openStore(shared, env, ctx({ K: 'k', S: 's' }))).rejects.toThrow(
+        /environments\.production \(approval required\) and environments\.staging keep their state in the same store, s3:\/\/one\/nx-deploy\/ at http:\/\/127\.0\.0\.1:\d+, with the same credentials \(K \/ S\)[\s\S]*Nothing was run\./,
+      );
     }
   });
 

@@ -4,6 +4,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { testToolsDir } from '../../scripts/provision/tools-dir.mjs';
+import { sharedStateProblem } from '../../tools/deploy-plugin/src/store/isolation.ts';
 import { configuredVariables, stateOf } from '../../tools/deploy-plugin/src/config/environments.ts';
 import { loadDeployFile } from '../../tools/deploy-plugin/src/config/load.ts';
 import { workspaceRoot } from '../support/workspace.ts';
@@ -94,7 +95,10 @@ describe('GitHub Actions workflows', () => {
       const state = stateOf(file, name);
       expect(state.backend, `${name} keeps its ledger and lock in the shared store`).toBe('s3');
       for (const v of configuredVariables(file.environments[name]!, state)) expect(step.env?.[v], `${name}: ${v}`).toBe(`\${{ secrets.${v} }}`);
+      // ... but not one store with one key: production's records are out of staging's reach.
+      expect(sharedStateProblem(file, name), name).toBeUndefined();
     }
+    expect(Object.keys(file.environments.production!.readState)).toEqual(['staging']);
   });
 
   it('release: the Changesets version pull request, and on merge npm run release with what it publishes with', () => {

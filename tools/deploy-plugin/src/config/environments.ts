@@ -51,7 +51,7 @@ export const stateSchema = z.discriminatedUnion('backend', [
         .min(2)
         .max(3600)
         .default(60)
-        .describe("A lock lease not renewed for this long may be taken over (runners' clocks must agree within it)"),
+        .describe("A lock lease not renewed for this long (by the store's own clock) may be taken over"),
     })
     .refine((s) => Boolean(s.accessKeyIdVariable) === Boolean(s.secretAccessKeyVariable), {
       error: "set both accessKeyIdVariable and secretAccessKeyVariable, or neither (the AWS SDK's default chain)",
@@ -108,6 +108,18 @@ export const environmentSchema = z.strictObject({
   rollback: rollbackSchema.default({ database: 'never' }),
   alerts: alertsSchema.prefault({}).describe('Where alerts go: channels (Slack, PagerDuty, email, webhook) and which severity reaches which'),
   state: stateSchema.optional().describe("Where this environment's ledger and lock live, when not the top-level state"),
+  readState: z
+    .record(
+      z.string(),
+      z.strictObject({
+        accessKeyIdVariable: variableName.describe("Variable holding a key that may only read that environment's state"),
+        secretAccessKeyVariable: variableName,
+      }),
+    )
+    .default({})
+    .describe(
+      "Credentials (read-only ones) with which this environment reads another's records: the image it promotes (containers.promoteFrom), the load test it requires (loadtest.require)",
+    ),
   secrets: z.array(variableName).default([]).describe('Variables whose values are redacted from all output'),
   ephemeralSecrets: z
     .array(variableName)
@@ -199,6 +211,7 @@ export function secretVariables(env: Environment): string[] {
   if (env.state?.backend === 's3') add(env.state.secretAccessKeyVariable);
   for (const site of Object.values(env.cdn)) if (site.provider === 's3') add(site.secretAccessKeyVariable);
   for (const v of alertSecretVariables(env.alerts)) add(v);
+  for (const read of Object.values(env.readState)) add(read.secretAccessKeyVariable);
   return [...names];
 }
 
@@ -229,6 +242,7 @@ export function configuredVariables(env: Environment, state: StateConfig): strin
     add(state.secretAccessKeyVariable);
   }
   for (const site of Object.values(env.cdn)) if (site.provider === 's3') add(site.accessKeyIdVariable);
+  for (const read of Object.values(env.readState)) add(read.accessKeyIdVariable);
   return [...names];
 }
 

@@ -3,7 +3,7 @@ import { parseOrExplain } from '../config/validate.ts';
 import { describeError, UserError } from '../core/errors.ts';
 import { combineOutcomes, describeOutcome, failedStatus, FailedWithRollback, restoreFailed, type RollbackOutcome } from '../core/rollback.ts';
 import { Runner } from '../core/run.ts';
-import { openStore } from '../store/open.ts';
+import { openStore, openStoreToRead } from '../store/open.ts';
 import { describePin, Pins } from '../store/pins.ts';
 import { ServerPool } from '../hosts/server-pool.ts';
 import { LeaseLost, type Lease, type LedgerRecord, type LedgerStore, type StateStore, type StepRecord } from '../store/state-store.ts';
@@ -152,8 +152,9 @@ export async function executeDeploy(req: DeployRequest): Promise<{ success: bool
     // Opened (and an S3 store checked) before anything else: a store that is down fails here.
     const stores = new Map<string, Promise<StateStore>>();
     const storeOf = (env: string) => {
+      const storeCtx = { workspaceRoot: req.workspaceRoot, environ: s.plan.environ, redactor: s.redactor };
       if (!stores.has(env))
-        stores.set(env, openStore(s.file, env, { workspaceRoot: req.workspaceRoot, environ: s.plan.environ, redactor: s.redactor }));
+        stores.set(env, env === s.plan.envName ? openStore(s.file, env, storeCtx) : openStoreToRead(s.file, env, s.plan.envName, storeCtx));
       return stores.get(env)!;
     };
     const store = await storeOf(s.plan.envName);

@@ -37,11 +37,14 @@ async function probeConditionalWrites(objects: S3Objects): Promise<void> {
   }
 }
 
-/** The state of deploys in any S3-compatible store, checked (bucket, credentials, conditional writes) before use. */
-export async function s3Store(loc: S3Location, leaseSeconds: number, redactor: Redactor): Promise<StateStore> {
+/**
+ * The state of deploys in any S3-compatible store, checked (bucket, credentials, conditional writes)
+ * before use. `readOnly`: opened only to read (with a key that may not write), so not probed.
+ */
+export async function s3Store(loc: S3Location, leaseSeconds: number, redactor: Redactor, opts: { readOnly?: boolean } = {}): Promise<StateStore> {
   const objects = new S3Objects(loc);
   await objects.checkBucket();
-  await probeConditionalWrites(objects);
+  if (!opts.readOnly) await probeConditionalWrites(objects);
   const ledger = new S3Ledger(objects, redactor);
   return { where: objects.where, ledger, locks: new S3Locks(objects, ledger, leaseSeconds), blobs: new S3Blobs(objects) };
 }
