@@ -22,7 +22,7 @@ describe('migrate on PostgreSQL', () => {
       staging: { database: { urlVariable: 'STAGING_DATABASE_URL' }, services: { 'api-server': { url: 'http://127.0.0.1:9' } } },
     });
   });
-  afterAll(() => {
+  afterAll(async () => {
     pg?.stop();
     await deployment?.cleanup();
     rmSync(migrations, { recursive: true, force: true });

@@ -111,18 +111,19 @@ export async function rollAcross(
   };
 }
 
-/** Undoes a roll-out on every server (a later step failed, or someone asked): each puts its previous version back. */
+/**
+ * Undoes a roll-out on every server (a later step failed, or someone asked): each puts its previous
+ * version back, all at once: the version going back served before, and every second counts.
+ */
 export async function restoreAcross(runtime: Runtime, turns: ServerTurn[], ctx: RuntimeContext): Promise<RollbackOutcome> {
-  const servers: ServerRecord[] = [];
-  const outcomes: RollbackOutcome[] = [];
-  for (const turn of [...turns].reverse()) {
-    const outcome = await runtime
-      .restore(turn.spec, on(ctx, turn))
-      .catch((err: unknown) => restoreFailed(`${turn.host.label}: ${describeError(err, ctx.redactor.redact)}`));
-    outcomes.push(outcome);
-    servers.unshift(afterRestore(turn, outcome));
-  }
-  return { ...combineOutcomes(outcomes)!, servers };
+  const outcomes = await Promise.all(
+    turns.map((turn) =>
+      runtime
+        .restore(turn.spec, on(ctx, turn))
+        .catch((err: unknown) => restoreFailed(`${turn.host.label}: ${describeError(err, ctx.redactor.redact)}`)),
+    ),
+  );
+  return { ...combineOutcomes(outcomes)!, servers: turns.map((turn, i) => afterRestore(turn, outcomes[i]!)) };
 }
 
 /** The version kept on every server, or why a rollback cannot go back everywhere to one version. */
