@@ -4,12 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloneWorkspace, type Clone } from '../support/clone.ts';
 import { startContainerInfra, type ContainerInfra } from '../support/container-fixture.ts';
 import { untilOutput } from '../support/output.ts';
+import { appEnvFromVariable, postFaults } from '../support/api-faults.ts';
 import { freePort } from '../support/ports.ts';
 import { startPostgres, type Postgres } from '../support/postgres.ts';
 import { describeFailures, steadyLoad } from '../support/steady-load.ts';
 import { writeFileSync } from 'node:fs';
 
 const TOKEN = 'cutover-compose-token-2f8c';
+const FAULT_TOKEN = 'cutover-compose-fault-3b7d42aa';
 
 // The cut-over with runtime compose on this machine: each version is a compose project of its own
 // (docker-compose through podman's Docker API), its settings putting it on a private port; HAProxy
@@ -30,7 +32,7 @@ describe('cut-over without dropping a request (compose runtime behind HAProxy)',
         containers: { registry: infra.registry.host, engine: 'docker' },
         database: { urlVariable: 'STAGING_DATABASE_URL' },
         services: { 'api-server': { url: `http://127.0.0.1:${port}`, healthPath: '/health', readyPath: '/ready', metricsPath: '/metrics' } },
-        secrets: ['POD_SMOKE_TOKEN'],
+        secrets: ['POD_SMOKE_TOKEN', 'POD_FAULT_TOKEN'],
         ...staging,
       },
     },
@@ -41,6 +43,8 @@ describe('cut-over without dropping a request (compose runtime behind HAProxy)',
     NX_DEPLOY_FILE: 'deploy.test.json',
     STAGING_DATABASE_URL: pg.url,
     POD_SMOKE_TOKEN: TOKEN,
+    POD_FAULT_TOKEN: FAULT_TOKEN,
+    POD_APP_ENV: 'staging',
     ...extra,
   });
   const deploy = (extra: Record<string, string> = {}, style = 'static') =>
@@ -55,14 +59,14 @@ describe('cut-over without dropping a request (compose runtime behind HAProxy)',
       .values()
       .toArray();
   const load = () => steadyLoad(`http://127.0.0.1:${port}/v1/agents`, { clients: 4, headers: { authorization: `Bearer ${TOKEN}` } });
-  /** Makes the version answering at `base` slow: 700 ms more per request (its test-only fault switch, FAULT_INJECTION=enabled). */
-  const slow = (base: string) =>
-    fetch(`${base}/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 700 }) });
+  /** Makes the version answering at `base` slow: 700 ms more per request (its test-only fault switch). */
+  const slow = (base: string) => postFaults(base, FAULT_TOKEN, { latencyMs: 700 });
 
   beforeAll(async () => {
     [infra, pg, clone] = await Promise.all([startContainerInfra('cutover-compose', { podmanService: true }), startPostgres(), cloneWorkspace()]);
     port = await freePort();
     configure();
+    await appEnvFromVariable(clone);
     const first = await deploy();
     expect(first.exitCode, first.all as string).toBe(0);
   }, 300_000);
@@ -104,7 +108,7 @@ describe('cut-over without dropping a request (compose runtime behind HAProxy)',
     let run: ReturnType<typeof deploy> | undefined;
     try {
       const traffic = load();
-      run = deploy({ POD_FAULT_INJECTION: 'enabled' }, 'stream');
+      run = deploy({ POD_FAULT_INJECTION: 'enabled', POD_APP_ENV: 'test' }, 'stream');
       await untilOutput(run, 'verifying for');
       // Every request goes to the new version now: its answers are made slow (its test-only fault switch).
       expect((await slow(`http://127.0.0.1:${port}`)).status).toBe(200);
@@ -126,11 +130,26 @@ describe('cut-over without dropping a request (compose runtime behind HAProxy)',
     const traffic = load();
     await new Promise((r) => setTimeout(r, 500));
     const started = Date.now();
-    const res = await clone.run('npx', ['nx-deploy', 'rollback', 'api-server', '--env', 'staging'], vars());
+    const res = await clone.bin('nx-deploy', ['rollback', 'api-server', '--env', 'staging'], vars());
     const report = await traffic.stop();
     expect(res.exitCode, res.all as string).toBe(0);
     expect(report.failed, describeFailures(report)).toEqual([]);
     expect(report.switches).toEqual([serving, older]);
     expect(report.seen.find((s) => s.at >= started && s.revision === older)!.at - started).toBeLessThan(1_000);
+  });
+
+  it('(e) the fault-injection opt-in in staging is refused: the new version never starts, traffic untouched, the reason in the output', async () => {
+    // (d)'s rollback pinned the project: released, so this deploy is not skipped.
+    expect((await clone.run('npx', ['nx-deploy', 'unpin', 'api-server', '--env', 'staging'], vars())).exitCode).toBe(0);
+    const before = records().filter((r: any) => r.status === 'succeeded').length;
+    await clone.commit('release 5: fault injection asked for in staging');
+    const traffic = load();
+    const res = await deploy({ POD_FAULT_INJECTION: 'enabled' });
+    const report = await traffic.stop();
+    expect(res.exitCode).not.toBe(0);
+    expect(res.all).toContain('FAULT_INJECTION=enabled is allowed only where APP_ENV is development or test');
+    expect(report.failed, describeFailures(report)).toEqual([]);
+    expect(Object.keys(report.byRevision)).not.toContain(await head());
+    expect(records().filter((r: any) => r.status === 'succeeded')).toHaveLength(before);
   });
 });

@@ -8,6 +8,7 @@ import { stopPid } from '../support/processes.ts';
 import { describeFailures, steadyLoad } from '../support/steady-load.ts';
 
 const TOKEN = 'cutover-smoke-token-4e1b';
+const FAULT_TOKEN = 'cutover-fault-token-0a9d3c71';
 
 // The cut-over through a real proxy (HAProxy, Debian's, driven through its runtime API), runtime
 // process, from a clone whose every commit is a version the clients can tell apart (x-app-revision).
@@ -36,6 +37,7 @@ describe('cut-over without dropping a request (process runtime behind HAProxy)',
         proxy: { mode: 'required', keepPreviousWarm: 'until-next-deploy' },
         services: { 'api-server': { url: url(), healthPath: '/health', readyPath: '/ready', metricsPath: '/metrics', ...extra } },
         ephemeralSecrets: ['POD_SMOKE_TOKEN'],
+        secrets: ['POD_FAULT_TOKEN'],
       },
     },
   });
@@ -44,6 +46,7 @@ describe('cut-over without dropping a request (process runtime behind HAProxy)',
     NX_DEPLOY_FILE: 'deploy.test.json',
     POD_SMOKE_TOKEN: TOKEN,
     POD_FAULT_INJECTION: 'enabled',
+    POD_FAULT_TOKEN: FAULT_TOKEN,
     ...extra,
   });
   const deploy = (extra: Record<string, string> = {}, style = 'static') =>
@@ -54,7 +57,11 @@ describe('cut-over without dropping a request (process runtime behind HAProxy)',
   /** The private port of the version the last roll-out started (the proxy's new slot). */
   const newestPort = () => JSON.parse(readFileSync(stateFile(), 'utf8')).current.port as number;
   const fault = (p: number, f: Record<string, unknown>) =>
-    fetch(`http://127.0.0.1:${p}/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(f) });
+    fetch(`http://127.0.0.1:${p}/_faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${FAULT_TOKEN}` },
+      body: JSON.stringify(f),
+    });
 
   beforeAll(async () => {
     clone = await cloneWorkspace();
@@ -143,7 +150,7 @@ describe('cut-over without dropping a request (process runtime behind HAProxy)',
     const traffic = load();
     await new Promise((r) => setTimeout(r, 500));
     const started = Date.now();
-    const res = await nxDeploy('rollback', 'api-server', '--env', 'development');
+    const res = await clone.bin('nx-deploy', ['rollback', 'api-server', '--env', 'development'], vars());
     const report = await traffic.stop();
     expect(res.exitCode, res.all as string).toBe(0);
     expect(report.failed, describeFailures(report)).toEqual([]);

@@ -3,12 +3,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloneWorkspace, type Clone } from '../support/clone.ts';
 import { buildBaseImage, containerEnv, DEFAULT_BASE_IMAGE_TAG, startRegistry, type ContainerEnv, type Registry } from '../support/containers.ts';
+import { appEnvFromVariable, postFaults } from '../support/api-faults.ts';
 import { untilOutput } from '../support/output.ts';
 import { startPostgres, type Postgres } from '../support/postgres.ts';
 import { describeFailures, steadyLoad, type LoadReport } from '../support/steady-load.ts';
 import { startTestHosts, type TestHost, type TestHosts } from '../support/test-hosts.ts';
 
 const TOKEN = 'cutover-servers-token-7d3a';
+const FAULT_TOKEN = 'cutover-servers-fault-5e0b19c2';
 const PORT = 3230;
 
 // The cut-over on two servers (test hosts: network namespaces with their own sshd and podman), runtime
@@ -43,7 +45,7 @@ describe('cut-over on two servers without dropping a request (container runtime 
             metricsPath: '/metrics',
           },
         },
-        secrets: ['POD_SMOKE_TOKEN'],
+        secrets: ['POD_SMOKE_TOKEN', 'POD_FAULT_TOKEN'],
         ...staging,
       },
     },
@@ -55,6 +57,8 @@ describe('cut-over on two servers without dropping a request (container runtime 
     NX_DEPLOY_FILE: 'deploy.test.json',
     STAGING_DATABASE_URL: pg.url,
     POD_SMOKE_TOKEN: TOKEN,
+    POD_FAULT_TOKEN: FAULT_TOKEN,
+    POD_APP_ENV: 'staging',
     SSH_KEY: t.clientKey,
     SSH_KNOWN_HOSTS: knownHosts,
     ...extra,
@@ -71,9 +75,8 @@ describe('cut-over on two servers without dropping a request (container runtime 
   /** Four clients on each server's URL. */
   const load = () =>
     hosts.map((h) => steadyLoad(`http://${h.address}:${PORT}/v1/agents`, { clients: 4, headers: { authorization: `Bearer ${TOKEN}` } }));
-  /** Makes the version answering at `base` slow: 700 ms more per request (its test-only fault switch, FAULT_INJECTION=enabled). */
-  const slow = (base: string) =>
-    fetch(`${base}/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ latencyMs: 700 }) });
+  /** Makes the version answering at `base` slow: 700 ms more per request (its test-only fault switch). */
+  const slow = (base: string) => postFaults(base, FAULT_TOKEN, { latencyMs: 700 });
   const stop = async (loads: ReturnType<typeof load>): Promise<LoadReport[]> => Promise.all(loads.map((l) => l.stop()));
   const expectNoFailure = (reports: LoadReport[]) =>
     reports.forEach((r, i) => expect(r.failed, `${hosts[i]!.address}: ${describeFailures(r)}`).toEqual([]));
@@ -91,6 +94,7 @@ describe('cut-over on two servers without dropping a request (container runtime 
     runnerEnv = containerEnv(join(dir, 'runner-containers'), { insecureRegistries: [registry.host] });
     await buildBaseImage(runnerEnv);
     configure();
+    await appEnvFromVariable(clone);
     const first = await deploy();
     expect(first.exitCode, first.all as string).toBe(0);
     expect(first.all).toMatch(new RegExp(`proxy of api-server on ${hosts[0]!.address.replace(/\./g, '\\.')} started on :${PORT}`));
@@ -140,7 +144,7 @@ describe('cut-over on two servers without dropping a request (container runtime 
     let run: ReturnType<typeof deploy> | undefined;
     try {
       const loads = load();
-      run = deploy({ POD_FAULT_INJECTION: 'enabled' }, 'stream');
+      run = deploy({ POD_FAULT_INJECTION: 'enabled', POD_APP_ENV: 'test' }, 'stream');
       await untilOutput(run, 'verifying for');
       // Every request goes to the new version now: on the second server its answers are made slow (its test-only fault switch).
       expect((await slow(`http://${hosts[1]!.address}:${PORT}`)).status).toBe(200);
@@ -167,7 +171,7 @@ describe('cut-over on two servers without dropping a request (container runtime 
     const loads = load();
     await new Promise((r) => setTimeout(r, 500));
     const started = Date.now();
-    const res = await clone.run('npx', ['nx-deploy', 'rollback', 'api-server', '--env', 'staging'], vars());
+    const res = await clone.bin('nx-deploy', ['rollback', 'api-server', '--env', 'staging'], vars());
     const reports = await stop(loads);
     expect(res.exitCode, res.all as string).toBe(0);
     expectNoFailure(reports);

@@ -6,6 +6,9 @@ import { stopPid } from '../support/processes.ts';
 import { TestDeployment } from '../support/workspace.ts';
 
 const TOKEN = 'verify-smoke-token-6c2d';
+const FAULT_TOKEN = 'verify-fault-token-91b7e04d';
+/** The api-server's /_faults answers only this bearer (FAULT_TOKEN, passed by the deploy as POD_FAULT_TOKEN). */
+const faultAuth = { authorization: `Bearer ${FAULT_TOKEN}` };
 
 // After the cut-over, for real: the api-server deployed as a local process, then a second deploy
 // whose new process gets a fault injected (through its test-only /_faults endpoint) once its smoke
@@ -36,6 +39,7 @@ describe('verification after the cut-over rolls back on sustained triggers', () 
         ],
       },
       ephemeralSecrets: ['POD_SMOKE_TOKEN'],
+      secrets: ['POD_FAULT_TOKEN'],
     },
   });
 
@@ -44,6 +48,7 @@ describe('verification after the cut-over rolls back on sustained triggers', () 
     vars = {
       POD_SMOKE_TOKEN: TOKEN,
       POD_FAULT_INJECTION: 'enabled',
+      POD_FAULT_TOKEN: FAULT_TOKEN,
       SLACK_WEBHOOK_URL: slack.webhookUrl,
       PD_ROUTING_KEY: pagerduty.routingKey,
       ALERT_SMTP_URL: mail.smtpUrl(),
@@ -101,7 +106,11 @@ describe('verification after the cut-over rolls back on sustained triggers', () 
       run.then((r) => reject(new Error(`the deploy ended before verification began:\n${r.all}`)), reject);
     });
     const inject = async (f: Record<string, unknown>) => {
-      const res = await fetch(`${api}/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(f) });
+      const res = await fetch(`${api}/_faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...faultAuth },
+        body: JSON.stringify(f),
+      });
       expect(res.status).toBe(200);
       injected = Date.now();
     };
@@ -136,7 +145,7 @@ describe('verification after the cut-over rolls back on sustained triggers', () 
     expect(deployment.servicePid('development', 'api-server')).toBe(previousPid);
     const health = await fetch(`${api}/health`);
     expect(health.status).toBe(200);
-    expect((await (await fetch(`${api}/_faults`)).json()).errorRate ?? 0).toBe(0); // the previous process, without the fault
+    expect((await (await fetch(`${api}/_faults`, { headers: faultAuth })).json()).errorRate ?? 0).toBe(0); // the previous process, without the fault
   }
 
   it('rolls back when the error rate stays above its threshold for its whole `for`, alerting on the runbook channels', async () => {
@@ -192,7 +201,11 @@ describe('verification after the cut-over rolls back on sustained triggers', () 
     } finally {
       slack.failNext(0);
       // The faulty version kept serving (as it should): the next tests' rollbacks switch back to it warm, so it is healed.
-      await fetch(`${api}/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ errorRate: 0 }) });
+      await fetch(`${api}/_faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...faultAuth },
+        body: JSON.stringify({ errorRate: 0 }),
+      });
     }
   });
 

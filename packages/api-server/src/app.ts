@@ -26,9 +26,9 @@ export async function buildApp({ config, db: realDb }: AppOptions): Promise<Fast
     // request.ip (what the rate limit counts) is the client's, through the proxies trusted here.
     trustProxy: config.trustProxy ?? parseTrustProxy(undefined),
   });
-  // Fault injection (tests only; config.ts refuses it in production). Without it, none of its
+  // Fault injection (tests only; config.ts allows it only in development and test). Without it, none of its
   // hooks, routes or database wrapper exist.
-  const faults = config.faults ? new Faults(config.faults) : undefined;
+  const faults = config.faults ? new Faults(config.faults.initial) : undefined;
   const db = faults ? withFaultyDatabase(realDb, faults) : realDb;
   if (faults) app.log.warn({ faults: faults.settings }, 'FAULT INJECTION ENABLED (tests only): POST /_faults changes the faults');
   app.addHook('onClose', async () => db.close());
@@ -76,7 +76,7 @@ export async function buildApp({ config, db: realDb }: AppOptions): Promise<Fast
     );
   registerMetrics(app, isDatabaseUp);
   registerHealthRoutes(app, { db, version: config.appVersion, gitSha: config.gitSha, delay: faults?.delay });
-  if (faults) registerFaultRoutes(app, faults);
+  if (faults) registerFaultRoutes(app, faults, config.faults!.token);
 
   const requireScope = createAuth(config.apiTokens);
   if (config.apiTokens.size === 0) app.log.warn('API_TOKENS is empty: every /v1 request will get 401');

@@ -22,10 +22,16 @@ export interface Config {
    */
   trustProxy: string[];
   /**
-   * Initial fault settings when FAULT_INJECTION=enabled (tests only, refused in production); null
-   * when fault injection is off, and then no fault can be turned on at run time either.
+   * Fault injection when FAULT_INJECTION=enabled (tests only: APP_ENV development or test); null
+   * when it is off, and then no fault can be turned on at run time either.
    */
-  faults: FaultSettings | null;
+  faults: FaultInjection | null;
+}
+
+/** Fault injection's initial settings, and the token GET and POST /_faults require. */
+export interface FaultInjection {
+  initial: FaultSettings;
+  token: string;
 }
 
 /** Injected faults (see faults.ts); changeable at run time through POST /_faults. */
@@ -94,12 +100,18 @@ export function parseTrustProxy(value: string | undefined): string[] {
 
 const FAULT_VARIABLES = ['FAULT_ERROR_RATE', 'FAULT_LATENCY_MS', 'FAULT_DB_DOWN'] as const;
 
+/** The environments (APP_ENV) where a service may be told to fail: never staging or production. */
+export const FAULT_ENVIRONMENTS = ['development', 'test'];
+/** The shortest FAULT_TOKEN accepted: /_faults can slow or break the service for everyone. */
+const MIN_FAULT_TOKEN = 16;
+
 /**
  * Fault injection, for tests only. FAULT_INJECTION must be exactly `enabled` for any fault; it is
- * refused when APP_ENV is `production` (or, without APP_ENV, NODE_ENV), and a FAULT_* value without it is an error
- * (rather than silently ignored, so a test cannot believe it injected a fault that is not there).
+ * allowed only where APP_ENV is development or test, needs FAULT_TOKEN (which /_faults requires),
+ * and a FAULT_* value without it is an error (rather than silently ignored, so a test cannot
+ * believe it injected a fault that is not there).
  */
-export function parseFaults(env: Env): FaultSettings | null {
+export function parseFaults(env: Env): FaultInjection | null {
   const injection = nonEmpty(env.FAULT_INJECTION);
   if (injection === undefined) {
     const stray = FAULT_VARIABLES.find((name) => nonEmpty(env[name]) !== undefined);
@@ -113,17 +125,25 @@ export function parseFaults(env: Env): FaultSettings | null {
   if (injection !== 'enabled') {
     throw new ConfigError(`FAULT_INJECTION must be "enabled" or unset (tests only), got "${injection}"`);
   }
-  // APP_ENV names the deployment's environment; without it, NODE_ENV=production (as the production
-  // image sets) counts as production. So a staging container (APP_ENV=staging) may inject faults.
-  const name = nonEmpty(env.APP_ENV) !== undefined ? 'APP_ENV' : 'NODE_ENV';
-  const value = nonEmpty(env[name]);
-  if (value?.toLowerCase() === 'production') {
-    throw new ConfigError(`FAULT_INJECTION=enabled is refused in production (${name}="${value}"): fault injection is for tests only`);
+  const appEnv = nonEmpty(env.APP_ENV);
+  if (appEnv === undefined || !FAULT_ENVIRONMENTS.includes(appEnv)) {
+    throw new ConfigError(
+      `FAULT_INJECTION=enabled is allowed only where APP_ENV is ${FAULT_ENVIRONMENTS.join(' or ')} (fault injection is for tests only), got ${appEnv === undefined ? 'APP_ENV unset' : `APP_ENV="${appEnv}"`}`,
+    );
+  }
+  const token = nonEmpty(env.FAULT_TOKEN);
+  if (token === undefined || token.length < MIN_FAULT_TOKEN) {
+    throw new ConfigError(
+      `FAULT_INJECTION=enabled needs FAULT_TOKEN (at least ${MIN_FAULT_TOKEN} characters): GET and POST /_faults answer only requests bearing it`,
+    );
   }
   return {
-    errorRate: rateFrom(env, 'FAULT_ERROR_RATE'),
-    latencyMs: intFrom(env, 'FAULT_LATENCY_MS', 0, 0, MAX_FAULT_LATENCY_MS),
-    dbDown: booleanFrom(env, 'FAULT_DB_DOWN', false),
+    token,
+    initial: {
+      errorRate: rateFrom(env, 'FAULT_ERROR_RATE'),
+      latencyMs: intFrom(env, 'FAULT_LATENCY_MS', 0, 0, MAX_FAULT_LATENCY_MS),
+      dbDown: booleanFrom(env, 'FAULT_DB_DOWN', false),
+    },
   };
 }
 

@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { createAuth } from './auth.js';
 import { MAX_FAULT_LATENCY_MS, type FaultSettings } from './config.js';
 import type { Database } from './db/database.js';
 
 /**
- * Fault injection, for tests only: config.ts enables it only with FAULT_INJECTION=enabled and
- * refuses it in production. Faulted requests go through the app like real ones (the metrics hook
+ * Fault injection, for tests only: config.ts enables it only with FAULT_INJECTION=enabled, where
+ * APP_ENV is development or test. Faulted requests go through the app like real ones (the metrics hook
  * counts a 500 as a 5xx, an added delay shows in the duration histogram), since the point is to
  * trip the deploy's rollback triggers.
  */
@@ -96,11 +97,13 @@ const faultsBody = {
 /**
  * GET /_faults (current settings) and POST /_faults (change some, answer all), so a test can
  * inject a fault into a server that is already running. Registered on the root instance only when
- * fault injection is enabled: no token, no rate limit, not counted in the request metrics.
+ * fault injection is enabled; they answer only requests bearing FAULT_TOKEN (401 otherwise), are not
+ * rate limited and not counted in the request metrics.
  */
-export function registerFaultRoutes(app: FastifyInstance, faults: Faults) {
-  app.get('/_faults', async () => faults.settings);
-  app.post<{ Body: Partial<FaultSettings> }>('/_faults', { schema: { body: faultsBody } }, async (request, reply) => {
+export function registerFaultRoutes(app: FastifyInstance, faults: Faults, token: string) {
+  const auth = { preValidation: createAuth(new Map([[token, new Set(['faults'])]]))('faults') };
+  app.get('/_faults', auth, async () => faults.settings);
+  app.post<{ Body: Partial<FaultSettings> }>('/_faults', { ...auth, schema: { body: faultsBody } }, async (request, reply) => {
     const unknown = Object.keys(request.body).find((key) => !FAULT_KEYS.includes(key));
     if (unknown !== undefined) {
       return reply.code(400).send({ error: 'bad_request', message: `body/${unknown} is not a fault (expected ${FAULT_KEYS.join(', ')})` });

@@ -75,58 +75,54 @@ describe('config', () => {
 });
 
 describe('fault injection settings (tests only)', () => {
+  /** What a test deploy passes: an environment where faults are allowed, and the token /_faults requires. */
+  const ON = { FAULT_INJECTION: 'enabled', APP_ENV: 'test', FAULT_TOKEN: 'fault-token-0123456789' };
+
   it('are off unless FAULT_INJECTION is exactly "enabled"', () => {
     expect(loadConfig({}).faults).toBeNull();
     expect(loadConfig({ FAULT_INJECTION: '' }).faults).toBeNull();
-    expect(loadConfig({ FAULT_INJECTION: 'enabled' }).faults).toEqual({ errorRate: 0, latencyMs: 0, dbDown: false });
-    expect(loadConfig({ FAULT_INJECTION: 'enabled', NODE_ENV: 'test', APP_ENV: 'staging' }).faults).not.toBeNull();
+    expect(loadConfig(ON).faults).toEqual({ token: ON.FAULT_TOKEN, initial: { errorRate: 0, latencyMs: 0, dbDown: false } });
+    expect(loadConfig({ ...ON, APP_ENV: 'development', NODE_ENV: 'production' }).faults).not.toBeNull();
   });
 
   it('parses FAULT_ERROR_RATE, FAULT_LATENCY_MS and FAULT_DB_DOWN', () => {
-    expect(loadConfig({ FAULT_INJECTION: 'enabled', FAULT_ERROR_RATE: '0.25', FAULT_LATENCY_MS: '50', FAULT_DB_DOWN: 'true' }).faults).toEqual({
+    expect(loadConfig({ ...ON, FAULT_ERROR_RATE: '0.25', FAULT_LATENCY_MS: '50', FAULT_DB_DOWN: 'true' }).faults?.initial).toEqual({
       errorRate: 0.25,
       latencyMs: 50,
       dbDown: true,
     });
-    expect(loadConfig({ FAULT_INJECTION: 'enabled', FAULT_ERROR_RATE: '1', FAULT_DB_DOWN: 'false' }).faults).toMatchObject({
-      errorRate: 1,
-      dbDown: false,
-    });
-    expect(loadConfig({ FAULT_INJECTION: 'enabled', FAULT_ERROR_RATE: '.5' }).faults?.errorRate).toBe(0.5);
+    expect(loadConfig({ ...ON, FAULT_ERROR_RATE: '1', FAULT_DB_DOWN: 'false' }).faults?.initial).toMatchObject({ errorRate: 1, dbDown: false });
+    expect(loadConfig({ ...ON, FAULT_ERROR_RATE: '.5' }).faults?.initial.errorRate).toBe(0.5);
   });
 
   it.each([
-    [{ NODE_ENV: 'production' }, 'NODE_ENV', 'production'],
-    [{ APP_ENV: 'production' }, 'APP_ENV', 'production'],
-    [{ APP_ENV: 'Production', NODE_ENV: 'development' }, 'APP_ENV', 'Production'],
-  ])('are refused in production (%j)', (envs, name, value) => {
-    const load = () => loadConfig({ FAULT_INJECTION: 'enabled', ...envs });
+    [{ APP_ENV: 'production' }, 'APP_ENV="production"'],
+    [{ APP_ENV: 'staging' }, 'APP_ENV="staging"'],
+    [{ APP_ENV: 'Development' }, 'APP_ENV="Development"'],
+    [{ APP_ENV: undefined, NODE_ENV: 'test' }, 'APP_ENV unset'],
+  ])('are refused outside development and test (%j)', (envs, got) => {
+    const load = () => loadConfig({ ...ON, ...envs });
     expect(load).toThrowError(ConfigError);
-    expect(load).toThrowError(`FAULT_INJECTION=enabled is refused in production (${name}="${value}"): fault injection is for tests only`);
+    expect(load).toThrowError(
+      `FAULT_INJECTION=enabled is allowed only where APP_ENV is development or test (fault injection is for tests only), got ${got}`,
+    );
   });
 
-  it('are allowed in the production image (NODE_ENV=production) deployed to a named other environment (APP_ENV=staging)', () => {
-    expect(loadConfig({ FAULT_INJECTION: 'enabled', NODE_ENV: 'production', APP_ENV: 'staging' }).faults).toMatchObject({ errorRate: 0 });
+  it.each([{ FAULT_TOKEN: undefined }, { FAULT_TOKEN: 'short-token' }])('need a FAULT_TOKEN of 16 characters or more (%j)', (envs) => {
+    expect(() => loadConfig({ ...ON, ...envs })).toThrowError(
+      'FAULT_INJECTION=enabled needs FAULT_TOKEN (at least 16 characters): GET and POST /_faults answer only requests bearing it',
+    );
   });
 
   it.each([
     [{ FAULT_INJECTION: 'true' }, 'FAULT_INJECTION must be "enabled" or unset (tests only), got "true"'],
     [{ FAULT_INJECTION: 'Enabled' }, 'FAULT_INJECTION must be "enabled" or unset (tests only), got "Enabled"'],
-    [
-      { FAULT_INJECTION: 'enabled', FAULT_ERROR_RATE: '1.5' },
-      'FAULT_ERROR_RATE must be a number between 0 and 1 (e.g. "0.1" for 1 request in 10), got "1.5"',
-    ],
-    [
-      { FAULT_INJECTION: 'enabled', FAULT_ERROR_RATE: '10%' },
-      'FAULT_ERROR_RATE must be a number between 0 and 1 (e.g. "0.1" for 1 request in 10), got "10%"',
-    ],
-    [
-      { FAULT_INJECTION: 'enabled', FAULT_ERROR_RATE: '-0.1' },
-      'FAULT_ERROR_RATE must be a number between 0 and 1 (e.g. "0.1" for 1 request in 10), got "-0.1"',
-    ],
-    [{ FAULT_INJECTION: 'enabled', FAULT_LATENCY_MS: '1.5' }, 'FAULT_LATENCY_MS must be an integer between 0 and 600000, got "1.5"'],
-    [{ FAULT_INJECTION: 'enabled', FAULT_LATENCY_MS: '-5' }, 'FAULT_LATENCY_MS must be an integer between 0 and 600000, got "-5"'],
-    [{ FAULT_INJECTION: 'enabled', FAULT_DB_DOWN: 'yes' }, 'FAULT_DB_DOWN must be "true" or "false", got "yes"'],
+    [{ ...ON, FAULT_ERROR_RATE: '1.5' }, 'FAULT_ERROR_RATE must be a number between 0 and 1 (e.g. "0.1" for 1 request in 10), got "1.5"'],
+    [{ ...ON, FAULT_ERROR_RATE: '10%' }, 'FAULT_ERROR_RATE must be a number between 0 and 1 (e.g. "0.1" for 1 request in 10), got "10%"'],
+    [{ ...ON, FAULT_ERROR_RATE: '-0.1' }, 'FAULT_ERROR_RATE must be a number between 0 and 1 (e.g. "0.1" for 1 request in 10), got "-0.1"'],
+    [{ ...ON, FAULT_LATENCY_MS: '1.5' }, 'FAULT_LATENCY_MS must be an integer between 0 and 600000, got "1.5"'],
+    [{ ...ON, FAULT_LATENCY_MS: '-5' }, 'FAULT_LATENCY_MS must be an integer between 0 and 600000, got "-5"'],
+    [{ ...ON, FAULT_DB_DOWN: 'yes' }, 'FAULT_DB_DOWN must be "true" or "false", got "yes"'],
     [
       { FAULT_ERROR_RATE: '0.1' },
       'FAULT_ERROR_RATE is set but FAULT_INJECTION is not "enabled" (fault injection is for tests only), got FAULT_ERROR_RATE="0.1"',

@@ -3,6 +3,10 @@ import { Faults } from '../src/faults.js';
 import { bearer, migrate, startServer, tempDir, type RunningServer } from './helpers.js';
 
 const TOKENS = 'reader=agents:read';
+const FAULT_TOKEN = 'fault-token-for-tests-01';
+/** Fault injection as a test deploy turns it on: allowed in APP_ENV test, its routes behind FAULT_TOKEN. */
+const FAULTS_ON = { FAULT_INJECTION: 'enabled', APP_ENV: 'test', FAULT_TOKEN };
+const faultAuth = { authorization: `Bearer ${FAULT_TOKEN}` };
 
 /** A migrated SQLite database and a server on it, with these extra settings. */
 async function migratedServer(extra: Record<string, string>) {
@@ -30,7 +34,11 @@ function sample(text: string, name: string, labels: string): number | undefined 
 }
 
 function postFaults(server: RunningServer, body: unknown): Promise<Response> {
-  return fetch(`${server.url}/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return fetch(`${server.url}/_faults`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...faultAuth },
+    body: JSON.stringify(body),
+  });
 }
 
 describe('Faults.nextFails', () => {
@@ -67,7 +75,7 @@ describe('fault injection off (FAULT_INJECTION unset)', () => {
   afterAll(() => ctx?.close());
 
   it('has no /_faults route: 404 like any unknown route', async () => {
-    const get = await fetch(`${ctx.server.url}/_faults`);
+    const get = await fetch(`${ctx.server.url}/_faults`, { headers: faultAuth });
     expect(get.status).toBe(404);
     expect(await get.json()).toEqual({ error: 'not_found', message: 'no route GET /_faults' });
     const post = await postFaults(ctx.server, { errorRate: 1 });
@@ -79,7 +87,7 @@ describe('fault injection off (FAULT_INJECTION unset)', () => {
 describe('FAULT_ERROR_RATE=0.25', () => {
   let ctx: Awaited<ReturnType<typeof migratedServer>>;
   beforeAll(async () => {
-    ctx = await migratedServer({ FAULT_INJECTION: 'enabled', FAULT_ERROR_RATE: '0.25' });
+    ctx = await migratedServer({ ...FAULTS_ON, FAULT_ERROR_RATE: '0.25' });
   });
   afterAll(() => ctx?.close());
 
@@ -107,7 +115,7 @@ describe('FAULT_ERROR_RATE=0.25', () => {
 describe('FAULT_DB_DOWN=true', () => {
   let ctx: Awaited<ReturnType<typeof migratedServer>>;
   beforeAll(async () => {
-    ctx = await migratedServer({ FAULT_INJECTION: 'enabled', FAULT_DB_DOWN: 'true' });
+    ctx = await migratedServer({ ...FAULTS_ON, FAULT_DB_DOWN: 'true' });
   });
   afterAll(() => ctx?.close());
 
@@ -134,8 +142,8 @@ describe('FAULT_DB_DOWN=true', () => {
 describe('/_faults at run time', () => {
   let ctx: Awaited<ReturnType<typeof migratedServer>>;
   beforeAll(async () => {
-    // A rate limit of 5 per window: /_faults must not be limited, and needs no token.
-    ctx = await migratedServer({ FAULT_INJECTION: 'enabled', RATE_LIMIT_MAX: '5' });
+    // A rate limit of 5 per window: /_faults must not be limited.
+    ctx = await migratedServer({ ...FAULTS_ON, RATE_LIMIT_MAX: '5' });
   });
   afterEach(async () => {
     await postFaults(ctx.server, { errorRate: 0, latencyMs: 0, dbDown: false });
@@ -143,7 +151,7 @@ describe('/_faults at run time', () => {
   afterAll(() => ctx?.close());
 
   it('GET answers the current settings, POST changes the given ones and answers all', async () => {
-    const initial = await fetch(`${ctx.server.url}/_faults`);
+    const initial = await fetch(`${ctx.server.url}/_faults`, { headers: faultAuth });
     expect(initial.status).toBe(200);
     expect(await initial.json()).toEqual({ errorRate: 0, latencyMs: 0, dbDown: false });
 
@@ -152,9 +160,9 @@ describe('/_faults at run time', () => {
     expect(await changed.json()).toEqual({ errorRate: 1, latencyMs: 0, dbDown: false });
     expect(await (await postFaults(ctx.server, { dbDown: true, latencyMs: 5 })).json()).toEqual({ errorRate: 1, latencyMs: 5, dbDown: true });
     expect(await (await postFaults(ctx.server, {})).json()).toEqual({ errorRate: 1, latencyMs: 5, dbDown: true });
-    expect(await (await fetch(`${ctx.server.url}/_faults`)).json()).toEqual({ errorRate: 1, latencyMs: 5, dbDown: true });
+    expect(await (await fetch(`${ctx.server.url}/_faults`, { headers: faultAuth })).json()).toEqual({ errorRate: 1, latencyMs: 5, dbDown: true });
 
-    for (let i = 0; i < 10; i++) expect((await fetch(`${ctx.server.url}/_faults`)).status).toBe(200);
+    for (let i = 0; i < 10; i++) expect((await fetch(`${ctx.server.url}/_faults`, { headers: faultAuth })).status).toBe(200);
   });
 
   it('an error rate set at run time applies to the next /v1 requests', async () => {
@@ -179,12 +187,28 @@ describe('/_faults at run time', () => {
     const json = (await res.json()) as { error: string; message: string };
     expect(json.error).toBe('bad_request');
     expect(json.message).toMatch(message);
-    expect(await (await fetch(`${ctx.server.url}/_faults`)).json()).toEqual({ errorRate: 0, latencyMs: 0, dbDown: false });
+    expect(await (await fetch(`${ctx.server.url}/_faults`, { headers: faultAuth })).json()).toEqual({ errorRate: 0, latencyMs: 0, dbDown: false });
   });
 
   it('rejects a POST without a JSON body with 400', async () => {
-    const res = await fetch(`${ctx.server.url}/_faults`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+    const res = await fetch(`${ctx.server.url}/_faults`, { method: 'POST', headers: { 'content-type': 'application/json', ...faultAuth } });
     expect(res.status).toBe(400);
+  });
+
+  it('answers 401 to a GET or POST without FAULT_TOKEN (or with another token), changing nothing', async () => {
+    const json = { 'content-type': 'application/json' };
+    const tries: Record<string, string>[] = [{}, { authorization: 'Bearer reader' }, { authorization: `Bearer ${FAULT_TOKEN}x` }];
+    for (const headers of tries) {
+      expect((await fetch(`${ctx.server.url}/_faults`, { headers })).status).toBe(401);
+      const post = await fetch(`${ctx.server.url}/_faults`, {
+        method: 'POST',
+        headers: { ...json, ...headers },
+        body: JSON.stringify({ errorRate: 1 }),
+      });
+      expect(post.status).toBe(401);
+      expect(await post.json()).toEqual({ error: 'unauthorized' });
+    }
+    expect(await (await fetch(`${ctx.server.url}/_faults`, { headers: faultAuth })).json()).toEqual({ errorRate: 0, latencyMs: 0, dbDown: false });
   });
 
   it('adds latency to /v1 and /health, shown in the duration histogram; not to /metrics or /ready', async () => {
