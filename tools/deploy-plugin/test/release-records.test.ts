@@ -1,12 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SiteReleases } from '../src/cdn/releases.ts';
+import { FileBlobs } from '../src/store/file/blobs.ts';
 
 // What a site's index and manifests say comes back from the state store: planted ids and paths
 // (anyone with write access to the store) are refused before they become folder or object names.
 describe("a site's releases read back from the state store", () => {
   const store = (objects: Record<string, unknown>) => {
-    const blobs = new Map(Object.entries(objects).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
-    return new SiteReleases({ get: async (k) => blobs.get(k), put: async (k, v) => void blobs.set(k, v) }, 'production', 'frontend');
+    const blobs = new FileBlobs(mkdtempSync(join(tmpdir(), 'site-releases-')));
+    for (const [k, v] of Object.entries(objects)) void blobs.put(k, typeof v === 'string' ? v : JSON.stringify(v));
+    return new SiteReleases(blobs, 'production', 'frontend');
   };
   const entry = (id: string) => ({ id, version: '1.0.0', gitSha: 'abc', deployId: 'd', createdAt: 't', servedAt: 't', files: 1, bytes: 1 });
   const file = (path: string) => ({ path, sha256: 'a'.repeat(64), md5: 'b'.repeat(32), size: 1, type: 'text/html', immutable: false });

@@ -79,6 +79,11 @@ export const environmentSchema = z.strictObject({
   database: z
     .strictObject({
       urlVariable: variableName.optional().describe('Variable holding the database URL (a secret)'),
+      backupKeyVariable: variableName
+        .optional()
+        .describe(
+          'Variable holding the passphrase that encrypts the backup taken before migrating (AES-256-GCM), which then goes to the state store: required where that store is S3',
+        ),
       url: z
         .string()
         .startsWith('file:', { error: 'only a file: (SQLite) URL may be written here; put other URLs in the variable named by urlVariable' })
@@ -204,6 +209,7 @@ export function secretVariables(env: Environment): string[] {
   const names = new Set<string>([...env.secrets, ...env.ephemeralSecrets]);
   const add = (v: string | undefined) => v && names.add(v);
   add(env.database?.urlVariable);
+  add(env.database?.backupKeyVariable);
   add(env.npm?.tokenVariable);
   add(env.crates?.tokenVariable);
   add(env.containers?.passwordVariable);

@@ -11,6 +11,7 @@ import { StepFailedWithResult, type StepContext, type StepDefinition } from '../
 import { announce } from './announce.ts';
 import { decideApproval, obtainApproval } from './approval.ts';
 import { resolveActor, resolveGitSha } from './identity.ts';
+import { stateOf } from '../config/environments.ts';
 import { acquireLock } from './lock-wait.ts';
 import { abortDeadDeploys, factsOf } from './progress.ts';
 import { openSession, type Session } from './session.ts';
@@ -204,6 +205,7 @@ export async function executeDeploy(req: DeployRequest): Promise<{ success: bool
       blobs: store.blobs,
       ledgerOf: async (env) => (await storeOf(env)).ledger,
       servers,
+      sharedState: stateOf(s.file, s.plan.envName).backend === 's3',
     };
     for (const { name, step, options } of steps) await step.preflight?.(options as never, stepContext(ctx, name));
     const record: LedgerRecord = {

@@ -11,6 +11,7 @@ export function factsOf(results: StepResult[]): Partial<LedgerRecord> {
     ...(last.artifact ? { artifact: last.artifact } : {}),
     ...(last.image ? { image: last.image } : {}),
     ...(last.backupRef ? { backupRef: last.backupRef } : {}),
+    ...(last.backupSha256 ? { backupSha256: last.backupSha256 } : {}),
     ...(last.url ? { url: last.url } : {}),
     ...(last.loadtest ? { loadtest: last.loadtest } : {}),
     ...(last.canary ? { canary: last.canary } : {}),

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from '../core/errors.ts';
 import type { LedgerRecord } from '../store/state-store.ts';
+import { STORE_REF } from './backup-in-store.ts';
 import { restoreBackup } from './migrate.ts';
 import type { StepContext, StepDefinition } from './step.ts';
 
@@ -14,7 +15,7 @@ const MIGRATING = new Set(['deploy', 'migrate']);
  * only if that run is the newest successful migrating run at all (a later deploy that did not
  * migrate means the schema it left is not that backup's concern) and no rollback restored it since.
  */
-export function backupToRestore(records: LedgerRecord[], project: string): { ref: string; id: string } | { problem: string } {
+export function backupToRestore(records: LedgerRecord[], project: string): { ref: string; id: string; sha256?: string } | { problem: string } {
   const mine = records.filter((r) => r.project === project && r.status === 'succeeded');
   const last = mine.findLast((r) => MIGRATING.has(r.kind));
   if (!last) return { problem: 'no successful deploy of it is recorded here' };
@@ -23,17 +24,17 @@ export function backupToRestore(records: LedgerRecord[], project: string): { ref
   const since = mine.slice(mine.indexOf(last) + 1);
   const restoredBy = since.find((r) => r.steps?.some((s) => s.name === 'database' && s.status === 'succeeded'));
   if (restoredBy) return { problem: `the backup of ${last.id} was already restored by ${restoredBy.kind} ${restoredBy.id}` };
-  return { ref: last.backupRef, id: last.id };
+  return { ref: last.backupRef, id: last.id, ...(last.backupSha256 ? { sha256: last.backupSha256 } : {}) };
 }
 
-async function backupOrRefuse(ctx: StepContext): Promise<{ ref: string; id: string }> {
+async function backupOrRefuse(ctx: StepContext): Promise<{ ref: string; id: string; sha256?: string }> {
   const { records } = await ctx.ledger.read(ctx.envName);
   const found = backupToRestore(records, ctx.project.name);
   const refused = `the database of ${ctx.project.name} in ${ctx.envName} cannot be rolled back`;
   if ('problem' in found) throw new UserError(`${refused}: ${found.problem}; nothing was changed`);
-  if (!existsSync(found.ref))
+  if (!found.ref.startsWith(STORE_REF) && !existsSync(found.ref))
     throw new UserError(
-      `${refused}: the backup ${found.ref} taken by ${found.id} is not on this machine (backups stay where the deploy ran); nothing was changed`,
+      `${refused}: the backup ${found.ref} taken by ${found.id} is not on this machine (without environments.${ctx.envName}.database.backupKeyVariable, backups stay where the deploy ran); nothing was changed`,
     );
   return found;
 }
@@ -57,8 +58,8 @@ export const databaseRollbackStep: StepDefinition<z.ZodObject> = {
   },
 
   async run(_o, ctx) {
-    const { ref, id } = await backupOrRefuse(ctx);
-    await restoreBackup(ctx, ref);
+    const { ref, id, sha256 } = await backupOrRefuse(ctx);
+    await restoreBackup(ctx, ref, sha256);
     ctx.log.info(`the database is restored from ${ref}`);
     return { backupRef: ref, detail: `restored from the backup of ${id}` };
   },

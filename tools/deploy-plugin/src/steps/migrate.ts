@@ -11,6 +11,7 @@ import { copySqlite } from '../core/sqlite.ts';
 import type { PlannedAction } from '../core/plan.ts';
 import type { StepContext, StepDefinition, StepResult } from './step.ts';
 import { reachDatabase } from './database-access.ts';
+import { checkBackupKey, fetchFromStore, keepInStore, STORE_REF } from './backup-in-store.ts';
 
 export const migrateOptions = z
   .strictObject({
@@ -78,14 +79,20 @@ async function backup(ctx: StepContext, db: DatabaseTarget): Promise<{ ref: stri
   return { ref, relations };
 }
 
-/** Puts the database back to a backup taken before migrating (a rollback: the relations list is read from beside the dump). */
-export async function restoreBackup(ctx: StepContext, ref: string): Promise<void> {
+/**
+ * Puts the database back to a backup taken before migrating: one kept in the state store is
+ * downloaded, decrypted and checked against `sha256` first; a local one has its relations list beside it.
+ */
+export async function restoreBackup(ctx: StepContext, ref: string, sha256?: string): Promise<void> {
+  const fetched = ref.startsWith(STORE_REF) ? await fetchFromStore(ctx, ref, sha256) : undefined;
   const reached = await reachDatabase(ctx);
   try {
+    if (fetched) return await restore(ctx, reached.db, fetched);
     const sidecar = `${ref}.relations.json`;
     const relations = existsSync(sidecar) ? (JSON.parse(readFileSync(sidecar, 'utf8')) as string[]) : undefined;
     await restore(ctx, reached.db, { ref, relations });
   } finally {
+    fetched?.done();
     await reached.close();
   }
 }
@@ -130,6 +137,10 @@ export const migrateStep: StepDefinition<typeof migrateOptions> = {
     return actions;
   },
 
+  async preflight(o, ctx) {
+    if (o.backup) checkBackupKey(ctx);
+  },
+
   async run(o, ctx): Promise<StepResult> {
     const reached = await reachDatabase(ctx);
     try {
@@ -150,7 +161,7 @@ export const migrateStep: StepDefinition<typeof migrateOptions> = {
       ctx.log.info(`the database stays as migrated (environments.${ctx.envName}.rollback.database is never); its backup is ${result.backupRef}`);
       return undefined;
     }
-    await restoreBackup(ctx, result.backupRef);
+    await restoreBackup(ctx, result.backupRef, result.backupSha256);
     return restored(`the database from ${result.backupRef}`, 'restored from the backup taken before migrating');
   },
 };
@@ -182,5 +193,10 @@ async function migrate(o: Options, ctx: StepContext, db: DatabaseTarget): Promis
     }
     throw new UserError(`${ctx.project.name}: ${why}. The database was restored from the backup ${saved.ref}.`);
   }
-  return { backupRef: saved?.ref, detail: pending ? `applied ${pending.length}` : 'applied' };
+  const stored = saved ? await keepInStore(ctx, saved) : undefined;
+  return {
+    backupRef: stored?.ref ?? saved?.ref,
+    ...(stored ? { backupSha256: stored.sha256 } : {}),
+    detail: pending ? `applied ${pending.length}` : 'applied',
+  };
 }

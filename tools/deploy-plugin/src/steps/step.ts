@@ -15,6 +15,8 @@ export interface StepResult {
   /** A container image by digest (registry/repository@sha256:...): what a roll-out runs, what production promotes. */
   image?: string;
   backupRef?: string;
+  /** The SHA-256 of a backup kept in the state store, checked when it is restored. */
+  backupSha256?: string;
   /** What served before this step switched to `artifact` (a CDN release): what its rollback goes back to. */
   previous?: string;
   /** Where what this step deployed or checked answers: the summary's URL column. */
@@ -52,6 +54,8 @@ export interface StepContext extends RuntimeContext {
   ledgerOf(env: string): Promise<LedgerStore>;
   /** The environment's servers over SSH, connected on first use and closed when the deploy ends. */
   servers: ServerPool;
+  /** The state store is shared (S3), not this machine's folder: what goes there must be fit to be shared. */
+  sharedState: boolean;
 }
 
 /** A deploy step: its options schema, a pure plan for people, checks before anything runs, the run, and its undo. */

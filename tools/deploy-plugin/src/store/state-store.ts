@@ -29,6 +29,8 @@ export interface LedgerRecord {
   /** The container image deployed, by digest. */
   image?: string;
   backupRef?: string;
+  /** The SHA-256 of a backup kept in the state store (`store:` ref), checked before it is restored. */
+  backupSha256?: string;
   url?: string;
   /** The load test this deploy ran (staging): what a production deploy of the same commit requires. */
   loadtest?: LoadTestRecord;
@@ -115,6 +117,9 @@ export interface LockStore {
 export interface BlobStore {
   get(key: string): Promise<string | undefined>;
   put(key: string, body: string): Promise<void>;
+  /** Binary objects (an encrypted database backup). */
+  getBytes(key: string): Promise<Buffer | undefined>;
+  putBytes(key: string, body: Buffer): Promise<void>;
 }
 
 export interface StateStore {

@@ -15,7 +15,16 @@ export class FileBlobs implements BlobStore {
     return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
   }
 
-  async put(key: string, body: string): Promise<void> {
+  async getBytes(key: string): Promise<Buffer | undefined> {
+    const path = join(this.dir, key);
+    return existsSync(path) ? readFileSync(path) : undefined;
+  }
+
+  async putBytes(key: string, body: Buffer): Promise<void> {
+    return this.put(key, body);
+  }
+
+  async put(key: string, body: string | Buffer): Promise<void> {
     const path = join(this.dir, key);
     mkdirSync(dirname(path), { recursive: true });
     const tmp = `${path}.${process.pid}.tmp`;

@@ -16,4 +16,12 @@ export class S3Blobs implements BlobStore {
   async put(key: string, body: string): Promise<void> {
     await this.objects.put(`blobs/${key}`, body);
   }
+
+  async getBytes(key: string): Promise<Buffer | undefined> {
+    return this.objects.getBytes(`blobs/${key}`);
+  }
+
+  async putBytes(key: string, body: Buffer): Promise<void> {
+    await this.objects.put(`blobs/${key}`, body, {}, 'application/octet-stream');
+  }
 }

@@ -107,15 +107,31 @@ export class S3Objects {
     }
   }
 
+  /** A binary object's bytes, or undefined when there is none. */
+  async getBytes(key: string): Promise<Buffer | undefined> {
+    try {
+      const res = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key) }));
+      return Buffer.from(await res.Body!.transformToByteArray());
+    } catch (err) {
+      if ((err as S3ServiceException).name === 'NoSuchKey' || (err as S3ServiceException).$metadata?.httpStatusCode === 404) return undefined;
+      this.explain(err, `reading ${key}`);
+    }
+  }
+
   /** Writes `body`; `ifNoneMatch` creates only, `ifMatch` replaces only that version. Returns the new ETag, or CONFLICT. */
-  async put(key: string, body: string, cond: { ifNoneMatch?: true; ifMatch?: string } = {}): Promise<string | typeof CONFLICT> {
+  async put(
+    key: string,
+    body: string | Buffer,
+    cond: { ifNoneMatch?: true; ifMatch?: string } = {},
+    contentType = 'application/json',
+  ): Promise<string | typeof CONFLICT> {
     try {
       const res = await this.client.send(
         new PutObjectCommand({
           Bucket: this.loc.bucket,
           Key: this.key(key),
           Body: body,
-          ContentType: 'application/json',
+          ContentType: contentType,
           ...(cond.ifNoneMatch ? { IfNoneMatch: '*' } : {}),
           ...(cond.ifMatch ? { IfMatch: cond.ifMatch } : {}),
         }),
