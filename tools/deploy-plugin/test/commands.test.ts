@@ -30,6 +30,10 @@ describe('command builders', () => {
     });
     expect(migrateUp({ tool: 'command', command: ['./migrate', '--yes'] }, '/p', url).argv).toEqual(['./migrate', '--yes']);
     expect(migratePending({ tool: 'prisma', schema: 's' }, '/p', url)).toBeUndefined();
+    // The tool's own settings go with it (it inherits nothing else); DATABASE_URL is always the environment's.
+    const env = { MIGRATIONS_DIR: '/m', DATABASE_URL: 'ignored' };
+    expect(migrateUp({ tool: 'builtin', script: 'm.js' }, '/p', url, undefined, env).env).toEqual({ MIGRATIONS_DIR: '/m', DATABASE_URL: url });
+    expect(migratePending({ tool: 'builtin', script: 'm.js' }, '/p', url, env)!.env).toEqual({ MIGRATIONS_DIR: '/m', DATABASE_URL: url });
   });
 
   it('renders arguments with shell metacharacters quoted, for display only', () => {

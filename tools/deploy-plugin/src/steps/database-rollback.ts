@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from '../core/errors.ts';
 import type { LedgerRecord } from '../store/state-store.ts';
-import { STORE_REF } from './backup-in-store.ts';
+import { fetchFromStore, STORE_REF } from './backup-in-store.ts';
 import { restoreBackup } from './migrate.ts';
 import type { StepContext, StepDefinition } from './step.ts';
 
@@ -53,7 +53,9 @@ export const databaseRollbackStep: StepDefinition<z.ZodObject> = {
   },
 
   async preflight(_o, ctx) {
-    const { ref, id } = await backupOrRefuse(ctx);
+    const { ref, id, sha256 } = await backupOrRefuse(ctx);
+    // One kept in the store is opened now (key, checksum): a backup that cannot be restored stops the rollback before the service moves.
+    if (ref.startsWith(STORE_REF)) (await fetchFromStore(ctx, ref, sha256)).done();
     ctx.log.info(`the database will be restored from ${ref} (taken by ${id})`);
   },
 

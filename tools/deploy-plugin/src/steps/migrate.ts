@@ -5,6 +5,8 @@ import { backupPath, migratePending, migrateUp, type MigrateTool } from '../comm
 import { pgDropRelations, pgDump, pgListRelations, pgRestore } from '../commands/postgres.ts';
 import { resolveDatabase, type DatabaseTarget } from '../config/database.ts';
 import { UserError } from '../core/errors.ts';
+import { interpolateRecord } from '../core/interpolate.ts';
+import type { PlanContext } from '../config/context.ts';
 import { restored } from '../core/rollback.ts';
 import { CommandFailed } from '../core/run.ts';
 import { copySqlite } from '../core/sqlite.ts';
@@ -24,12 +26,21 @@ export const migrateOptions = z
     schema: z.string().default('prisma/schema.prisma').describe('prisma: the schema file'),
     command: z.array(z.string()).min(1).optional().describe('command: the argv that applies pending migrations'),
     backup: z.boolean().default(true).describe('Take a backup before migrating and restore it if migrating fails'),
+    env: z
+      .record(z.string(), z.string())
+      .default({})
+      .describe("More environment for the migration tool (it inherits none of the deploy's); values may use ${VAR} or ${VAR:-default}"),
     timeoutMs: z.int().positive().default(600_000).describe('Stop the migration command after this long'),
   })
   .refine((o) => o.tool !== 'command' || o.command, { error: 'tool "command" needs a command (an argv array)', path: ['command'] });
 
 export type MigrateOptions = z.infer<typeof migrateOptions>;
 type Options = MigrateOptions;
+
+/** The migration tool's own settings (option env), filled in from the deploy's variables. */
+export function migrationEnv(o: Options, ctx: PlanContext, lenient = false): Record<string, string> {
+  return interpolateRecord(o.env, ctx.environ, `${ctx.project.name}:migrate env`, lenient);
+}
 
 export function toolOf(o: Options): MigrateTool {
   if (o.tool === 'prisma') return { tool: 'prisma', schema: o.schema };
@@ -48,7 +59,7 @@ export function failureLine(err: unknown): string {
 }
 
 async function pendingMigrations(o: Options, ctx: StepContext, db: DatabaseTarget, dir: string): Promise<string[] | undefined> {
-  const cmd = migratePending(toolOf(o), dir, db.url);
+  const cmd = migratePending(toolOf(o), dir, db.url, migrationEnv(o, ctx));
   if (!cmd) return undefined;
   const res = await ctx.runner.run(cmd, { quiet: true });
   try {
@@ -117,7 +128,7 @@ export const migrateStep: StepDefinition<typeof migrateOptions> = {
   plan(o, ctx): PlannedAction[] {
     const db = resolveDatabase(ctx, true);
     const dir = join(ctx.workspaceRoot, ctx.project.root);
-    const pending = migratePending(toolOf(o), dir, db.url);
+    const pending = migratePending(toolOf(o), dir, db.url, migrationEnv(o, ctx, true));
     const actions: PlannedAction[] = [];
     if (pending) actions.push({ title: 'list pending migrations', command: pending });
     if (o.backup) {
@@ -132,7 +143,7 @@ export const migrateStep: StepDefinition<typeof migrateOptions> = {
               },
       );
     }
-    actions.push({ title: 'apply migrations', command: migrateUp(toolOf(o), dir, db.url, o.timeoutMs) });
+    actions.push({ title: 'apply migrations', command: migrateUp(toolOf(o), dir, db.url, o.timeoutMs, migrationEnv(o, ctx, true)) });
     if (o.backup) actions.push({ title: 'on failure: restore the backup and stop' });
     return actions;
   },
@@ -178,7 +189,7 @@ async function migrate(o: Options, ctx: StepContext, db: DatabaseTarget): Promis
   if (pending) ctx.log.info(`pending: ${pending.join(', ')}`);
   const saved = o.backup ? await backup(ctx, db) : undefined;
   try {
-    await ctx.runner.run(migrateUp(toolOf(o), dir, db.url, o.timeoutMs));
+    await ctx.runner.run(migrateUp(toolOf(o), dir, db.url, o.timeoutMs, migrationEnv(o, ctx)));
   } catch (err) {
     const why = failureLine(err);
     if (!saved) throw new UserError(`${ctx.project.name}: ${why} (no backup was taken: backup is off)`);

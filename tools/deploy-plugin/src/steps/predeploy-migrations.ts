@@ -8,7 +8,7 @@ import type { DatabaseTarget } from '../config/database.ts';
 import { reachDatabase, type ReachedDatabase } from './database-access.ts';
 import { fail, pass, unknown, type CheckResult } from '../checks/result.ts';
 import { copySqlite } from '../core/sqlite.ts';
-import { failureLine, toolOf, type MigrateOptions } from './migrate.ts';
+import { failureLine, migrationEnv, toolOf, type MigrateOptions } from './migrate.ts';
 import type { StepContext } from './step.ts';
 
 const firstLine = (err: unknown) => ((err as Error).message ?? String(err)).split('\n')[0]!;
@@ -16,7 +16,7 @@ const firstLine = (err: unknown) => ((err as Error).message ?? String(err)).spli
 /** Applies the migrations to `url` (a scratch copy); a failure is the check's, named as the tool named it. */
 async function applyTo(o: MigrateOptions, ctx: StepContext, url: string, what: string): Promise<CheckResult> {
   try {
-    await ctx.runner.run(migrateUp(toolOf(o), join(ctx.workspaceRoot, ctx.project.root), url, o.timeoutMs), { quiet: true });
+    await ctx.runner.run(migrateUp(toolOf(o), join(ctx.workspaceRoot, ctx.project.root), url, o.timeoutMs, migrationEnv(o, ctx)), { quiet: true });
     return pass('migrations', `pending migrations apply cleanly to ${what}`);
   } catch (err) {
     return fail('migrations', `migrating ${what} failed: ${failureLine(err)}; the real database was not touched`);
