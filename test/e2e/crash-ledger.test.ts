@@ -62,7 +62,7 @@ describe('the ledger after a crash', () => {
     });
     expect(next.exitCode, next.all as string).toBe(0);
     expect(next.all).toContain(`deploy api-server ${dead.version} by killed-runner (${dead.id}) ended without a record of how: it had finished`);
-    expect(next.all).toMatch(/cutover; 0\.\d+\.\d+\S* \(\w{12}\) serves; recorded as aborted/);
+    expect(next.all).toMatch(/cutover; 0\.\d+\.\d+\S* \(\w{12}\) serves; .*; recorded as aborted/);
     const records = deployment.ledger('development');
     expect(records.find((r) => r.id === dead.id)).toMatchObject({ status: 'aborted', reason: expect.stringContaining('ended without finishing') });
   }, 180_000);

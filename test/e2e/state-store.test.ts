@@ -153,9 +153,20 @@ describe('s3 state store', () => {
       holder.kill('SIGKILL');
       const { stdout } = await holder;
       expect(stdout).not.toContain('LOST');
-      // Not renewed for a lease (plus a second) by the store's clock: B takes it over.
-      await new Promise((r) => setTimeout(r, 4_200));
-      await (await b.acquire('staging', { actor: `runner ${second}`, what: 'deploy api-server' })).release();
+      // Not renewed for a lease (plus a second for whole-second timestamps) by the store's clock: B takes it over, not before.
+      const killedAt = Date.now();
+      let taken;
+      while (!taken && Date.now() - killedAt < 10_000) {
+        taken = await b.acquire('staging', { actor: `runner ${second}`, what: 'deploy api-server' }).catch((err: unknown) => {
+          if (!(err instanceof LockHeld)) throw err;
+          return undefined;
+        });
+        if (!taken) await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(taken, 'taken over once the lease expired by the store clock').toBeDefined();
+      // Its last renewal was at most a fifth of the lease before the kill.
+      expect(Date.now() - killedAt).toBeGreaterThanOrEqual(2_400);
+      await taken!.release();
     }
   });
 

@@ -81,3 +81,18 @@ export function describeFailures(r: LoadReport): string {
   for (const f of r.failed) kinds[f.error ?? String(f.status)] = (kinds[f.error ?? String(f.status)] ?? 0) + 1;
   return `${r.failed.length} of ${r.seen.length} failed: ${JSON.stringify(kinds)}`;
 }
+
+/**
+ * Pure: whether the answers went from `from` through `to` and back to `from`. While a switch is
+ * under way both versions are ready for a moment (so there is never nothing to send to), so a few
+ * answers of either may interleave there; what matters is where it starts, that it switched, and
+ * where it ends.
+ */
+export function switchedAndBack(r: LoadReport, from: string, to: string): boolean {
+  return r.switches[0] === from && r.switches.includes(to) && r.switches.at(-1) === from;
+}
+
+/** Pure: whether the answers went from `from` to `to` (and no other version answered), allowing the same overlap. */
+export function switchedTo(r: LoadReport, from: string, to: string): boolean {
+  return r.switches[0] === from && r.switches.at(-1) === to && r.switches.every((s) => s === from || s === to);
+}
