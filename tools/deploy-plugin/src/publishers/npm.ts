@@ -147,7 +147,8 @@ export class NpmPublisher implements Publisher {
     writeFileSync(userconfig, `registry=${this.target.registry}\nfetch-retries=0\n${npmrcAuthLine(this.target.registry, tokenVariable)}\n`, {
       mode: 0o600,
     });
-    const env = { [tokenVariable]: this.token() ?? 'anonymous' };
+    // Provenance is signed with the CI job's OIDC token and describes its run: npm reads both from the job's environment.
+    const env = { ...(this.target.provenance ? provenanceEnvironment() : {}), [tokenVariable]: this.token() ?? 'anonymous' };
     const cmd = {
       ...npmPublish(tarball, {
         registry: this.target.registry,
@@ -210,5 +211,14 @@ function firstLine(err: unknown): string {
       .split('\n')
       .find((l) => /E\d{3}|error/i.test(l))
       ?.trim() ?? String(err).split('\n')[0]!
+  );
+}
+
+/** What `npm publish --provenance` reads in GitHub Actions: the OIDC request URL and token, and the run's GITHUB_* and RUNNER_* context. */
+export function provenanceEnvironment(environ: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(environ).filter(
+      (e): e is [string, string] => e[1] !== undefined && /^(GITHUB_|RUNNER_|ACTIONS_ID_TOKEN_REQUEST_)/.test(e[0]) && e[0] !== 'GITHUB_TOKEN',
+    ),
   );
 }
