@@ -76,6 +76,7 @@ describe('the ledger after a crash', () => {
     process.kill(-run.pid!, 'SIGTERM');
     await run;
     const record = deployment.ledger('development').findLast((r) => r.actor === 'twice-interrupted');
-    expect(record).toMatchObject({ status: 'aborted', reason: 'interrupted by SIGINT' });
+    // Whichever signal the deploy's process got first is the reason (the group gets both).
+    expect(record).toMatchObject({ status: 'aborted', reason: expect.stringMatching(/^interrupted by SIG(INT|TERM)$/) });
   }, 180_000);
 });
