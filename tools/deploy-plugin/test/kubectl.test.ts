@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { deploymentsIn, kubectlApply, kubectlRolloutStatus, pinnedKustomization } from '../src/commands/kubectl.ts';
+import { deploymentsIn, kubectlApply, kubectlRolloutStatus, pinnedKustomization, secretsIn } from '../src/commands/kubectl.ts';
 
 const rendered = `apiVersion: v1
 kind: Service
@@ -52,5 +52,13 @@ describe('kubectl builders', () => {
       'pod-staging',
       '--timeout=120s',
     ]);
+  });
+});
+
+describe('Secret objects in rendered manifests', () => {
+  it('names each one (they would be kept in the state store), and finds none where there is none', () => {
+    const withSecret = `${rendered}\n---\napiVersion: v1\ndata:\n  token: c2VjcmV0\nkind: Secret\nmetadata:\n  labels:\n    app: mcp\n  name: mcp-server-env\n  namespace: pod-staging\ntype: Opaque\n`;
+    expect(secretsIn(withSecret)).toEqual(['mcp-server-env']);
+    expect(secretsIn(rendered)).toEqual([]);
   });
 });

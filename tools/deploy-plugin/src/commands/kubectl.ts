@@ -42,6 +42,14 @@ export function deploymentsIn(yaml: string): Array<{ name: string; namespace?: s
     .filter((d) => d.name);
 }
 
+/** Pure: the Secret objects in rendered manifests (`kind: Secret`), by name. */
+export function secretsIn(yaml: string): string[] {
+  return yaml
+    .split(/^---\s*$/m)
+    .filter((doc) => /^kind: Secret\s*$/m.test(doc))
+    .map((doc) => /^metadata:\n(?: {2}.*\n)*? {2}name: ["']?([^"'\s]+)/m.exec(doc)?.[1] ?? '(unnamed)');
+}
+
 /**
  * Pure: why a rendered Deployment's rolling update could leave no ready pod (what a zero-downtime
  * roll-out needs): `maxUnavailable: 0`, and a readiness probe on each container, so an old pod goes

@@ -1,6 +1,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { deploymentsIn, kubectlApply, kubectlRolloutStatus, kustomizeBuild, pinnedKustomization, rolloutGaps } from '../commands/kubectl.ts';
+import {
+  deploymentsIn,
+  kubectlApply,
+  kubectlRolloutStatus,
+  kustomizeBuild,
+  pinnedKustomization,
+  rolloutGaps,
+  secretsIn,
+} from '../commands/kubectl.ts';
 import { UserError } from '../core/errors.ts';
 import { imageServed } from '../image/engine.ts';
 import { FailedWithRollback, nothingToRestore, restored, restoreFailed, type RollbackOutcome } from '../core/rollback.ts';
@@ -15,9 +23,9 @@ const workDir = (ctx: RuntimeContext) => join(ctx.stateDir, 'kubernetes', ctx.en
 const blob = (ctx: RuntimeContext, which: 'current' | 'previous') => `kubernetes/${ctx.envName}/${safe(ctx)}/${which}.yaml`;
 
 async function applyAndWait(manifests: string, name: string, spec: ServiceSpec, ctx: RuntimeContext): Promise<void> {
-  mkdirSync(workDir(ctx), { recursive: true });
+  mkdirSync(workDir(ctx), { recursive: true, mode: 0o700 });
   const file = join(workDir(ctx), name);
-  writeFileSync(file, manifests);
+  writeFileSync(file, manifests, { mode: 0o600 });
   await ctx.runner.run(kubectlApply(file, { validate: ctx.env.kubernetes?.validate ?? true }));
   for (const d of deploymentsIn(manifests)) await ctx.runner.run(kubectlRolloutStatus(d, spec.rolloutTimeoutMs));
 }
@@ -90,6 +98,13 @@ export const kubernetesRuntime: Runtime = {
         throw new UserError(`${ctx.project.name}: could not render the overlay ${overlay} (rollout option manifests): ${err.message}`);
       })
     ).stdout;
+    // Rendered manifests are kept in the state store for a rollback: no secret value may be among them.
+    const secrets = secretsIn(rendered);
+    if (secrets.length)
+      throw new UserError(
+        `${ctx.project.name}: the manifests of ${ctx.envName} hold Secret objects (${secrets.join(', ')}), so nothing was applied: ` +
+          'rendered manifests are kept in the state store, which is no place for secret values. Create the Secret in the cluster out of band (or with an external secrets operator) and keep only the reference (secretKeyRef) in the overlay.',
+      );
     // The cluster's own rolling update must never leave the service without a ready pod.
     const gaps = rolloutGaps(rendered);
     if (gaps.length)
