@@ -64,7 +64,7 @@ describe('nx-deploy plan', () => {
     expect(out).toContain('1. predeploy');
     expect(out).toContain('2. build-image');
     expect(out).toMatch(/\$ PGHOST=db\.internal PGPORT=5432 PGDATABASE=pod PGUSER=pod PGPASSWORD=\*\*\* pg_dump --format=custom --no-owner --file /);
-    expect(out).toContain('$ DATABASE_URL=*** node dist/migrate.js up');
+    expect(out).toContain('$ MIGRATIONS_DIR= DATABASE_URL=*** node dist/migrate.js up'); // the migrate env option: unset here
     expect(out).not.toContain('plan-secret-pw-31');
     // Staging's backends run on its servers: each server's commands, as they run there over SSH.
     expect(out).toContain(
