@@ -63,6 +63,12 @@ export const tools = [
     check: [join(testToolsDir(), 'bin', 'mailpit')],
     install: { script: 'scripts/ci/mailpit.sh', root: false },
   },
+  // build-image signs digests and attaches an SBOM with them; promotion verifies both.
+  {
+    name: 'cosign and syft',
+    check: [join(testToolsDir(), 'bin', 'cosign'), join(testToolsDir(), 'bin', 'syft')],
+    install: { script: 'scripts/ci/signing-tools.sh', root: false },
+  },
   // actionlint checks .github/workflows; with shellcheck on PATH it also checks every run: script.
   { name: 'shellcheck', check: ['shellcheck'], install: { apt: ['shellcheck'] } },
   {

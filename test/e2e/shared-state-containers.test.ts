@@ -1,5 +1,7 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redactor } from '../../tools/deploy-plugin/src/core/redact.ts';
 import { openStateConfig } from '../../tools/deploy-plugin/src/store/open.ts';
@@ -8,6 +10,7 @@ import { cloneWorkspace, type Clone } from '../support/clone.ts';
 import { startContainerInfra, type ContainerInfra } from '../support/container-fixture.ts';
 import { freePort } from '../support/ports.ts';
 import { startVersitygw, type S3Server } from '../support/s3-servers.ts';
+import { testToolsDir } from '../../scripts/provision/tools-dir.mjs';
 
 // Staging deployed from one runner, production from another, their only link the state store (a
 // bucket of versitygw, a real S3 server): production promotes the digest staging recorded, without
@@ -75,8 +78,15 @@ describe('promotion and rollback across runners (s3 store, containers)', () => {
     const image = (await last('staging')).image!;
     expect(image).toMatch(new RegExp(`^${infra.registry.host}/mcp-server@sha256:`));
 
+    expect(staged.all).toMatch(
+      new RegExp(`signed ${escape(image)} for commit [0-9a-f]{12}; its SBOM \\(\\d+ packages\\) is attached as a signed attestation`),
+    );
+    expect(staged.all).not.toContain('BEGIN ENCRYPTED'); // the private key itself
+    expect(staged.all).not.toContain('staging-key-password');
+
     const promoted = await deploy(b, 'runner-b', 'production');
     expect(promoted.exitCode, promoted.all as string).toBe(0);
+    expect(promoted.all).toContain(`verified ${image}: signed for commit`);
     expect(promoted.all).toContain(`promoting ${image} (passed staging); not rebuilding`);
     expect(promoted.all).not.toMatch(/podman build/);
     expect(await last('production')).toMatchObject({ actor: 'runner-b', status: 'succeeded', image });
@@ -102,4 +112,104 @@ describe('promotion and rollback across runners (s3 store, containers)', () => {
     expect(await infra.podman('ps', '--format', '{{.Names}}')).toContain(aContainer.name);
     expect((await fetch(`http://127.0.0.1:${ports.production}/health`)).status).toBe(200);
   });
+
+  describe('a record planted in the store by something with staging write access', () => {
+    let signed: string;
+    const repository = () => `${infra.registry.host}/mcp-server`;
+    const skopeo = (from: string, to: string, ...flags: string[]) =>
+      execa('skopeo', ['copy', '--quiet', '--src-tls-verify=false', '--dest-tls-verify=false', ...flags, `docker://${from}`, `docker://${to}`], {
+        env: { ...process.env, ...infra.env },
+      });
+    const digestOf = async (repo: string, tag: string) =>
+      (
+        await infra.registry.fetch(`/v2/${repo}/manifests/${tag}`, {
+          method: 'HEAD',
+          headers: { accept: 'application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json' },
+        })
+      ).headers.get('docker-content-digest')!;
+    /** A staging record of the clone's commit naming `image`, as an attacker would append it. */
+    const plant = async (image: string, gitSha?: string) => {
+      const good = (await store.ledger.read('staging')).records.findLast((r) => r.status === 'succeeded')!;
+      const { generation: _, ...record } = good;
+      await store.ledger.append({
+        ...record,
+        id: `planted-${Date.now()}`,
+        image,
+        gitSha: gitSha ?? good.gitSha,
+        startedAt: new Date().toISOString(),
+      });
+    };
+    /** Production from runner B is refused with `why`, and nothing changed: its ledger, what serves, the registry's production tag. */
+    const refused = async (why: RegExp) => {
+      const before = {
+        records: (await store.ledger.read('production')).records.length,
+        serving: await serving(),
+        tag: await digestOf('mcp-server', 'production'),
+      };
+      const res = await deploy(b, 'runner-b', 'production');
+      expect(res.exitCode, res.all as string).not.toBe(0);
+      expect(res.all).toMatch(why);
+      expect(res.all).toContain('Nothing was changed.');
+      expect(res.all).not.toMatch(/\n\s+at .*\(/); // a sentence, no stack trace
+      expect({
+        records: (await store.ledger.read('production')).records.length,
+        serving: await serving(),
+        tag: await digestOf('mcp-server', 'production'),
+      }).toEqual(before);
+    };
+
+    beforeAll(async () => {
+      signed = (await store.ledger.read('staging')).records.findLast((r) => r.status === 'succeeded')!.image!;
+      // Put runner B's deploy file back to a healthy production (the test above broke it on purpose).
+      writeFileSync(join(b.dir, 'deploy.test.json'), JSON.stringify(config('/health'), null, 2));
+    });
+
+    it('an image of another repository (the signed digest itself, copied there) is refused', async () => {
+      const digest = signed.split('@')[1]!;
+      await skopeo(signed, `${infra.registry.host}/attacker:1`);
+      await plant(`${infra.registry.host}/attacker@${digest}`);
+      await refused(
+        new RegExp(
+          `refusing to promote to production the image staging's record names: ${escape(infra.registry.host)}/attacker@sha256:[0-9a-f]{64} is not in ${escape(repository())}`,
+        ),
+      );
+    });
+
+    it('an unsigned digest in the right repository, then one signed by another key, then one signed without its SBOM: each refused', async () => {
+      // Same layers, another manifest (OCI instead of Docker format): a digest nobody signed.
+      await skopeo(signed, `${repository()}:planted`, '--format', 'oci');
+      const planted = `${repository()}@${await digestOf('mcp-server', 'planted')}`;
+      expect(planted).not.toBe(signed);
+      const gitSha = (await store.ledger.read('staging')).records.findLast((r) => r.status === 'succeeded')!.gitSha;
+      await plant(planted);
+      await refused(new RegExp(`refusing to promote ${escape(planted)} to production: it is not signed\\. Nothing was changed\\.`));
+
+      const sign = (key: string, password: string) =>
+        cosign(['sign', '--yes', '--key', key, '--tlog-upload=false', '--allow-http-registry', '-a', `commit=${gitSha}`, planted], {
+          COSIGN_PASSWORD: password,
+        });
+      await sign('attacker.key', '');
+      await refused(/: no signature on it verifies with the public key in deploy\.json\. Nothing was changed\./);
+
+      // The right key over the right commit, but no SBOM attestation: still refused.
+      await sign('cosign.key', 'staging-key-password');
+      await refused(/: it has no SBOM attestation signed with the key in deploy\.json \(.*no matching attestations.*\)\. Nothing was changed\./);
+    });
+
+    it('a signed digest named for another commit is refused, naming the commit it was signed for', async () => {
+      const signedFor = (await store.ledger.read('staging')).records.findLast((r) => r.image === signed)!.gitSha;
+      await b.commit('a commit that never passed staging');
+      const head = await b.git('rev-parse', 'HEAD');
+      await plant(signed, head);
+      await refused(
+        new RegExp(
+          `refusing to promote ${escape(signed)} to production: its signature is for commit ${signedFor.slice(0, 12)}, not ${head.slice(0, 12)}`,
+        ),
+      );
+    });
+  });
 });
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

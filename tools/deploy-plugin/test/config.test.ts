@@ -49,6 +49,21 @@ describe('deploy.json validation', () => {
     );
   });
 
+  it('refuses an approval environment promoting images without a key to verify them, and a private key where nothing is built', () => {
+    const containers = { registry: 'registry.example.com', promoteFrom: 'staging' };
+    expect(load({ environments: { staging: {}, production: { approval: { required: true }, containers } } })).toThrow(
+      /environments\.production\.containers\.signing: production requires approval and promotes the image staging recorded: without signing\.publicKey/,
+    );
+    const signing = { publicKey: 'keys/cosign.pub', privateKeyVariable: 'COSIGN_KEY' };
+    expect(load({ environments: { staging: {}, production: { approval: { required: true }, containers: { ...containers, signing } } } })).toThrow(
+      /environments\.production\.containers\.signing\.privateKeyVariable: production promotes staging's images and builds none/,
+    );
+    const file = load({
+      environments: { staging: { containers: { registry: 'r', signing: { ...signing, passwordVariable: 'COSIGN_PASSWORD' } } } },
+    })();
+    expect(secretVariables(file.environments.staging!)).toEqual(expect.arrayContaining(['COSIGN_KEY', 'COSIGN_PASSWORD']));
+  });
+
   it('names the known environments when an unknown one is asked for', () => {
     const file = load({ environments: { development: {}, staging: {} } })();
     expect(() => environmentOf(file, 'prod')).toThrow("unknown environment 'prod': deploy.json declares development, staging");

@@ -60,6 +60,15 @@ export const stateSchema = z.discriminatedUnion('backend', [
     .describe('Any S3-compatible store that honours conditional writes (If-None-Match, If-Match)'),
 ]);
 
+const signingSchema = z.strictObject({
+  publicKey: z.string().min(1).describe('The cosign public key: its PEM text, or a path to it relative to the workspace root (e.g. keys/cosign.pub)'),
+  privateKeyVariable: variableName
+    .optional()
+    .describe('Variable holding the cosign private key (PEM) that build-image signs with: set it only where images are built'),
+  passwordVariable: variableName.optional().describe("Variable holding the private key's password (cosign generate-key-pair asks for one)"),
+  sbom: z.boolean().default(true).describe('Attach an SBOM (syft, SPDX JSON) as a signed attestation, and require it when promoting'),
+});
+
 export const environmentSchema = z.strictObject({
   description: z.string().optional(),
   branch: z.string().min(1).optional().describe('The git branch that deploys to this environment'),
@@ -102,6 +111,11 @@ export const environmentSchema = z.strictObject({
       usernameVariable: variableName.optional(),
       passwordVariable: variableName.optional(),
       promoteFrom: z.string().optional().describe('Do not build: promote the image that passed this environment, by digest'),
+      signing: signingSchema
+        .optional()
+        .describe(
+          'cosign key pair: build-image signs each pushed digest (with the commit) and attaches an SBOM; a promoting environment verifies both before anything changes',
+        ),
     })
     .optional(),
   cdn: cdnSchema,
@@ -184,6 +198,19 @@ export const deployFileSchema = z
           seen.add(spec);
         }
       }
+      const c = env.containers;
+      if (c?.promoteFrom && c.signing?.privateKeyVariable)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['environments', name, 'containers', 'signing', 'privateKeyVariable'],
+          message: `${name} promotes ${c.promoteFrom}'s images and builds none: it only verifies signatures, so give it the public key alone and the private key to ${c.promoteFrom}`,
+        });
+      if (env.approval.required && c?.promoteFrom && !c.signing)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['environments', name, 'containers', 'signing'],
+          message: `${name} requires approval and promotes the image ${c.promoteFrom} recorded: without signing.publicKey it would run whatever digest a ${c.promoteFrom} record names. Make a key pair (cosign generate-key-pair), give ${c.promoteFrom} containers.signing { publicKey, privateKeyVariable } and ${name} containers.signing { publicKey }`,
+        });
       if (env.approval.required && env.ephemeralSecrets.length > 0) {
         ctx.addIssue({
           code: 'custom',
@@ -213,6 +240,8 @@ export function secretVariables(env: Environment): string[] {
   add(env.npm?.tokenVariable);
   add(env.crates?.tokenVariable);
   add(env.containers?.passwordVariable);
+  add(env.containers?.signing?.privateKeyVariable);
+  add(env.containers?.signing?.passwordVariable);
   add(env.ssh?.privateKeyVariable);
   if (env.state?.backend === 's3') add(env.state.secretAccessKeyVariable);
   for (const site of Object.values(env.cdn)) if (site.provider === 's3') add(site.secretAccessKeyVariable);

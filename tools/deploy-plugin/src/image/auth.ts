@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loginRegistry, type Engine } from '../commands/image.ts';
@@ -50,6 +50,12 @@ export async function registryLogin(
         `(deploy.json containers.usernameVariable / passwordVariable). Nothing was built or rolled out.`,
     );
   }
-  // docker login writes config.json in DOCKER_CONFIG; skopeo reads the same format from there.
-  return { authFile: engine === 'docker' ? join(dir, 'config.json') : authFile, dockerConfig: dir, username, password, done };
+  // docker login writes config.json in DOCKER_CONFIG; podman and buildah write the same format to
+  // --authfile, copied there so skopeo, cosign and syft (which read DOCKER_CONFIG) find it whatever the engine.
+  const dockerFile = join(dir, 'config.json');
+  if (engine !== 'docker') {
+    copyFileSync(authFile, dockerFile);
+    chmodSync(dockerFile, 0o600);
+  }
+  return { authFile: engine === 'docker' ? dockerFile : authFile, dockerConfig: dir, username, password, done };
 }

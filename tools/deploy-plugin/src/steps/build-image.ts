@@ -13,6 +13,10 @@ import { fileSafeName, nameSlug } from '../core/names.ts';
 import { buildHint, describeFiles, filesOption, serviceSource, sourceOption } from '../image/service-source.ts';
 import { registryDigest, registryScheme, resolveEngine } from '../image/engine.ts';
 import { lastGood } from '../store/state-store.ts';
+import { cosignAttest, cosignSign, cosignVerify, syftSbom } from '../commands/cosign.ts';
+import { promotableDigest } from '../image/promotion-evidence.ts';
+import { privateKeyOf, requireSigningTools, signImage, verifyImage, type Signing } from '../image/signing.ts';
+import type { PlannedAction } from '../core/plan.ts';
 import type { PlanContext } from '../config/context.ts';
 import type { StepContext, StepDefinition, StepResult } from './step.ts';
 
@@ -85,6 +89,38 @@ async function passedImage(ctx: StepContext, from: string): Promise<string> {
   return record.image!;
 }
 
+/** What preflight verified, by deploy: the run copies exactly that digest. */
+const verified = new Map<string, string>();
+
+/**
+ * The image to promote, checked before anything changes: the record of `promoteFrom` names a
+ * digest in this environment's registry and repository and, with signing, cosign verifies a
+ * signature by deploy.json's key over that digest and this commit (and the signed SBOM).
+ */
+async function verifiedPromotion(o: Options, ctx: StepContext): Promise<string> {
+  const known = verified.get(ctx.deployId);
+  if (known) return known;
+  const { c, image, insecure } = target(o, ctx);
+  const passed = await passedImage(ctx, c.promoteFrom!);
+  const evidence = promotableDigest(passed, image);
+  if ('problem' in evidence)
+    throw new UserError(
+      `${ctx.project.name}: refusing to promote to ${ctx.envName} the image ${c.promoteFrom}'s record names: ${evidence.problem}. Nothing was changed.`,
+    );
+  if (c.signing) {
+    requireSigningTools(c.signing, ctx);
+    const engine = await resolveEngine(ctx.runner, o.engine ?? c.engine, false);
+    const auth = await registryLogin(engine, ctx.env, ctx.environ, ctx.runner);
+    try {
+      await verifyImage(passed, evidence.digest, c.signing, { dockerConfig: auth.dockerConfig, http: insecure }, ctx);
+    } finally {
+      auth.done();
+    }
+  }
+  verified.set(ctx.deployId, passed);
+  return passed;
+}
+
 async function push(
   engine: Engine,
   ref: string,
@@ -111,8 +147,18 @@ export const buildImageStep: StepDefinition<typeof options> = {
   plan(o, ctx) {
     const { c, image } = target(o, ctx);
     const tags = tagsOf(ctx).map((t) => `${image}:${t}`);
+    const http = registryScheme(c.registry, c.insecure) === 'http';
     if (c.promoteFrom)
       return [
+        { title: `check that the image ${c.promoteFrom} recorded for this commit is ${image}@sha256:…` },
+        ...(c.signing
+          ? [
+              {
+                title: `verify its signature by signing.publicKey covers that digest and this commit${c.signing.sbom ? ', and its signed SBOM' : ''}`,
+                command: cosignVerify(`${image}@<digest>`, '<public key>', '<empty trusted root>', { http }),
+              },
+            ]
+          : []),
         {
           title: `promote the image that passed ${c.promoteFrom} for this commit, by digest (no build)`,
           command: copyImage(`${image}@<digest>`, tags[0]!, { insecure: false }),
@@ -134,7 +180,17 @@ export const buildImageStep: StepDefinition<typeof options> = {
       },
       ...tags.map((t) => ({ title: `push ${t}`, command: pushImage(engine, t, { digestFile: '<digest file>' }) })),
       { title: 'check the registry serves the pushed digest' },
+      ...(c.signing ? signingPlan(`${image}@<digest>`, c.signing, http) : []),
     ];
+  },
+
+  async preflight(o, ctx) {
+    const { c } = target(o, ctx);
+    if (c.promoteFrom) await verifiedPromotion(o, ctx);
+    else if (c.signing) {
+      requireSigningTools(c.signing, ctx);
+      privateKeyOf(c.signing, ctx);
+    }
   },
 
   async run(o, ctx): Promise<StepResult> {
@@ -145,7 +201,7 @@ export const buildImageStep: StepDefinition<typeof options> = {
     try {
       let digest: string | undefined;
       if (c.promoteFrom) {
-        const passed = await passedImage(ctx, c.promoteFrom);
+        const passed = await verifiedPromotion(o, ctx);
         ctx.log.info(`promoting ${passed} (passed ${c.promoteFrom}); not rebuilding`);
         for (const t of tags) await ctx.runner.run(copyImage(passed, `${image}:${t}`, { insecure, authFile: auth.authFile }));
         digest = passed.split('@')[1];
@@ -177,12 +233,27 @@ export const buildImageStep: StepDefinition<typeof options> = {
         );
       }
       ctx.log.info(`image ${image}@${served}`);
+      if (c.signing && !c.promoteFrom)
+        await signImage(`${image}@${served}`, c.signing, privateKeyOf(c.signing, ctx), { dockerConfig: auth.dockerConfig, http: insecure }, ctx);
       return { artifact: `${image}@${served}`, image: `${image}@${served}`, detail: served };
     } finally {
       auth.done();
     }
   },
 };
+
+function signingPlan(ref: string, signing: Signing, http: boolean): PlannedAction[] {
+  const key = { pem: '<private key>', password: '<password>' };
+  return [
+    { title: 'sign the pushed digest, the commit in the signed payload', command: cosignSign(ref, '<commit>', key, { http }) },
+    ...(signing.sbom
+      ? [
+          { title: 'SBOM of the pushed image (SPDX JSON)', command: syftSbom(ref, '<sbom.json>', { http }) },
+          { title: 'attach the SBOM as a signed attestation', command: cosignAttest(ref, '<sbom.json>', key, { http }) },
+        ]
+      : []),
+  ];
+}
 
 /** The build arguments, filled in; a declared secret is refused: an argument stays in the image's history and in argv. */
 function buildArgsOf(o: Options, ctx: PlanContext, lenient = false): Record<string, string> {

@@ -38,11 +38,13 @@ export function starterDeployFile(detected: ProjectFacts[], ports: number[]): Re
       .replace(/^@/, '')
       .replace(/[^a-z0-9-]+/gi, '-')
       .toLowerCase();
-  const containers = (env: string) => ({
-    registry: `registry.example.com/${env}`,
+  // One registry: production promotes staging's digest within it, verified by the key pair's public half.
+  const containers = {
+    registry: 'registry.example.com',
     usernameVariable: 'REGISTRY_USERNAME',
     passwordVariable: 'REGISTRY_PASSWORD',
-  });
+  };
+  const signing = { publicKey: 'keys/cosign.pub' };
   return {
     $schema: SCHEMA_REF,
     environments: {
@@ -53,10 +55,18 @@ export function starterDeployFile(detected: ProjectFacts[], ports: number[]): Re
         ...sites((_, i) => ({ provider: 'fs', url: `http://127.0.0.1:${ports[backends.length + i]}` })),
       },
       staging: {
-        description: 'Skeleton: set the registry, the servers and the service URLs (example.com), and the variables named here',
+        description:
+          'Skeleton: set the registry, the servers and the service URLs (example.com), and the variables named here; cosign generate-key-pair makes the signing keys (cosign.pub in keys/, cosign.key in STAGING_COSIGN_KEY)',
         runtime: 'container',
         ...ssh('staging'),
-        ...(backends.length ? { containers: containers('staging') } : {}),
+        ...(backends.length
+          ? {
+              containers: {
+                ...containers,
+                signing: { ...signing, privateKeyVariable: 'STAGING_COSIGN_KEY', passwordVariable: 'STAGING_COSIGN_PASSWORD' },
+              },
+            }
+          : {}),
         // The runbook's load test before production: each backend's deploy here ends with one.
         ...(backends.length ? { loadtest: { duration: '30s', connections: 10, budget: { p95Ms: 1000, p99Ms: 2000, maxErrorRate: 0.01 } } } : {}),
         services: services((name) => `https://${host(name)}.staging.example.com`, ['staging-1.example.com']),
@@ -69,7 +79,7 @@ export function starterDeployFile(detected: ProjectFacts[], ports: number[]): Re
         predeploy: { checks: ['variables', 'lockfile', 'audit', 'secrets', 'migrations', 'tests'], unknown: 'block' },
         runtime: 'container',
         ...ssh('production'),
-        ...(backends.length ? { containers: { ...containers('production'), promoteFrom: 'staging' } } : {}),
+        ...(backends.length ? { containers: { ...containers, promoteFrom: 'staging', signing } } : {}),
         ...(backends.length ? { loadtest: { require: { environment: 'staging', maxAge: '24h' } } } : {}),
         services: services((name) => `https://${host(name)}.example.com`, ['prod-1.example.com', 'prod-2.example.com']),
         ...sites(bucket('production')),
