@@ -13,44 +13,63 @@ import { startVersitygw, type S3Server } from '../support/s3-servers.ts';
 import { testToolsDir } from '../../scripts/provision/tools-dir.mjs';
 
 // Staging deployed from one runner, production from another, their only link the state store (a
-// bucket of versitygw, a real S3 server): production promotes the digest staging recorded, without
-// a build, and a failed production deploy from runner B rolls back to the container runner A
-// deployed before. The MCP server runs as a container (podman) of images in a local registry.
-describe('promotion and rollback across runners (s3 store, containers)', () => {
+// bucket of versitygw, a real S3 server): staging builds, signs (cosign, the commit in the payload)
+// and attaches an SBOM (syft); production verifies both and promotes the digest staging recorded,
+// without a build, and a failed production deploy from runner B rolls back to the container runner
+// A deployed before. Then the attacks on promotion: records planted in the store by something with
+// staging's write access, each refused before anything changes. The MCP server runs as a container
+// (podman) of images in a local registry.
+describe('promotion and rollback across runners (s3 store, containers, signed images)', () => {
   let s3: S3Server;
   let infra: ContainerInfra;
   let a: Clone;
   let b: Clone;
   let store: StateStore;
   let ports: { staging: number; production: number };
+  let keys: string;
+  const tools = join(testToolsDir(), 'bin');
+  const publicKey = () => readFileSync(join(keys, 'cosign.pub'), 'utf8');
 
   const config = (productionHealthPath: string) => ({
     state: s3.state('deploys'),
     environments: {
       staging: {
         runtime: 'container',
-        containers: { registry: infra.registry.host, engine: 'podman' },
+        containers: {
+          registry: infra.registry.host,
+          engine: 'podman',
+          signing: { publicKey: publicKey(), privateKeyVariable: 'STAGING_COSIGN_KEY', passwordVariable: 'STAGING_COSIGN_PASSWORD' },
+        },
         services: { 'mcp-server': { url: `http://127.0.0.1:${ports.staging}`, healthPath: '/health' } },
       },
       production: {
         runtime: 'container',
-        containers: { registry: infra.registry.host, engine: 'podman', promoteFrom: 'staging' },
+        // Production's public key is a file committed with the workspace, as a user keeps it.
+        containers: { registry: infra.registry.host, engine: 'podman', promoteFrom: 'staging', signing: { publicKey: 'keys/cosign.pub' } },
         services: { 'mcp-server': { url: `http://127.0.0.1:${ports.production}`, healthPath: productionHealthPath } },
       },
     },
   });
 
+  const cosign = (args: string[], env: Record<string, string> = {}) =>
+    execa(join(tools, 'cosign'), args, { env: { PATH: process.env.PATH, HOME: keys, ...env }, extendEnv: false, cwd: keys });
+
   beforeAll(async () => {
     [s3, infra, a, b] = await Promise.all([startVersitygw(), startContainerInfra('shared-containers'), cloneWorkspace(), cloneWorkspace()]);
     s3.bucket('deploys');
     ports = { staging: await freePort(), production: await freePort() };
-    for (const clone of [a, b]) {
-      writeFileSync(join(clone.dir, 'deploy.test.json'), JSON.stringify(config('/health'), null, 2));
-      const pkg = JSON.parse(readFileSync(join(clone.dir, 'packages/mcp-server/package.json'), 'utf8'));
-      pkg.nx.targets.rollout.options.startTimeoutMs = 8_000;
-      writeFileSync(join(clone.dir, 'packages/mcp-server/package.json'), JSON.stringify(pkg, null, 2));
-      await clone.commit('the test runners: an 8 s health deadline');
-    }
+    keys = mkdtempSync(join(tmpdir(), 'pod-cosign-keys-'));
+    await cosign(['generate-key-pair'], { COSIGN_PASSWORD: 'staging-key-password' });
+    await cosign(['generate-key-pair', '--output-key-prefix', 'attacker'], { COSIGN_PASSWORD: '' });
+    writeFileSync(join(a.dir, 'deploy.test.json'), JSON.stringify(config('/health'), null, 2));
+    mkdirSync(join(a.dir, 'keys'), { recursive: true });
+    writeFileSync(join(a.dir, 'keys', 'cosign.pub'), publicKey());
+    const pkg = JSON.parse(readFileSync(join(a.dir, 'packages/mcp-server/package.json'), 'utf8'));
+    pkg.nx.targets.rollout.options.startTimeoutMs = 8_000;
+    writeFileSync(join(a.dir, 'packages/mcp-server/package.json'), JSON.stringify(pkg, null, 2));
+    await a.commit('the test runners: an 8 s health deadline, the signing key');
+    // Both runners at the very same commit: promotion is by commit.
+    await b.git('pull', '--quiet', '--ff-only', a.dir, 'HEAD');
     store = await openStateConfig(s3.state('deploys') as never, join(a.dir, '.nx-deploy'), { environ: s3.env, redactor: new Redactor() });
   }, 300_000);
   afterAll(async () => {
@@ -58,14 +77,19 @@ describe('promotion and rollback across runners (s3 store, containers)', () => {
     await b?.remove();
     await s3?.stop();
     await infra?.stop();
+    if (keys) rmSync(keys, { recursive: true, force: true });
   }, 120_000);
 
   const deploy = (clone: Clone, actor: string, env: string) =>
     clone.run('npx', ['nx', 'run', `mcp-server:deploy:${env}`, '--output-style=static', '--excludeTaskDependencies'], {
       ...infra.vars,
       ...s3.env,
+      PATH: `${tools}${delimiter}${process.env.PATH}`,
       NX_DEPLOY_FILE: 'deploy.test.json',
       DEPLOY_ACTOR: actor,
+      ...(env === 'staging'
+        ? { STAGING_COSIGN_KEY: readFileSync(join(keys, 'cosign.key'), 'utf8'), STAGING_COSIGN_PASSWORD: 'staging-key-password' }
+        : {}),
     });
   const last = async (env: string) => (await store.ledger.read(env)).records.at(-1)!;
   const history = (clone: Clone, env: string) =>
