@@ -324,6 +324,45 @@ describe('s3 state store', () => {
     }
   });
 
+  it("fences blob writes like ledger writes: a stale generation is refused, and never replaces a newer lease's blob", async () => {
+    const state = s3.state(s3.bucket('fenced-blobs'), { leaseSeconds: 2 });
+    const [first, second] = [await open(state), await open(state)];
+    const lease = await first.locks.acquire('prod', { actor: 'ana', what: 'deploy api' });
+    const stale = first.blobs.fenced!('prod', lease.generation);
+    await stale.put('services/prod/api.json', '{"by":"ana"}');
+    await stale.putBytes('backups/prod/a.bin', Buffer.from('sealed'));
+    expect(await second.blobs.get('services/prod/api.json')).toBe('{"by":"ana"}');
+
+    process.env.NX_INVOCATION_ANCESTOR_PIDS = '1'; // an operator's shell: another run
+    try {
+      await second.locks.forceRelease('prod', true);
+      const next = await second.locks.acquire('prod', { actor: 'bo', what: 'deploy api' });
+      await second.blobs.fenced!('prod', next.generation).put('services/prod/api.json', '{"by":"bo"}');
+      // The holder that lost its lease: neither kind of write lands, and what bo wrote stays.
+      await expect(stale.put('services/prod/api.json', '{"by":"ana, late"}')).rejects.toThrow(
+        new RegExp(
+          `the prod lock was taken over by a newer deploy \\(lease \\d+; this one held ${lease.generation}\\), so this deploy may not write blobs/services/prod/api.json`,
+        ),
+      );
+      await expect(stale.putBytes('backups/prod/b.bin', Buffer.from('late'))).rejects.toThrow(LeaseLost);
+      expect(await second.blobs.get('services/prod/api.json')).toBe('{"by":"bo"}');
+      expect(await second.blobs.getBytes('backups/prod/b.bin')).toBeUndefined();
+      await next.release();
+    } finally {
+      delete process.env.NX_INVOCATION_ANCESTOR_PIDS;
+      await lease.release().catch(() => undefined);
+    }
+
+    // Even where the ledger head has not caught up (a write racing the takeover), a blob stamped
+    // by a newer generation is not replaced by an older one.
+    const ahead = first.blobs.fenced!('race', 7);
+    await ahead.put('services/race/api.json', '{"generation":7}');
+    await expect(first.blobs.fenced!('race', 6).put('services/race/api.json', '{"generation":6}')).rejects.toThrow(
+      /the race lock was taken over by a newer deploy \(lease 7, which wrote it last; this one held 6\)/,
+    );
+    expect(await first.blobs.get('services/race/api.json')).toBe('{"generation":7}');
+  });
+
   it('imports a local ledger into the store once (nx-deploy state import --from file)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'import-'));
     const state = s3.state(s3.bucket('imported'));

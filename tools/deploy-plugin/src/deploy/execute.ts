@@ -190,6 +190,8 @@ export async function executeDeploy(req: DeployRequest): Promise<{ success: bool
     inFlight.stopWatching = leaseWatch.stop;
     const gitSha = await resolveGitSha(runner);
     const ledger = store.ledger;
+    // Every blob this deploy writes (service state, pins, site releases, backups) is fenced like its ledger records.
+    const blobs = lease.generation && store.blobs.fenced ? store.blobs.fenced(s.plan.envName, lease.generation) : store.blobs;
     const servers = new ServerPool({ envName: s.plan.envName, env: s.env, environ: s.plan.environ, runner });
     inFlight.servers = servers;
     const ctx: StepContext = {
@@ -202,7 +204,7 @@ export async function executeDeploy(req: DeployRequest): Promise<{ success: bool
       signal: AbortSignal.any([interrupt.signal, leaseWatch.signal]),
       results: [],
       ledger,
-      blobs: store.blobs,
+      blobs,
       ledgerOf: async (env) => (await storeOf(env)).ledger,
       servers,
       sharedState: stateOf(s.file, s.plan.envName).backend === 's3',
@@ -226,7 +228,7 @@ export async function executeDeploy(req: DeployRequest): Promise<{ success: bool
     await ledger.append(record);
     Object.assign(inFlight, { ledger, record });
     const done = await runSteps(req, ctx, steps, record, lease, inFlight);
-    if (pin && done.success) await new Pins(store.blobs).unpin(ctx.envName, ctx.project.name);
+    if (pin && done.success) await new Pins(blobs).unpin(ctx.envName, ctx.project.name);
     return done;
   } catch (err) {
     const message = describeError(err, session?.redactor.redact ?? ((t: string) => t));

@@ -120,6 +120,11 @@ export interface BlobStore {
   /** Binary objects (an encrypted database backup). */
   getBytes(key: string): Promise<Buffer | undefined>;
   putBytes(key: string, body: Buffer): Promise<void>;
+  /**
+   * The same blobs as a deploy holding `generation` of `env`'s lease writes them: refused
+   * (LeaseLost) once a newer lease exists. Stores whose locks have no generation have none.
+   */
+  fenced?(env: string, generation: number): BlobStore;
 }
 
 export interface StateStore {

@@ -2,6 +2,7 @@ import {
   DeleteObjectCommand,
   GetObjectCommand,
   HeadBucketCommand,
+  HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
@@ -107,6 +108,17 @@ export class S3Objects {
     }
   }
 
+  /** An object's ETag and user metadata without its body (a backup may be large), or undefined when there is none. */
+  async stat(key: string): Promise<{ etag: string; metadata: Record<string, string> } | undefined> {
+    try {
+      const res = await this.client.send(new HeadObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key) }));
+      return { etag: res.ETag!, metadata: res.Metadata ?? {} };
+    } catch (err) {
+      if ((err as S3ServiceException).name === 'NotFound' || (err as S3ServiceException).$metadata?.httpStatusCode === 404) return undefined;
+      this.explain(err, `reading ${key}`);
+    }
+  }
+
   /** A binary object's bytes, or undefined when there is none. */
   async getBytes(key: string): Promise<Buffer | undefined> {
     try {
@@ -124,6 +136,7 @@ export class S3Objects {
     body: string | Buffer,
     cond: { ifNoneMatch?: true; ifMatch?: string } = {},
     contentType = 'application/json',
+    metadata?: Record<string, string>,
   ): Promise<string | typeof CONFLICT> {
     try {
       const res = await this.client.send(
@@ -132,6 +145,7 @@ export class S3Objects {
           Key: this.key(key),
           Body: body,
           ContentType: contentType,
+          ...(metadata ? { Metadata: metadata } : {}),
           ...(cond.ifNoneMatch ? { IfNoneMatch: '*' } : {}),
           ...(cond.ifMatch ? { IfMatch: cond.ifMatch } : {}),
         }),

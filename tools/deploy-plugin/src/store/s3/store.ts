@@ -46,5 +46,5 @@ export async function s3Store(loc: S3Location, leaseSeconds: number, redactor: R
   await objects.checkBucket();
   if (!opts.readOnly) await probeConditionalWrites(objects);
   const ledger = new S3Ledger(objects, redactor);
-  return { where: objects.where, ledger, locks: new S3Locks(objects, ledger, leaseSeconds), blobs: new S3Blobs(objects) };
+  return { where: objects.where, ledger, locks: new S3Locks(objects, ledger, leaseSeconds), blobs: new S3Blobs(objects, ledger) };
 }
