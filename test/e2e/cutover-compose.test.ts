@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloneWorkspace, type Clone } from '../support/clone.ts';
 import { startContainerInfra, type ContainerInfra } from '../support/container-fixture.ts';
 import { untilOutput } from '../support/output.ts';
-import { appEnvFromVariable, postFaults } from '../support/api-faults.ts';
+import { rehearsalFaults, postFaults } from '../support/api-faults.ts';
 import { freePort } from '../support/ports.ts';
 import { startPostgres, type Postgres } from '../support/postgres.ts';
 import { describeFailures, steadyLoad, switchedAndBack, switchedTo } from '../support/steady-load.ts';
@@ -66,7 +66,7 @@ describe('cut-over without dropping a request (compose runtime behind HAProxy)',
     [infra, pg, clone] = await Promise.all([startContainerInfra('cutover-compose', { podmanService: true }), startPostgres(), cloneWorkspace()]);
     port = await freePort();
     configure();
-    await appEnvFromVariable(clone);
+    await rehearsalFaults(clone);
     const first = await deploy();
     expect(first.exitCode, first.all as string).toBe(0);
   }, 300_000);

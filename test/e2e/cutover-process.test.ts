@@ -69,7 +69,7 @@ describe('cut-over without dropping a request (process runtime behind HAProxy)',
     // The smoke test of a release can be made to fail: its database reported down from the start.
     const pkgFile = join(clone.dir, 'packages/api-server/package.json');
     const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'));
-    pkg.nx.targets.rollout.options.env.FAULT_DB_DOWN = '${POD_FAULT_DB_DOWN:-}';
+    pkg.nx.targets.rollout.configurations.development.env.FAULT_DB_DOWN = '${POD_FAULT_DB_DOWN:-}'; // faults: development only
     pkg.nx.targets.smoke.configurations.development.deadlineMs = 3000;
     writeFileSync(pkgFile, JSON.stringify(pkg, null, 2));
     configure(service());

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloneWorkspace, type Clone } from '../support/clone.ts';
 import { buildBaseImage, containerEnv, DEFAULT_BASE_IMAGE_TAG, startRegistry, type ContainerEnv, type Registry } from '../support/containers.ts';
-import { appEnvFromVariable, postFaults } from '../support/api-faults.ts';
+import { rehearsalFaults, postFaults } from '../support/api-faults.ts';
 import { untilOutput } from '../support/output.ts';
 import { startPostgres, type Postgres } from '../support/postgres.ts';
 import { describeFailures, steadyLoad, switchedAndBack, switchedTo, type LoadReport } from '../support/steady-load.ts';
@@ -94,7 +94,7 @@ describe('cut-over on two servers without dropping a request (container runtime 
     runnerEnv = containerEnv(join(dir, 'runner-containers'), { insecureRegistries: [registry.host] });
     await buildBaseImage(runnerEnv);
     configure();
-    await appEnvFromVariable(clone);
+    await rehearsalFaults(clone);
     const first = await deploy();
     expect(first.exitCode, first.all as string).toBe(0);
     expect(first.all).toMatch(new RegExp(`proxy of api-server on ${hosts[0]!.address.replace(/\./g, '\\.')} started on :${PORT}`));

@@ -45,6 +45,13 @@ describe('inferred deploy graph', () => {
     const api = JSON.parse((await execa('npx', ['nx', 'show', 'project', 'api-server', '--json'], { cwd: workspaceRoot, env })).stdout);
     expect(api.targets.deploy.options.steps).toEqual(['predeploy', 'migrate', 'rollout', 'smoke', 'cutover', 'verify', 'loadtest']);
     expect(api.targets.migrate.executor).toBe('@pod-protocol/nx-deploy:migrate');
+    // The fault-injection opt-in reaches the api-server only in development (the service refuses it elsewhere too).
+    expect(Object.keys(api.targets.rollout.options.env)).not.toContain('FAULT_INJECTION');
+    expect(Object.keys(api.targets.rollout.configurations.staging.env ?? {})).not.toContain('FAULT_INJECTION');
+    expect(api.targets.rollout.configurations.development.env).toMatchObject({
+      FAULT_INJECTION: '${POD_FAULT_INJECTION:-}',
+      APP_ENV: '${NX_DEPLOY_ENV}',
+    });
   });
 });
 
