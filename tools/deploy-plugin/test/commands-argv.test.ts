@@ -41,6 +41,14 @@ describe('image builders', () => {
     expect(buildImage('buildah', spec).argv).toEqual(['buildah', 'bud', '--format', 'docker', ...args]);
   });
 
+  it('build secrets: a file per id, mounted only where a RUN asks (docker then needs BuildKit)', () => {
+    const secrets = { npm_token: '/tmp/s/npm_token' };
+    const docker = buildImage('docker', { ...spec, secrets });
+    expect(docker.argv).toEqual(expect.arrayContaining(['--secret', 'id=npm_token,src=/tmp/s/npm_token']));
+    expect(docker.env).toEqual({ DOCKER_BUILDKIT: '1' });
+    expect(buildImage('buildah', { ...spec, secrets }).argv.slice(-3)).toEqual(['--secret', 'id=npm_token,src=/tmp/s/npm_token', '/ctx']);
+  });
+
   it('push writes the digest where the engine can, and keeps credentials in files', () => {
     expect(pushImage('podman', 'r/a:1', { digestFile: '/d', authFile: '/auth.json', insecure: true }).argv).toEqual([
       'podman',

@@ -15,6 +15,8 @@ export interface BuildSpec {
   tags: string[];
   buildArgs: Record<string, string>;
   labels: Record<string, string>;
+  /** Build secrets: id -> a file holding the value (0600), mounted only into `RUN --mount=type=secret,id=<id>`. */
+  secrets?: Record<string, string>;
 }
 
 /**
@@ -28,10 +30,12 @@ export function buildImage(engine: Engine, spec: BuildSpec): Command {
     ...spec.tags.flatMap((t) => ['-t', t]),
     ...Object.entries(spec.buildArgs).flatMap(([k, v]) => ['--build-arg', `${k}=${v}`]),
     ...Object.entries(spec.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
+    ...Object.entries(spec.secrets ?? {}).flatMap(([id, file]) => ['--secret', `id=${id},src=${file}`]),
   ];
   switch (engine) {
     case 'docker':
-      return { argv: ['docker', 'build', ...args, spec.context], env: { DOCKER_BUILDKIT: '0' } };
+      // The classic builder (what podman's Docker API speaks) unless secrets need BuildKit's mounts.
+      return { argv: ['docker', 'build', ...args, spec.context], env: { DOCKER_BUILDKIT: Object.keys(spec.secrets ?? {}).length ? '1' : '0' } };
     case 'podman':
       return { argv: ['podman', 'build', '--format', 'docker', ...args, spec.context] };
     case 'buildah':

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -6,6 +6,7 @@ import { buildImage, copyImage, pushImage, type Engine } from '../commands/image
 import { UserError } from '../core/errors.ts';
 import { interpolateRecord, referencedVariables } from '../core/interpolate.ts';
 import { secretVariables } from '../config/environments.ts';
+import { variableName } from '../config/fields.ts';
 import { CommandFailed } from '../core/run.ts';
 import { registryLogin } from '../image/auth.ts';
 import { prepareContext } from '../image/context.ts';
@@ -32,6 +33,12 @@ const options = z.strictObject({
   source: sourceOption,
   files: filesOption,
   buildArgs: z.record(z.string(), z.string()).default({}).describe('Build arguments; values may use ${VAR} or ${VAR:-default}'),
+  secrets: z
+    .record(z.string().regex(/^[A-Za-z0-9_.-]+$/, { error: 'a secret id: letters, digits, _ . -' }), variableName)
+    .default({})
+    .describe(
+      'Build secrets: id -> the variable holding it. The Containerfile reads one with RUN --mount=type=secret,id=<id> (at /run/secrets/<id>); it is in no layer, no image history, no argv',
+    ),
   timeoutMs: z
     .int()
     .positive()
@@ -176,6 +183,7 @@ export const buildImageStep: StepDefinition<typeof options> = {
           tags,
           buildArgs,
           labels: {},
+          secrets: Object.fromEntries(Object.keys(o.secrets).map((id) => [id, `<private file of ${o.secrets[id]}>`])),
         }),
       },
       ...tags.map((t) => ({ title: `push ${t}`, command: pushImage(engine, t, { digestFile: '<digest file>' }) })),
@@ -186,8 +194,12 @@ export const buildImageStep: StepDefinition<typeof options> = {
 
   async preflight(o, ctx) {
     const { c } = target(o, ctx);
-    if (c.promoteFrom) await verifiedPromotion(o, ctx);
-    else if (c.signing) {
+    if (c.promoteFrom) {
+      await verifiedPromotion(o, ctx);
+      return;
+    }
+    requireBuildSecrets(o, ctx);
+    if (c.signing) {
       requireSigningTools(c.signing, ctx);
       privateKeyOf(c.signing, ctx);
     }
@@ -218,10 +230,22 @@ export const buildImageStep: StepDefinition<typeof options> = {
         );
         ctx.log.info(`context ready: ${describeFiles(source)} and ${count} production packages`);
         const buildArgs = buildArgsOf(o, ctx);
-        await ctx.runner.run({
-          ...buildImage(engine, { file: containerFile(o, ctx), context, tags: tags.map((t) => `${image}:${t}`), buildArgs, labels: labelsOf(ctx) }),
-          timeoutMs: o.timeoutMs,
-        });
+        const secrets = buildSecrets(o, ctx);
+        try {
+          await ctx.runner.run({
+            ...buildImage(engine, {
+              file: containerFile(o, ctx),
+              context,
+              tags: tags.map((t) => `${image}:${t}`),
+              buildArgs,
+              labels: labelsOf(ctx),
+              secrets: secrets.files,
+            }),
+            timeoutMs: o.timeoutMs,
+          });
+        } finally {
+          secrets.remove();
+        }
         for (const t of tags)
           digest =
             (await push(engine, `${image}:${t}`, { insecure, authFile: auth.authFile, dockerConfig: auth.dockerConfig }, ctx, c.registry)) ?? digest;
@@ -253,6 +277,27 @@ function signingPlan(ref: string, signing: Signing, http: boolean): PlannedActio
         ]
       : []),
   ];
+}
+
+function requireBuildSecrets(o: Options, ctx: StepContext): void {
+  for (const [id, variable] of Object.entries(o.secrets))
+    if (!ctx.environ[variable])
+      throw new UserError(`${ctx.project.name}:build-image secrets.${id} is read from ${variable}, which is not set; set it (nothing was built)`);
+}
+
+/** Each build secret in a file of its own (0600, in a private folder) for the build to mount; `remove` deletes them. */
+function buildSecrets(o: Options, ctx: StepContext): { files: Record<string, string>; remove(): void } {
+  if (!Object.keys(o.secrets).length) return { files: {}, remove: () => undefined };
+  requireBuildSecrets(o, ctx);
+  const dir = mkdtempSync(join(tmpdir(), 'nx-deploy-build-secrets-'));
+  const files: Record<string, string> = {};
+  for (const [id, variable] of Object.entries(o.secrets)) {
+    const value = ctx.environ[variable]!;
+    ctx.redactor.add(value); // whatever the build prints of it
+    files[id] = join(dir, id);
+    writeFileSync(files[id], value, { mode: 0o600 });
+  }
+  return { files, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 /** The build arguments, filled in; a declared secret is refused: an argument stays in the image's history and in argv. */
