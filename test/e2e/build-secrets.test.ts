@@ -27,7 +27,7 @@ describe('build secrets (RUN --mount=type=secret)', () => {
     );
     const pkgFile = join(clone.dir, 'packages/mcp-server/package.json');
     const pkg = JSON.parse(readFileSync(pkgFile, 'utf8'));
-    pkg.nx.targets['build-image'] = { options: { secrets: { npm_token: 'BUILD_NPM_TOKEN' } } };
+    pkg.nx.targets['build-image'].options.secrets = { npm_token: 'BUILD_NPM_TOKEN' };
     writeFileSync(pkgFile, JSON.stringify(pkg, null, 2));
     const env = (engine: string) => ({ runtime: 'container', containers: { registry: infra.registry.host, engine }, services: {} });
     writeFileSync(join(clone.dir, 'deploy.test.json'), JSON.stringify({ environments: { qa: env('podman'), 'qa-buildah': env('buildah') } }));
