@@ -3,10 +3,10 @@
 // into the test tools folder as any user. Without root, and with something missing that needs it,
 // it installs nothing and says which command to run. `npm test` runs it first and stops unless it exits 0.
 //   node scripts/provision.mjs        (or: sudo <node> scripts/provision.mjs, as the message says)
-import { spawnSync } from 'node:child_process';
+import { spawn as spawnChild, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { planProvisioning } from './provision/plan.mjs';
+import { installWaves, planProvisioning } from './provision/plan.mjs';
 import { testToolsDir } from './provision/tools-dir.mjs';
 import { tools } from './provision/tools.mjs';
 
@@ -28,17 +28,59 @@ if (plan.message) {
 }
 
 let aptUpdated = false;
-for (const tool of plan.install) {
+const started = Date.now();
+const seconds = (since) => `${((Date.now() - since) / 1000).toFixed(1)} s`;
+const waves = installWaves(plan.install);
+for (const tool of waves.sequential) {
   const start = Date.now();
   console.log(`provision: installing ${tool.name}`);
   install(tool);
-  if (!isPresent(tool)) fail(`${tool.name} is still missing after its install; its check is: ${tool.check.join(', ')}`);
-  console.log(`provision: ${tool.name} installed in ${((Date.now() - start) / 1000).toFixed(1)} s`);
+  checkInstalled(tool);
+  console.log(`provision: ${tool.name} installed in ${seconds(start)}`);
 }
+if (waves.parallel.length) {
+  console.log(`provision: building ${waves.parallel.map((t) => t.name).join(', ')} at the same time (each line prefixed with its tool)`);
+  const results = await Promise.all(waves.parallel.map(buildInToolsFolder));
+  const failed = results.filter((r) => !r.ok);
+  if (failed.length) fail(failed.map((r) => r.message).join('; '));
+}
+if (plan.install.length) console.log(`provision: ${plan.install.length} tool(s) installed in ${seconds(started)}`);
 // Only root through sudo leaves something: what the user installs without root, on their next run.
 const left = tools.filter((t) => !t.buildsOnly && !isPresent(t));
 if (left.length) console.log(`provision: done as root; left for your own \`npm test\` (no root needed): ${left.map((t) => t.name).join(', ')}`);
 else console.log(`provision: every tool the tests need is present${plan.install.length ? '' : ', nothing to install'}`);
+
+function checkInstalled(tool) {
+  if (!isPresent(tool)) fail(`${tool.name} is still missing after its install; its check is: ${tool.check.join(', ')}`);
+}
+
+/** One script of scripts/ci run alongside the others, its output prefixed with the tool's name. */
+function buildInToolsFolder(tool) {
+  const start = Date.now();
+  return new Promise((resolve) => {
+    const child = spawnChild('bash', [join(root, tool.install.script)], {
+      env: { ...process.env, POD_TEST_TOOLS: testToolsDir() },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    for (const stream of [child.stdout, child.stderr]) {
+      let rest = '';
+      stream.on('data', (chunk) => {
+        const lines = (rest + chunk).split('\n');
+        rest = lines.pop();
+        for (const line of lines) console.log(`[${tool.name}] ${line}`);
+      });
+      stream.on('end', () => rest && console.log(`[${tool.name}] ${rest}`));
+    }
+    child.on('error', (err) => resolve({ ok: false, message: `${tool.install.script} could not start: ${err.message}` }));
+    child.on('close', (code) => {
+      if (code !== 0) return resolve({ ok: false, message: `${tool.name}: \`bash ${tool.install.script}\` exited with ${code}` });
+      if (!isPresent(tool))
+        return resolve({ ok: false, message: `${tool.name} is still missing after its install; its check is: ${tool.check.join(', ')}` });
+      console.log(`provision: ${tool.name} installed in ${seconds(start)}`);
+      resolve({ ok: true });
+    });
+  });
+}
 
 function install(tool) {
   if (tool.install.script) return run('bash', [join(root, tool.install.script)], { POD_TEST_TOOLS: testToolsDir() });

@@ -33,3 +33,13 @@ export function planProvisioning(tools, { isRoot, sudoForUser = false, sudoComma
 function names(tools) {
   return tools.map((t) => `${t.name} (${t.install.apt ? `apt: ${t.install.apt.join(' ')}` : t.install.script})`).join(', ');
 }
+
+/**
+ * The order of the installs: first, one after another, everything that needs root (apt and
+ * dpkg hold one lock, and the builds may need what they install); then, all at once, the builds
+ * into the tools folder, which need nothing of each other (downloads overlap compiles).
+ * @returns {{ sequential: object[], parallel: object[] }}
+ */
+export function installWaves(install) {
+  return { sequential: install.filter(needsRoot), parallel: install.filter((t) => !needsRoot(t)) };
+}

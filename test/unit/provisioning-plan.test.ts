@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 // @ts-expect-error: a plain ESM module of the provisioning script, without types
-import { planProvisioning } from '../../scripts/provision/plan.mjs';
+import { installWaves, planProvisioning } from '../../scripts/provision/plan.mjs';
 // @ts-expect-error: a plain ESM module of the provisioning script, without types
 import { testToolsDir } from '../../scripts/provision/tools-dir.mjs';
 // @ts-expect-error: a plain ESM module of the provisioning script, without types
@@ -19,6 +19,18 @@ const plan = (missing: string[], who: { isRoot: boolean; sudoForUser?: boolean }
 };
 
 describe('provisioning plan', () => {
+  it('installs what needs root first, one after another, then builds every tool of the tools folder at once', () => {
+    const { install } = planProvisioning(machine('cargo-http-registry', 'PostgreSQL 15', 'versitygw', 'cosign and syft', 'HAProxy'), {
+      isRoot: true,
+      sudoCommand,
+    });
+    const waves = installWaves(install);
+    expect({ sequential: waves.sequential.map((t: Tool) => t.name), parallel: waves.parallel.map((t: Tool) => t.name) }).toEqual({
+      sequential: ['PostgreSQL 15', 'HAProxy'],
+      parallel: ['cargo-http-registry', 'versitygw', 'cosign and syft'],
+    });
+  });
+
   it('does nothing when every tool is there', () => {
     expect(plan([], { isRoot: false })).toEqual({ install: [], message: null });
   });
