@@ -63,6 +63,12 @@ export const tools = [
     check: [join(testToolsDir(), 'bin', 'mailpit')],
     install: { script: 'scripts/ci/mailpit.sh', root: false },
   },
+  // A real forge for the release tests: tags pushed to it over HTTP, releases created through Octokit.
+  {
+    name: 'Gitea',
+    check: [join(testToolsDir(), 'gitea-v1.26.0', 'gitea')],
+    install: { script: 'scripts/ci/gitea.sh', root: false },
+  },
   // build-image signs digests and attaches an SBOM with them; promotion verifies both.
   {
     name: 'cosign and syft',

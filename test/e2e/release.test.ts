@@ -4,35 +4,36 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloneWorkspace, type Clone } from '../support/clone.ts';
 import { startCrateRegistry, type CrateRegistry } from '../support/crate-registry.ts';
-import { startGitHubDouble, type GitHubDouble } from '../support/github-double.ts';
+import { startGitea, type Gitea } from '../support/gitea.ts';
 import { startVerdaccio, type Verdaccio } from '../support/verdaccio.ts';
 
 const NPM_TOKEN = 'npm-token-NEVER-SHOWN-91d2';
-const GITHUB_TOKEN = 'ghs_double_token_NEVER_SHOWN_7c1e';
 
 // The whole release on a clone of the workspace: a changeset bumping the SDK (minor) and the Rust
 // SDK (patch), `npm run version-packages`, then the release against a real Verdaccio, a real crate
-// registry (cargo-http-registry, driven by real cargo) and a double of GitHub's release API.
+// registry (cargo-http-registry, driven by real cargo) and a real forge (Gitea): the tags pushed to
+// its repository over HTTP, one release per tag created through Octokit at its /api/v1 (the API URL
+// GitHub Enterprise users set), read back from Gitea.
 describe('changeset -> version-packages -> release', () => {
   let clone: Clone;
   let verdaccio: Verdaccio;
   let crates: CrateRegistry;
-  let github: GitHubDouble;
+  let gitea: Gitea;
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    [clone, verdaccio, crates, github] = await Promise.all([
-      cloneWorkspace(),
-      startVerdaccio(),
-      startCrateRegistry(),
-      startGitHubDouble({ token: GITHUB_TOKEN }),
-    ]);
+    [clone, verdaccio, crates, gitea] = await Promise.all([cloneWorkspace(), startVerdaccio(), startCrateRegistry(), startGitea()]);
+    // The forge's repository holds the history; git authenticates by a header, so no URL carries a password.
+    await clone.git('remote', 'add', 'forge', gitea.gitUrl);
+    await clone.git('config', `http.${gitea.gitUrl}.extraHeader`, gitea.gitAuthHeader);
+    await clone.git('push', '--quiet', 'forge', 'HEAD:refs/heads/main');
     const deployFile = JSON.parse(readFileSync(join(clone.dir, 'deploy.json'), 'utf8'));
     delete deployFile.environments.staging.state; // the repository's shared S3 store: here, the clone's own folder
     deployFile.release = {
       environment: 'staging',
       concurrency: 4,
-      github: { repository: 'pod-protocol/pod-protocol', apiUrl: github.url, tokenVariable: 'GITHUB_TOKEN' },
+      pushTags: 'forge',
+      github: { repository: gitea.repository, apiUrl: gitea.apiUrl, tokenVariable: 'GITHUB_TOKEN' },
     };
     deployFile.environments.staging.npm = { registry: verdaccio.url, distTag: 'next', tokenVariable: 'NPM_TOKEN' };
     deployFile.environments.staging.crates = { registry: crates.name, index: crates.indexUrl, tokenVariable: 'CRATE_TOKEN' };
@@ -44,10 +45,16 @@ describe('changeset -> version-packages -> release', () => {
     await clone.commit('Add a changeset (#42)');
     // One target folder for cargo publish's verification build and the consumer build: the
     // crate's dependencies compile once.
-    env = { ...crates.cargoEnv(), CARGO_TARGET_DIR: join(clone.dir, 'tmp', 'cargo-target'), NPM_TOKEN, GITHUB_TOKEN, CRATE_TOKEN: crates.token };
+    env = {
+      ...crates.cargoEnv(),
+      CARGO_TARGET_DIR: join(clone.dir, 'tmp', 'cargo-target'),
+      NPM_TOKEN,
+      GITHUB_TOKEN: gitea.token,
+      CRATE_TOKEN: crates.token,
+    };
   });
   afterAll(async () => {
-    await Promise.all([verdaccio?.stop(), crates?.stop(), github?.stop()]);
+    await Promise.all([verdaccio?.stop(), crates?.stop(), gitea?.stop()]);
     await clone?.remove();
   });
 
@@ -70,7 +77,7 @@ describe('changeset -> version-packages -> release', () => {
     await clone.commit('Version packages');
   });
 
-  it('publishes in dependency order, tags and creates GitHub releases', async () => {
+  it('publishes in dependency order, pushes the tags to the forge and creates one release per tag there', async () => {
     const res = await clone.run('npx', ['nx-deploy', 'release'], env);
     expect(res.exitCode, res.all as string).toBe(0);
     const view = async (name: string) => JSON.parse((await execa('npm', ['view', name, '--json', '--registry', verdaccio.url])).stdout);
@@ -92,8 +99,10 @@ describe('changeset -> version-packages -> release', () => {
 
     const tags = (await clone.git('tag', '--list')).split('\n').sort();
     expect(tags).toEqual(['@pod-protocol/cli@0.1.1', '@pod-protocol/nx-deploy@0.1.0', '@pod-protocol/sdk@0.2.0', 'pod-protocol-sdk@0.1.1']);
-    const releases = github.releases();
+    expect((await gitea.tags()).sort()).toEqual(tags);
+    const releases = await gitea.releases();
     expect(releases.map((r) => r.tag_name).sort()).toEqual(tags);
+    expect(releases.find((r) => r.tag_name === '@pod-protocol/sdk@0.2.0')!.prerelease).toBe(false);
     const sdkRelease = releases.find((r) => r.tag_name === '@pod-protocol/sdk@0.2.0')!;
     expect(sdkRelease.body).toMatch(/^### Minor Changes\n\n- .*Agents can be listed page by page; the Rust SDK follows\.$/);
     expect(releases.find((r) => r.tag_name === 'pod-protocol-sdk@0.1.1')!.body).toContain('the Rust SDK follows');
@@ -111,7 +120,7 @@ describe('changeset -> version-packages -> release', () => {
       'npm:@pod-protocol/sdk@0.2.0',
     ]);
 
-    for (const secret of [NPM_TOKEN, GITHUB_TOKEN, crates.token]) {
+    for (const secret of [NPM_TOKEN, gitea.token, crates.token]) {
       expect(res.all).not.toContain(secret);
       expect(ledger).not.toContain(secret);
     }
@@ -133,14 +142,16 @@ describe('changeset -> version-packages -> release', () => {
     expect(res.stdout.trim()).toBe('true');
   });
 
-  it('a second release publishes nothing, says so, and is quick', async () => {
+  it('a second release publishes nothing, says so, leaves the forge alone, and is quick', async () => {
+    const releasesBefore = await gitea.releases();
     const started = Date.now();
     const res = await clone.run('npx', ['nx-deploy', 'release'], env);
     const seconds = (Date.now() - started) / 1000;
     expect(res.exitCode, res.all as string).toBe(0);
     expect(res.all).toContain('nothing to publish: all 4 packages are already on their registries');
     console.log(`re-run with nothing new: ${seconds.toFixed(2)} s`);
-    expect(github.releases()).toHaveLength(4);
+    expect(await gitea.releases()).toEqual(releasesBefore); // each left alone
+    expect((await gitea.tags()).sort()).toHaveLength(4);
     expect(existsSync(join(clone.dir, '.nx-deploy', 'locks', 'release'))).toBe(false);
   });
 });

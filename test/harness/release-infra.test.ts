@@ -8,10 +8,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startCrateRegistry, type CrateRegistry } from '../support/crate-registry.ts';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy.ts';
-import { startGitHubDouble, type GitHubDouble } from '../support/github-double.ts';
 
 // The servers the release flow's tests stand on, proven on their own: a real crate registry driven
-// by real cargo, the GitHub releases double, and the fault-injecting proxy.
+// by real cargo, and the fault-injecting proxy.
 
 function run(cmd: string, args: string[], cwd: string, env: Record<string, string>) {
   return new Promise<{ code: number; stdout: string; out: string }>((resolve) => {
@@ -88,80 +87,6 @@ describe('crate registry (cargo-http-registry) with real cargo', () => {
     const res = await cargo(['publish', '--registry', registry.name, '--allow-dirty'], lib);
     expect(res.code).not.toBe(0);
     expect(res.out).toMatch(/crate pod-release-probe@0\.1\.0 already exists on `local` index/);
-  });
-});
-
-describe('GitHub releases double', () => {
-  let gh: GitHubDouble;
-  const token = 'ghs_double-token';
-  const api = (path: string, init: RequestInit & { auth?: string } = {}) =>
-    fetch(`${gh.url}${path}`, {
-      ...init,
-      headers: { authorization: init.auth ?? `token ${token}`, 'content-type': 'application/json', ...init.headers },
-    });
-
-  beforeAll(async () => {
-    gh = await startGitHubDouble({ token });
-  });
-  afterAll(() => gh?.stop());
-
-  it('answers 404 in GitHub’s shape for a tag without a release', async () => {
-    const res = await api('/repos/pod/protocol/releases/tags/v1.0.0');
-    expect(res.status).toBe(404);
-    expect(await res.json()).toMatchObject({ message: 'Not Found', status: '404' });
-  });
-
-  it('creates a release (201) and finds it by tag', async () => {
-    const created = await api('/repos/pod/protocol/releases', {
-      method: 'POST',
-      body: JSON.stringify({ tag_name: 'v1.0.0', name: 'v1.0.0', body: 'notes' }),
-    });
-    expect(created.status).toBe(201);
-    const release = await created.json();
-    expect(release).toMatchObject({ tag_name: 'v1.0.0', name: 'v1.0.0', body: 'notes', draft: false });
-
-    const found = await api('/repos/pod/protocol/releases/tags/v1.0.0', { auth: `Bearer ${token}` });
-    expect(found.status).toBe(200);
-    expect((await found.json()).id).toBe(release.id);
-    expect(gh.releases('pod/protocol').map((r) => r.tag_name)).toEqual(['v1.0.0']);
-    expect(gh.tags('pod/protocol')).toHaveProperty(['refs/tags/v1.0.0']);
-  });
-
-  it('refuses a second release for the same tag with 422 already_exists', async () => {
-    const res = await api('/repos/pod/protocol/releases', { method: 'POST', body: JSON.stringify({ tag_name: 'v1.0.0' }) });
-    expect(res.status).toBe(422);
-    expect(await res.json()).toMatchObject({
-      message: 'Validation Failed',
-      errors: [{ resource: 'Release', code: 'already_exists', field: 'tag_name' }],
-    });
-    expect(gh.releases()).toHaveLength(1);
-  });
-
-  it('answers 401 to a wrong or missing token and records it', async () => {
-    const wrong = await api('/repos/pod/protocol/releases', { auth: 'token nope' });
-    expect(wrong.status).toBe(401);
-    expect(await wrong.json()).toMatchObject({ message: 'Bad credentials' });
-    const none = await fetch(`${gh.url}/repos/pod/protocol/releases`);
-    expect(none.status).toBe(401);
-    expect(gh.requests.at(-2)).toMatchObject({ method: 'GET', authorized: false, status: 401 });
-  });
-
-  it('lists releases newest first, one page at a time, with a Link header', async () => {
-    for (const tag of ['v1.1.0', 'v1.2.0']) await api('/repos/pod/protocol/releases', { method: 'POST', body: JSON.stringify({ tag_name: tag }) });
-    const first = await api('/repos/pod/protocol/releases?per_page=2');
-    expect((await first.json()).map((r: { tag_name: string }) => r.tag_name)).toEqual(['v1.2.0', 'v1.1.0']);
-    expect(first.headers.get('link')).toMatch(/page=2>; rel="next"/);
-    const second = await api('/repos/pod/protocol/releases?per_page=2&page=2');
-    expect((await second.json()).map((r: { tag_name: string }) => r.tag_name)).toEqual(['v1.0.0']);
-  });
-
-  it('injects faults for the next n requests, then answers normally', async () => {
-    gh.failNext(2, 503);
-    expect((await api('/repos/pod/protocol/releases')).status).toBe(503);
-    expect((await api('/repos/pod/protocol/releases')).status).toBe(503);
-    expect((await api('/repos/pod/protocol/releases')).status).toBe(200);
-    expect(gh.requests.slice(-3).map((r) => r.status)).toEqual([503, 503, 200]);
-    expect(gh.requests.find((r) => r.method === 'POST')?.body).toMatchObject({ tag_name: 'v1.0.0' });
   });
 });
 

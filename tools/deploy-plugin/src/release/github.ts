@@ -10,7 +10,7 @@ export type ReleaseOutcome = { created: true; url: string } | { created: false; 
 
 /**
  * One GitHub release per tag, its body the changelog section. An existing release is left
- * alone (the API answers 422 already_exists on a race; that counts as existing too).
+ * alone (one created meanwhile by a racing run counts as existing too).
  */
 export async function ensureRelease(target: GitHubTarget, tag: string, body: string, prerelease: boolean): Promise<ReleaseOutcome> {
   const [owner, repo] = target.repository.split('/') as [string, string];
@@ -25,7 +25,8 @@ export async function ensureRelease(target: GitHubTarget, tag: string, body: str
     const created = await octokit.rest.repos.createRelease({ owner, repo, tag_name: tag, name: tag, body, prerelease });
     return { created: true, url: created.data.html_url };
   } catch (err) {
-    if ((err as { status?: number }).status !== 422) throw err;
+    // GitHub answers 422 already_exists, Gitea 409 Conflict.
+    if (![409, 422].includes((err as { status?: number }).status ?? 0)) throw err;
     const existing = await octokit.rest.repos.getReleaseByTag({ owner, repo, tag });
     return { created: false, url: existing.data.html_url };
   }
