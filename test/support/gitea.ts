@@ -94,9 +94,10 @@ export async function startGitea(): Promise<Gitea> {
     'releaser@test.local',
     '--must-change-password=false',
   );
-  const token = (
-    await gitea('admin', 'user', 'generate-access-token', '--username', user, '--token-name', 'release', '--scopes', 'all', '--raw')
-  ).stdout.trim();
+  // --raw prints the token alone on its line; as root Gitea warns on stdout first.
+  const generated = await gitea('admin', 'user', 'generate-access-token', '--username', user, '--token-name', 'release', '--scopes', 'all', '--raw');
+  const token = /^[0-9a-f]{40}$/m.exec(generated.stdout)?.[0];
+  if (!token) throw new Error(`Gitea: no access token in the output of generate-access-token:\n${generated.stdout}`);
 
   const logFile = join(dir, 'gitea.out');
   const log = openSync(logFile, 'a');
