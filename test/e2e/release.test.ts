@@ -151,6 +151,14 @@ describe('changeset -> version-packages -> release', () => {
     expect(res.all).toContain('nothing to publish: all 4 packages are already on their registries');
     console.log(`re-run with nothing new: ${seconds.toFixed(2)} s`);
     expect(await gitea.releases()).toEqual(releasesBefore); // each left alone
+    // What a run racing this one would meet creating a release that exists: Gitea's 409 (GitHub's
+    // 422), which ensureRelease (release/github.ts) counts as existing.
+    const duplicate = await fetch(`${gitea.apiUrl}/repos/${gitea.repository}/releases`, {
+      method: 'POST',
+      headers: { authorization: `token ${gitea.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ tag_name: '@pod-protocol/sdk@0.2.0', name: 'again', body: '' }),
+    });
+    expect(duplicate.status).toBe(409);
     expect((await gitea.tags()).sort()).toHaveLength(4);
     expect(existsSync(join(clone.dir, '.nx-deploy', 'locks', 'release'))).toBe(false);
   });
