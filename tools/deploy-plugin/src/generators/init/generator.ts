@@ -101,6 +101,11 @@ export async function initGenerator(tree: Tree, options: InitOptions = {}): Prom
         'Next:',
         '  npx nx run-many -t deploy -c development     deploy everything on this machine',
         `  edit ${DEPLOY_FILE}: staging and production hold example.com placeholders and the variables to set`,
+        ...(detected.some((p) => p.role === 'backend')
+          ? [
+              '  cosign generate-key-pair                     the image signing keys: commit cosign.pub as keys/cosign.pub, put cosign.key in STAGING_COSIGN_KEY',
+            ]
+          : []),
         '  npx nx-deploy plan --env staging             what a staging deploy would run, without running it',
       ].join('\n'),
     );
