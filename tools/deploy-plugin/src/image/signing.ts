@@ -91,8 +91,23 @@ export async function signImage(ref: string, signing: Signing, key: PrivateKey, 
  * Before a promotion changes anything: `ref` carries a signature by the key in deploy.json over
  * this very digest and commit, and (with `sbom`) a signed SBOM attestation. Else one sentence.
  */
-export async function verifyImage(ref: string, digest: string, signing: Signing, access: RegistryAccess, ctx: RunContext): Promise<void> {
-  const refuse = (why: string) => new UserError(`${ctx.project.name}: refusing to promote ${ref} to ${ctx.envName}: ${why}. Nothing was changed.`);
+export async function verifyImage(
+  ref: string,
+  digest: string,
+  signing: Signing,
+  access: RegistryAccess,
+  ctx: RunContext,
+  /** `self-check`: the build verifying what it just signed, so a key pair that does not match fails here, not at production. */
+  purpose: 'promotion' | 'self-check' = 'promotion',
+): Promise<void> {
+  const field = `environments.${ctx.envName}.containers.signing`;
+  const refuse = (why: string) =>
+    new UserError(
+      purpose === 'promotion'
+        ? `${ctx.project.name}: refusing to promote ${ref} to ${ctx.envName}: ${why}. Nothing was changed.`
+        : `${ctx.project.name}: the image just signed does not verify with ${field}.publicKey (${why}): is ${signing.privateKeyVariable} the private half of that public key? ` +
+            `A promoting environment would refuse it. ${ref} is pushed, and nothing was rolled out.`,
+    );
   const publicKey = publicKeyOf(signing, ctx.workspaceRoot, ctx.envName);
   const dir = mkdtempSync(join(tmpdir(), 'nx-deploy-verify-'));
   try {

@@ -257,8 +257,11 @@ export const buildImageStep: StepDefinition<typeof options> = {
         );
       }
       ctx.log.info(`image ${image}@${served}`);
-      if (c.signing && !c.promoteFrom)
-        await signImage(`${image}@${served}`, c.signing, privateKeyOf(c.signing, ctx), { dockerConfig: auth.dockerConfig, http: insecure }, ctx);
+      if (c.signing && !c.promoteFrom) {
+        const access = { dockerConfig: auth.dockerConfig, http: insecure };
+        await signImage(`${image}@${served}`, c.signing, privateKeyOf(c.signing, ctx), access, ctx);
+        await verifyImage(`${image}@${served}`, served, c.signing, access, ctx, 'self-check');
+      }
       return { artifact: `${image}@${served}`, image: `${image}@${served}`, detail: served };
     } finally {
       auth.done();
@@ -276,6 +279,7 @@ function signingPlan(ref: string, signing: Signing, http: boolean): PlannedActio
           { title: 'attach the SBOM as a signed attestation', command: cosignAttest(ref, '<sbom.json>', key, { http }) },
         ]
       : []),
+    { title: 'verify both with signing.publicKey, as a promoting environment will (a key pair that does not match fails here)' },
   ];
 }
 
