@@ -22,7 +22,13 @@ describe('changeset -> version-packages -> release', () => {
   let env: Record<string, string>;
 
   beforeAll(async () => {
-    [clone, verdaccio, crates, gitea] = await Promise.all([cloneWorkspace(), startVerdaccio(), startCrateRegistry(), startGitea()]);
+    // Each assigned as it starts, so afterAll stops what did start when another one fails to.
+    await Promise.all([
+      cloneWorkspace().then((c) => (clone = c)),
+      startVerdaccio().then((v) => (verdaccio = v)),
+      startCrateRegistry().then((c) => (crates = c)),
+      startGitea().then((g) => (gitea = g)),
+    ]);
     // The forge's repository holds the history; git authenticates by a header, so no URL carries a password.
     await clone.git('remote', 'add', 'forge', gitea.gitUrl);
     await clone.git('config', `http.${gitea.gitUrl}.extraHeader`, gitea.gitAuthHeader);
