@@ -28,7 +28,8 @@ export async function waitFor<T>(what: string, probe: () => T | undefined | Prom
  * Stops what deploys left running under `dir` (a test's state folder or workspace), by the PIDs
  * they recorded, each only while that PID still runs what was recorded: fs sites' static servers
  * (server.json), services' proxies (haproxy.pid) and local service processes
- * (<project>.process.json: current, previous and earlier versions, each a process group).
+ * (<project>.process.json: current, previous and earlier versions, each a process group); and the
+ * service supervisors whose command line names a file under `dir`.
  */
 export async function stopWhatDeploysLeft(dir: string): Promise<void> {
   if (!existsSync(dir)) return;
@@ -55,5 +56,12 @@ export async function stopWhatDeploysLeft(dir: string): Promise<void> {
     } catch {
       // A record being written (or a folder with such a name): nothing of it to stop.
     }
+  }
+  // With a shared (s3) store the services' records are in the bucket, not here: a supervisor whose
+  // command line names a file under `dir` (its release's log) was started by a deploy of it.
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    const argv = pid ? commandLineOf(pid) : undefined;
+    if (argv?.some((a) => a.includes('supervisor')) && argv.some((a) => a.startsWith(`${dir}/`))) await stopProcessGroup(pid, 5_000);
   }
 }
