@@ -1,144 +1,212 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { execa } from 'execa';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startContainerInfra, type ContainerInfra } from '../support/container-fixture.ts';
-import { DOCKER_MANIFEST, OCI_MANIFEST, registryManifest } from '../support/containers.ts';
-import { startKubeApiServerDouble, type KubeDouble } from '../support/kube-apiserver-double.ts';
-import { freePort } from '../support/ports.ts';
-import { waitFor } from '../support/processes.ts';
-import { TestDeployment } from '../support/workspace.ts';
+import { registryManifest } from '../support/containers.ts';
+import { startKubeCluster, type KubeCluster } from '../support/kube-cluster.ts';
+import { TestDeployment, workspaceRoot } from '../support/workspace.ts';
 
-// The MCP server's Kubernetes roll-out: the real kubectl renders the staging overlay with the image
-// pinned to the pushed digest, applies it and waits with `rollout status` — against a DOUBLE of the
-// API server (no real one can run here). The test plays the kubelet: it runs the applied image
-// with podman and marks the Deployment available once it answers, so smoke tests hit a real pod;
-// told to refuse an image, it never does, and the roll-out must be undone.
-describe('kubernetes runtime (API server double)', () => {
+// The MCP server's Kubernetes roll-out on a REAL single-node cluster (etcd, API server, controller
+// manager, scheduler, a kubelet with containerd and runc; test/support/kube-cluster.ts): the node
+// pulls the pushed digest from the test registry, readiness probes run, pods serve on the pod network.
+describe('kubernetes runtime (a real single-node cluster)', () => {
   let infra: ContainerInfra;
-  let kube: KubeDouble;
+  let cluster: KubeCluster;
   let deployment: TestDeployment;
-  let port: number;
   let vars: Record<string, string>;
-  /** The images the test's kubelet will run; any other stays pending, as a pod that never gets ready. */
-  let accepts = (_image: string) => true;
-  const started: string[] = [];
+  const overlays = mkdtempSync(join(tmpdir(), 'pod-k8s-overlays-'));
 
   beforeAll(async () => {
     infra = await startContainerInfra('k8s');
-    port = await freePort();
-    kube = await startKubeApiServerDouble({
-      onDeployment: (d) => {
-        if (d.status?.observedGeneration === d.metadata.generation) return; // a status update, not a new spec
-        const image = d.spec.template.spec.containers[0].image as string;
-        if (!accepts(image)) return;
-        const name = `kubelet-${d.metadata.name}-${d.metadata.generation}`;
-        void (async () => {
-          for (const old of started.splice(0))
-            await execa('podman', ['rm', '-f', '-t', '0', old], { env: { ...process.env, ...infra.env }, reject: false });
-          await infra.podman('run', '-d', '--name', name, '--network', 'host', '-e', `PORT=${port}`, '-e', 'HOST=127.0.0.1', image);
-          started.push(name);
-          await waitFor('the pod', async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.ok || undefined, 60_000);
-          kube.markAvailable(d.metadata.namespace, d.metadata.name);
-        })();
-      },
-    });
+    cluster = await startKubeCluster(infra);
     deployment = new TestDeployment({
       staging: {
         runtime: 'container',
         containers: { registry: infra.registry.host, engine: 'podman' },
-        kubernetes: { validate: false }, // the double serves no OpenAPI
-        services: { 'mcp-server': { url: `http://127.0.0.1:${port}`, healthPath: '/health', runtime: 'kubernetes' } },
+        // In-cluster only (ClusterIP): checks reach the new pods through the runtime's port-forward.
+        services: { 'mcp-server': { url: 'http://mcp-server.pod-staging.svc.cluster.local:3100', healthPath: '/health', runtime: 'kubernetes' } },
       },
     });
-    vars = { ...infra.vars, KUBECONFIG: kube.kubeconfig };
+    vars = { ...infra.vars, KUBECONFIG: cluster.kubeconfig };
   }, 300_000);
   afterAll(async () => {
-    await kube?.stop();
+    await cluster?.stop();
     await deployment?.cleanup();
     await infra?.stop();
+    rmSync(overlays, { recursive: true, force: true });
   }, 120_000);
 
-  const appliedImage = () => kube.deployment('pod-staging', 'mcp-server')!.spec.template.spec.containers[0].image as string;
   const run = (argv: string[], extra: Record<string, string> = {}) =>
     deployment.run(['nx', 'run', ...argv, '--output-style=static', '--excludeTaskDependencies'], { ...vars, ...extra });
+  const json = async (...args: string[]) => JSON.parse(await cluster.kubectl(...args, '-o', 'json'));
+  const deploymentImage = async () =>
+    (await json('-n', 'pod-staging', 'get', 'deployment/mcp-server')).spec.template.spec.containers[0].image as string;
+  /** An image of the same commit from another base (another digest); `extra` lines go into that base. */
+  const otherBuild = async (name: string, extra: string[] = []) => {
+    const base = join(infra.dir, name);
+    mkdirSync(base, { recursive: true });
+    writeFileSync(join(base, 'hang.cjs'), 'Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0);\n');
+    writeFileSync(
+      join(base, 'Containerfile'),
+      ['FROM localhost/pod-node-base:22', 'COPY hang.cjs /hang.cjs', `LABEL variant=${name}`, ...extra, ''].join('\n'),
+    );
+    await infra.podman('build', '--pull=never', '-t', `localhost/pod-node-base-${name}:22`, base);
+    const build = await run(['mcp-server:build-image:staging'], { POD_BASE_IMAGE: `localhost/pod-node-base-${name}:22` });
+    expect(build.exitCode, build.all as string).toBe(0);
+    return deployment.ledger('staging').at(-1)!.image as string;
+  };
 
-  it('applies the overlay pinned to the pushed digest, waits for the rollout, then smoke-tests', async () => {
+  it('refuses before any step when a Secret the overlay reads is missing, naming it and what reads it', async () => {
     const res = await run(['mcp-server:deploy:staging']);
-    expect(res.exitCode, res.all as string).toBe(0);
-    expect(res.all).toMatch(/\$ kubectl apply --validate=false -f /);
-    expect(res.all).toContain('$ kubectl rollout status deployment/mcp-server --namespace pod-staging --timeout=300s');
-    const pushed = await registryManifest(infra.registry, 'mcp-server', 'staging');
-    const applied = kube.deployment('pod-staging', 'mcp-server')!;
-    expect(applied.spec.replicas).toBe(1);
-    expect(appliedImage()).toBe(`${infra.registry.host}/mcp-server@${pushed!.digest}`);
-    expect(
-      kube
-        .objects()
-        .map((o) => `${o.kind}/${o.metadata.namespace}/${o.metadata.name}`)
-        .sort(),
-    ).toEqual(['Deployment/pod-staging/mcp-server', 'Service/pod-staging/mcp-server']);
-    expect(deployment.ledger('staging').at(-1)).toMatchObject({ status: 'succeeded', image: appliedImage() });
+    expect(res.exitCode).not.toBe(0);
+    expect(res.all).toContain(
+      'Secret mcp-server does not exist in namespace pod-staging (read by Deployment mcp-server container mcp-server env POD_API_TOKEN)',
+    );
+    expect(deployment.ledger('staging')).toEqual([]);
+    await cluster.kubectl('create', 'namespace', 'pod-staging');
+    await cluster.kubectl('-n', 'pod-staging', 'create', 'secret', 'generic', 'mcp-server', '--from-literal=pod-api-token=staging-token');
   });
 
-  it('re-applies the previous manifests when a roll-out never completes', async () => {
-    const good = appliedImage();
-    // Another image of the same commit (a different base), which the kubelet will not run.
-    const base = join(infra.dir, 'other-base');
-    mkdirSync(base, { recursive: true });
-    writeFileSync(join(base, 'Containerfile'), 'FROM localhost/pod-node-base:22\nLABEL variant=other\n');
-    await infra.podman('build', '--pull=never', '-t', 'localhost/pod-node-base-other:22', base);
-    const build = await run(['mcp-server:build-image:staging'], { POD_BASE_IMAGE: 'localhost/pod-node-base-other:22' });
-    expect(build.exitCode, build.all as string).toBe(0);
-    const other = deployment.ledger('staging').at(-1)!.image as string;
-    expect(other).not.toBe(good);
-    accepts = (image) => image !== other;
+  it('applies the overlay pinned to the pushed digest; the node pulls it; each new pod answers as this version; smoke goes through the port-forward', async () => {
+    const res = await run(['mcp-server:deploy:staging']);
+    expect(res.exitCode, res.all as string).toBe(0);
+    expect(res.all).toMatch(/\$ kubectl apply --dry-run=server -f /);
+    expect(res.all).toContain('$ kubectl rollout status deployment/mcp-server --namespace pod-staging --timeout=300s');
+    expect(res.all).toMatch(/pod mcp-server-\S+ answers \/health as 0\.1\.0/);
+    expect(res.all).toMatch(/checking the new version through the roll-out's port-forward to one of its pods \(http:\/\/127\.0\.0\.1:\d+\)/);
+    const pushed = await registryManifest(infra.registry, 'mcp-server', 'staging');
+    const image = `${infra.registry.host}/mcp-server@${pushed!.digest}`;
+    expect(await deploymentImage()).toBe(image);
+    const pods = (await json('-n', 'pod-staging', 'get', 'pods')).items;
+    expect(pods).toHaveLength(1);
+    // Pulled by the node through the CRI, by digest; the version and commit reach the pod.
+    expect(pods[0].status.containerStatuses[0].imageID).toContain(pushed!.digest);
+    const record = deployment.ledger('staging').at(-1)!;
+    expect(record).toMatchObject({ status: 'succeeded', image });
+    const env = Object.fromEntries(pods[0].spec.containers[0].env.map((e: { name: string; value?: string }) => [e.name, e.value]));
+    expect(env).toMatchObject({ APP_VERSION: '0.1.0', GIT_SHA: record.gitSha, HOST: '0.0.0.0', PORT: '3100' });
+  });
 
-    const res = await run(['mcp-server:rollout:staging', '--rolloutTimeoutMs=15000']);
+  it('a new image that never gets ready rolls back while the old pod serves every request', async () => {
+    const good = await deploymentImage();
+    const stuck = await otherBuild('never-ready', ['ENV NODE_OPTIONS=--require=/hang.cjs']);
+    const load = steadyLoad(cluster);
+    const res = await run(['mcp-server:rollout:staging', '--rolloutTimeoutMs=20000']);
+    const counted = await load.stop();
     expect(res.exitCode).not.toBe(0);
-    expect(res.all).toContain(`rolling out ${other}, recorded good in staging for this commit`);
+    expect(res.all).toContain(`rolling out ${stuck}`);
     expect(res.all).toMatch(/the roll-out did not complete/);
     expect(res.all).toContain(`rolled back: ${good} serves again`);
-    expect(appliedImage()).toBe(good);
+    expect(await deploymentImage()).toBe(good);
     expect(deployment.ledger('staging').at(-1)).toMatchObject({
       kind: 'rollout',
       status: 'rolled_back',
       rollback: { outcome: 'restored', serving: good },
     });
-    expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
+    expect(counted.ok).toBeGreaterThan(20);
+    expect(counted.failed, counted.errors.join('\n')).toBe(0);
   });
 
-  it('nx-deploy rollback re-applies the previous manifests, and refuses while their image is gone from the registry', async () => {
-    const good = appliedImage();
-    accepts = () => true;
+  it('a pod that cannot start is reported within seconds with the kubelet reason, not at the timeout', async () => {
+    const good = await deploymentImage();
+    // The base's entrypoint file is not there: node exits at once, over and over.
+    await otherBuild('crashing', ['ENV NODE_OPTIONS=--require=/not-there.cjs']);
+    const started = Date.now();
+    const res = await run(['mcp-server:rollout:staging']);
+    expect(res.exitCode).not.toBe(0);
+    expect(res.all).toMatch(/Deployment mcp-server: pod mcp-server-\S+: container mcp-server (CrashLoopBackOff|RunContainerError)/);
+    expect(Date.now() - started).toBeLessThan(120_000); // the roll-out's timeout is 300 s
+    expect(await deploymentImage()).toBe(good);
+  });
+
+  it("a changed Deployment selector fails with the API server's own message, and nothing changes", async () => {
+    const before = await json('-n', 'pod-staging', 'get', 'deployment/mcp-server');
+    const overlay = join(overlays, 'staging');
+    mkdirSync(overlay, { recursive: true });
+    const projectRoot = join(workspaceRoot, 'packages', 'mcp-server');
+    writeFileSync(
+      join(overlay, 'kustomization.yaml'),
+      [
+        'apiVersion: kustomize.config.k8s.io/v1beta1',
+        'kind: Kustomization',
+        'resources:',
+        `  - ${relative(overlay, join(projectRoot, 'k8s', 'overlays', 'staging'))}`,
+        'patches:',
+        '  - target: {kind: Deployment, name: mcp-server}',
+        '    patch: |-',
+        '      - {op: add, path: /spec/selector/matchLabels/track, value: blue}',
+        '      - {op: add, path: /spec/template/metadata/labels/track, value: blue}',
+        '',
+      ].join('\n'),
+    );
+    const records = deployment.ledger('staging').length;
+    const res = await run(['mcp-server:rollout:staging', `--manifests=${relative(projectRoot, overlays)}/{environment}`]);
+    expect(res.exitCode).not.toBe(0);
+    expect(res.all).toMatch(/spec\.selector: Invalid value: .*field is immutable/);
+    expect(res.all).not.toContain('rolled back');
+    const after = await json('-n', 'pod-staging', 'get', 'deployment/mcp-server');
+    expect(after.metadata.generation).toBe(before.metadata.generation);
+    expect(after.spec.selector).toEqual(before.spec.selector);
+    expect(deployment.ledger('staging').length).toBe(records + 1);
+    expect(deployment.ledger('staging').at(-1)).toMatchObject({ status: 'failed' });
+  });
+
+  it('nx-deploy rollback mcp-server --env staging restores the previous revision, its pods healthy', async () => {
+    const good = await deploymentImage();
+    const other = await otherBuild('other');
     const out = await run(['mcp-server:rollout:staging']);
     expect(out.exitCode, out.all as string).toBe(0);
-    const other = appliedImage();
-    expect(other).not.toBe(good);
-
-    // The good image's manifest deleted from the registry (its blobs stay), then put back byte for byte.
-    const path = `/v2/mcp-server/manifests/${good.split('@')[1]}`;
-    const manifest = await infra.registry.fetch(path, { headers: { accept: `${OCI_MANIFEST}, ${DOCKER_MANIFEST}` } });
-    const [body, type] = [Buffer.from(await manifest.arrayBuffer()), manifest.headers.get('content-type')!];
-    expect((await infra.registry.fetch(path, { method: 'DELETE' })).status).toBe(202);
-    const records = deployment.ledger('staging').length;
-    const gone = await deployment.run(['nx-deploy', 'rollback', 'mcp-server', '--env', 'staging'], vars);
-    expect(gone.exitCode).not.toBe(0);
-    expect(gone.all).toContain(`mcp-server in staging cannot be rolled back: its image ${good} is gone from the registry`);
-    expect(appliedImage()).toBe(other);
-    expect(deployment.ledger('staging')).toHaveLength(records);
-
-    expect((await infra.registry.fetch(path, { method: 'PUT', headers: { 'content-type': type }, body })).status).toBe(201);
+    expect(await deploymentImage()).toBe(other);
     const back = await deployment.run(['nx-deploy', 'rollback', 'mcp-server', '--env', 'staging'], vars);
     expect(back.exitCode, back.all as string).toBe(0);
-    expect(appliedImage()).toBe(good);
-    expect(deployment.ledger('staging').at(-1)).toMatchObject({ kind: 'rollback', status: 'succeeded', version: '0.1.0', artifact: good });
-    await waitFor(
-      'the pod of the previous image',
-      async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.ok || undefined,
-      60_000,
-    );
+    expect(back.all).toMatch(/pod mcp-server-\S+ answers \/health/);
+    expect(await deploymentImage()).toBe(good);
+    expect(deployment.ledger('staging').at(-1)).toMatchObject({ kind: 'rollback', status: 'succeeded', artifact: good });
     const again = await deployment.run(['nx-deploy', 'rollback', 'mcp-server', '--env', 'staging'], vars);
     expect(again.all).toContain('mcp-server in staging cannot be rolled back: no earlier roll-out is kept');
   });
 });
+
+/**
+ * Requests to the service as its Service would route them: every 50 ms, GET /health on a ready
+ * endpoint of the mcp-server EndpointSlice (re-read every 500 ms), on the pod network of this machine.
+ */
+function steadyLoad(cluster: KubeCluster) {
+  let stopped = false;
+  const counted = { ok: 0, failed: 0, errors: [] as string[] };
+  let ready: string[] = [];
+  const refresh = async () => {
+    const slices = JSON.parse(
+      await cluster.kubectl('-n', 'pod-staging', 'get', 'endpointslices', '-l', 'kubernetes.io/service-name=mcp-server', '-o', 'json'),
+    ).items as Array<{ endpoints?: Array<{ addresses: string[]; conditions: { ready?: boolean } }> }>;
+    ready = slices.flatMap((s) => (s.endpoints ?? []).filter((e) => e.conditions.ready).flatMap((e) => e.addresses));
+  };
+  const loop = (async () => {
+    await refresh();
+    let last = Date.now();
+    for (let i = 0; !stopped; i++) {
+      if (Date.now() - last > 500) {
+        await refresh().catch(() => undefined);
+        last = Date.now();
+      }
+      const ip = ready[i % Math.max(ready.length, 1)];
+      const res = ip
+        ? await fetch(`http://${ip}:3100/health`, { signal: AbortSignal.timeout(2_000) }).catch((e: Error) => e)
+        : new Error('no ready endpoint');
+      if (res instanceof Response && res.ok) counted.ok++;
+      else {
+        counted.failed++;
+        counted.errors.push(res instanceof Response ? `${ip}: ${res.status}` : `${ip}: ${res.message}`);
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await loop;
+      return counted;
+    },
+  };
+}

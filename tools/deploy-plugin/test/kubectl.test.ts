@@ -1,38 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { deploymentsIn, kubectlApply, kubectlRolloutStatus, pinnedKustomization, secretsIn } from '../src/commands/kubectl.ts';
-
-const rendered = `apiVersion: v1
-kind: Service
-metadata:
-  name: mcp-server
-  namespace: pod-staging
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  labels:
-    app: mcp
-  name: mcp-server
-  namespace: pod-staging
-spec:
-  template:
-    metadata:
-      name: not-this-one
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: worker
-`;
+import {
+  kubectlApply,
+  kubectlCreateNamespace,
+  kubectlGetJson,
+  kubectlPortForward,
+  kubectlRolloutStatus,
+  pinnedKustomization,
+} from '../src/commands/kubectl.ts';
 
 describe('kubectl builders', () => {
-  it('finds the Deployments of rendered manifests, with their namespaces', () => {
-    expect(deploymentsIn(rendered)).toEqual([
-      { name: 'mcp-server', namespace: 'pod-staging' },
-      { name: 'worker', namespace: undefined },
-    ]);
-  });
-
   it('pins the manifests image to a digest through a kustomization over the overlay', () => {
     expect(
       pinnedKustomization('../../../packages/mcp-server/k8s/overlays/staging', 'pod-protocol/mcp-server', '127.0.0.1:5000/mcp-server@sha256:abc'),
@@ -43,6 +19,7 @@ describe('kubectl builders', () => {
 
   it('applies and waits per Deployment', () => {
     expect(kubectlApply('/m.yaml', { validate: false }).argv).toEqual(['kubectl', 'apply', '--validate=false', '-f', '/m.yaml']);
+    expect(kubectlApply('/m.yaml', { validate: true, dryRun: true }).argv).toEqual(['kubectl', 'apply', '--dry-run=server', '-f', '/m.yaml']);
     expect(kubectlRolloutStatus({ name: 'mcp-server', namespace: 'pod-staging' }, 120_000).argv).toEqual([
       'kubectl',
       'rollout',
@@ -53,12 +30,29 @@ describe('kubectl builders', () => {
       '--timeout=120s',
     ]);
   });
-});
 
-describe('Secret objects in rendered manifests', () => {
-  it('names each one (they would be kept in the state store), and finds none where there is none', () => {
-    const withSecret = `${rendered}\n---\napiVersion: v1\ndata:\n  token: c2VjcmV0\nkind: Secret\nmetadata:\n  labels:\n    app: mcp\n  name: mcp-server-env\n  namespace: pod-staging\ntype: Opaque\n`;
-    expect(secretsIn(withSecret)).toEqual(['mcp-server-env']);
-    expect(secretsIn(rendered)).toEqual([]);
+  it('reads objects as JSON, creates a namespace, forwards a local loopback port to a pod', () => {
+    expect(kubectlGetJson('pods', { namespace: 'pod-staging', selector: 'app=mcp,tier=web' }).argv).toEqual([
+      'kubectl',
+      'get',
+      'pods',
+      '--namespace',
+      'pod-staging',
+      '--selector',
+      'app=mcp,tier=web',
+      '--output=json',
+    ]);
+    expect(kubectlGetJson('secret/mcp-server').argv).toEqual(['kubectl', 'get', 'secret/mcp-server', '--output=json']);
+    expect(kubectlCreateNamespace('pod-staging').argv).toEqual(['kubectl', 'create', 'namespace', 'pod-staging']);
+    expect(kubectlPortForward({ name: 'mcp-server-abc', namespace: 'pod-staging' }, 41234, 3100).argv).toEqual([
+      'kubectl',
+      'port-forward',
+      '--address',
+      '127.0.0.1',
+      '--namespace',
+      'pod-staging',
+      'pod/mcp-server-abc',
+      '41234:3100',
+    ]);
   });
 });

@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { haproxyCheck, haproxyConfig, haproxyStart, parseServersState, routeCommands } from '../src/commands/haproxy.ts';
-import { rolloutGaps } from '../src/commands/kubectl.ts';
 import { listeningPorts, pickFreePort } from '../src/core/ports.ts';
 import { renderRunSummary, renderRunSummaryMarkdown } from '../src/deploy/run-summary.ts';
 import { describePin } from '../src/store/pins.ts';
@@ -85,38 +84,6 @@ describe('private ports on a server', () => {
     expect(pickFreePort(new Set([20005, 20006]), 5)).toBe(20007);
     expect(pickFreePort(new Set(), 12_767)).toBe(32_767);
     expect(pickFreePort(new Set([32_767]), 12_767)).toBe(20_000);
-  });
-});
-
-describe("Kubernetes' own rolling update", () => {
-  const deployment = (strategy: string, probe: boolean) => `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: mcp-server
-spec:
-${strategy}  template:
-    spec:
-      containers:
-      - image: x
-        name: mcp-server
-${probe ? '        readinessProbe:\n          httpGet:\n            path: /health\n' : ''}        resources: {}
-`;
-  const safe = '  strategy:\n    rollingUpdate:\n      maxSurge: 1\n      maxUnavailable: 0\n    type: RollingUpdate\n';
-
-  it('must never leave a Deployment without a ready pod: maxUnavailable 0 and a readiness probe', () => {
-    expect(rolloutGaps(deployment(safe, true))).toEqual([]);
-    expect(rolloutGaps(deployment('', true))).toEqual(['Deployment mcp-server: spec.strategy.rollingUpdate.maxUnavailable is not 0']);
-    expect(rolloutGaps(deployment(safe, false))).toEqual(['Deployment mcp-server: a container has no readinessProbe']);
-    expect(rolloutGaps('kind: Service\nmetadata:\n  name: s\n')).toEqual([]);
-  });
-
-  it("the MCP server's overlays pass, rendered by kustomize", () => {
-    for (const env of ['staging', 'production']) {
-      const yaml = execFileSync('kubectl', ['kustomize', join(import.meta.dirname, '../../../packages/mcp-server/k8s/overlays', env)], {
-        encoding: 'utf8',
-      });
-      expect(rolloutGaps(yaml), env).toEqual([]);
-    }
   });
 });
 

@@ -5,8 +5,9 @@ export function kustomizeBuild(dir: string): Command {
   return { argv: ['kubectl', 'kustomize', dir] };
 }
 
-export function kubectlApply(file: string, opts: { validate: boolean }): Command {
-  return { argv: ['kubectl', 'apply', ...(opts.validate ? [] : ['--validate=false']), '-f', file] };
+/** `dryRun`: the API server validates every object and changes nothing (what it refuses, it names). */
+export function kubectlApply(file: string, opts: { validate: boolean; dryRun?: boolean }): Command {
+  return { argv: ['kubectl', 'apply', ...(opts.dryRun ? ['--dry-run=server'] : []), ...(opts.validate ? [] : ['--validate=false']), '-f', file] };
 }
 
 /** Waits until a Deployment is rolled out, or fails at the timeout. */
@@ -24,60 +25,6 @@ export function kubectlRolloutStatus(d: { name: string; namespace?: string }, ti
   };
 }
 
-/**
- * Pure: the Deployments in manifests rendered by `kubectl kustomize` (normalized YAML: top-level
- * keys unindented, metadata fields indented by two). Only they have a roll-out to wait for.
- */
-export function deploymentsIn(yaml: string): Array<{ name: string; namespace?: string }> {
-  return yaml
-    .split(/^---\s*$/m)
-    .filter((doc) => /^kind: Deployment\s*$/m.test(doc))
-    .map((doc) => {
-      const metadata = /^metadata:\n((?: {2}.*\n?)*)/m.exec(doc)?.[1] ?? '';
-      return {
-        name: /^ {2}name: ["']?([^"'\s]+)/m.exec(metadata)?.[1] ?? '',
-        namespace: /^ {2}namespace: ["']?([^"'\s]+)/m.exec(metadata)?.[1],
-      };
-    })
-    .filter((d) => d.name);
-}
-
-/** Pure: the Secret objects in rendered manifests (`kind: Secret`), by name. */
-export function secretsIn(yaml: string): string[] {
-  return yaml
-    .split(/^---\s*$/m)
-    .filter((doc) => /^kind: Secret\s*$/m.test(doc))
-    .map((doc) => /^metadata:\n(?: {2}.*\n)*? {2}name: ["']?([^"'\s]+)/m.exec(doc)?.[1] ?? '(unnamed)');
-}
-
-/**
- * Pure: why a rendered Deployment's rolling update could leave no ready pod (what a zero-downtime
- * roll-out needs): `maxUnavailable: 0`, and a readiness probe on each container, so an old pod goes
- * only after a new one answers. Empty when every Deployment has both.
- */
-export function rolloutGaps(yaml: string): string[] {
-  return yaml
-    .split(/^---\s*$/m)
-    .filter((doc) => /^kind: Deployment\s*$/m.test(doc))
-    .flatMap((doc) => {
-      const name = /^metadata:\n(?: {2}.*\n)*? {2}name: ["']?([^"'\s]+)/m.exec(doc)?.[1] ?? '(unnamed)';
-      // kubectl kustomize's layout: the pod's `containers:` at six spaces, each item `      - `, its fields at eight.
-      const lines = doc.split('\n');
-      const start = lines.findIndex((l) => /^ {6}containers:\s*$/.test(l));
-      const block: string[] = [];
-      for (const line of start < 0 ? [] : lines.slice(start + 1)) {
-        if (!/^ {6}- |^ {8}/.test(line)) break;
-        block.push(line);
-      }
-      const containers = block.filter((l) => l.startsWith('      - ')).length;
-      const probes = block.filter((l) => /^ {6}- readinessProbe:|^ {8}readinessProbe:/.test(l)).length;
-      return [
-        ...(/^ {6}maxUnavailable: ["']?0["']?\s*$/m.test(doc) ? [] : [`Deployment ${name}: spec.strategy.rollingUpdate.maxUnavailable is not 0`]),
-        ...(containers > 0 && probes >= containers ? [] : [`Deployment ${name}: a container has no readinessProbe`]),
-      ];
-    });
-}
-
 /** A kustomization that takes an overlay and pins its image to a digest. */
 export function pinnedKustomization(overlay: string, manifestImage: string, image: string): string {
   const [name, digest] = image.split('@') as [string, string];
@@ -92,4 +39,23 @@ export function pinnedKustomization(overlay: string, manifestImage: string, imag
     `    digest: ${JSON.stringify(digest)}`,
     '',
   ].join('\n');
+}
+
+const inNamespace = (namespace?: string) => (namespace ? ['--namespace', namespace] : []);
+
+/** An object as JSON (`kind/name`), or the list of a kind matching a label selector. */
+export function kubectlGetJson(what: string, opts: { namespace?: string; selector?: string } = {}): Command {
+  return {
+    argv: ['kubectl', 'get', what, ...inNamespace(opts.namespace), ...(opts.selector ? ['--selector', opts.selector] : []), '--output=json'],
+    timeoutMs: 60_000,
+  };
+}
+
+export function kubectlCreateNamespace(namespace: string): Command {
+  return { argv: ['kubectl', 'create', 'namespace', namespace], timeoutMs: 60_000 };
+}
+
+/** Forwards a port of this machine's loopback to a pod's port through the API server (kubectl stays running). */
+export function kubectlPortForward(pod: { name: string; namespace?: string }, localPort: number, podPort: number): Command {
+  return { argv: ['kubectl', 'port-forward', '--address', '127.0.0.1', ...inNamespace(pod.namespace), `pod/${pod.name}`, `${localPort}:${podPort}`] };
 }

@@ -70,7 +70,8 @@ export class Runner {
     if (reason) throw new UserError(`${reason}, so this was not run: ${shown}`);
   }
 
-  async run(cmd: Command, opts: { quiet?: boolean; allowFailure?: boolean } = {}): Promise<RunResult> {
+  /** `signal`: stops the command (SIGTERM) when aborted; the run then fails with the signal's reason. */
+  async run(cmd: Command, opts: { quiet?: boolean; allowFailure?: boolean; signal?: AbortSignal } = {}): Promise<RunResult> {
     const started = Date.now();
     const shown = this.redactor.redact(renderCommand(cmd));
     this.mayStart(shown);
@@ -86,6 +87,7 @@ export class Runner {
       localDir: this.workspaceRoot,
       timeout: timeoutMs,
       forceKillAfterDelay: 5_000,
+      cancelSignal: opts.signal,
       reject: false,
       all: true,
       stripFinalNewline: true,
@@ -107,6 +109,7 @@ export class Runner {
           `command timed out after ${timeoutMs >= 1000 ? `${Math.round(timeoutMs / 1000)} s` : `${timeoutMs} ms`} and was stopped: ${shown}`,
         );
       }
+      if (result.isCanceled) throw new UserError(`${String(opts.signal?.reason ?? 'stopped')}, so this was stopped: ${shown}`);
       if (result.failed && result.exitCode === undefined) {
         const code = (result.cause as NodeJS.ErrnoException | undefined)?.code;
         const why =

@@ -56,6 +56,11 @@ export interface Started {
   url?: string;
   /** Behind the proxy: where this machine reaches the new version itself, before any request is switched to it. */
   direct?: string;
+  /**
+   * Where this machine reaches the new version, which already serves, for smoke tests and
+   * verification (Kubernetes: a port-forward to one of its pods, open until the deploy ends).
+   */
+  checkAt?: string;
   artifact: string;
   detail: string;
 }

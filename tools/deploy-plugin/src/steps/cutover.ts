@@ -73,7 +73,8 @@ export const cutoverStep: StepDefinition<typeof options> = {
 
   async run(_o, ctx) {
     const direct = newVersionDirect(ctx);
-    if (!direct) return { skipped: 'the new version is not behind a proxy here: the roll-out switched when it started it' };
+    if (!direct || ctx.results.findLast((r) => r.direct)?.serves)
+      return { skipped: 'the new version is not behind a proxy here: the roll-out switched when it started it' };
     const places = (await trafficPlaces(ctx)).filter((p) => p.proxy);
     await ensureProxies(places, ctx);
     const canary = ctx.env.services[ctx.project.name]?.strategy?.canary;

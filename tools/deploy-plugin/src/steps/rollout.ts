@@ -159,7 +159,9 @@ export const rolloutStep: StepDefinition<typeof rolloutOptions> = {
         image,
         detail: started.detail,
         // Behind a proxy it serves only once the cut-over switches; otherwise it replaced the running version.
-        ...(started.direct ? { direct: [{ url: started.direct }] } : { serves: true }),
+        ...(started.direct
+          ? { direct: [{ url: started.direct }] }
+          : { serves: true, ...(started.checkAt ? { direct: [{ url: started.checkAt }] } : {}) }),
       };
     }
     const rolled = await rollAcross(runtime, turns, ctx, parallelOf(ctx));

@@ -88,9 +88,15 @@ export const smokeStep: StepDefinition<typeof options> = {
   },
 
   async run(o, ctx) {
-    const direct = ctx.results.findLast((r) => r.direct)?.direct;
+    const rolled = ctx.results.findLast((r) => r.direct);
+    const direct = rolled?.direct;
     const bases = basesOf(o, ctx, direct).map((b) => b.replace(/\/$/, ''));
-    if (direct) ctx.log.info('checking the new version directly, before the proxy sends it any request');
+    if (direct)
+      ctx.log.info(
+        rolled.serves
+          ? `checking the new version through the roll-out's port-forward to one of its pods (${direct[0]!.url})`
+          : 'checking the new version directly, before the proxy sends it any request',
+      );
     const checks = checksOf(o, ctx);
     for (const base of bases) {
       const log = bases.length > 1 ? ctx.log.child(base) : ctx.log;

@@ -30,7 +30,10 @@ export interface StepResult {
   servers?: ServerRecord[];
   /** A canary cut-over's steps. */
   canary?: CanaryStepRecord[];
-  /** Behind the proxy: where this machine reaches the version just started, before any request is switched to it (per server). */
+  /**
+   * Where this machine reaches the version just started (per server): behind the proxy, before any
+   * request is switched to it; with `serves` (Kubernetes), a port-forward to one of its pods.
+   */
   direct?: { server?: string; url: string }[];
   /** After this step the deployed version receives traffic (the ledger says so even if the deploy dies next). */
   serves?: boolean;
