@@ -9,8 +9,7 @@ import { freePort } from './ports.ts';
 import { isRunning, stopPid, waitFor } from './processes.ts';
 
 const VERSION = 'v1.34.4';
-/** The addresses of the cluster, all on this machine: a dummy interface for the node, a bridge for the pods. */
-const NODE_LINK = 'podk8snode0';
+/** The addresses of the cluster, all on this machine: one on lo for the node, a bridge for the pods. */
 const NODE_IP = '10.253.0.1';
 const BRIDGE = 'podk8sbr0';
 const POD_CIDR = '10.253.16.0/24';
@@ -105,7 +104,7 @@ class Cluster {
       `--service-account-key-file=${join(pki, 'sa.pub')}`,
       `--service-account-signing-key-file=${join(pki, 'sa.key')}`,
       '--enable-priority-and-fairness=false',
-      // logs, exec and port-forward reach the kubelet on the node's (dummy interface) address.
+      // logs, exec and port-forward reach the kubelet on the node's address.
       '--kubelet-preferred-address-types=InternalIP',
     ]);
     this.kubeconfigFor(this.kubeconfig, api, tokens.admin);
@@ -148,19 +147,18 @@ class Cluster {
     );
   }
 
-  /** The node's address on a dummy interface (the kubelet refuses loopback), and the service range blackholed. */
+  /** The node's address (the kubelet refuses 127.0.0.0/8), and the service range blackholed. */
   private async network(): Promise<void> {
-    const links = (await execa('ip', ['-o', 'link', 'show'])).stdout;
-    if (links.includes(`${NODE_LINK}:`) || links.includes(`${BRIDGE}:`))
+    const [links, addresses] = [(await execa('ip', ['-o', 'link', 'show'])).stdout, (await execa('ip', ['-o', 'addr', 'show'])).stdout];
+    if (links.includes(`${BRIDGE}:`) || addresses.includes(` ${NODE_IP}/`))
       throw new Error(
-        `${NODE_LINK} or ${BRIDGE} exists already: another test cluster runs on this machine (one at a time), or one was not cleaned up (ip link del them)`,
+        `${BRIDGE} or ${NODE_IP} exists already: another test cluster runs on this machine (one at a time), or one was not cleaned up (ip link del ${BRIDGE}; ip addr del ${NODE_IP}/32 dev lo)`,
       );
     await ip('route', 'add', 'blackhole', SERVICE_CIDR);
     this.undo.push(() => ip('route', 'del', 'blackhole', SERVICE_CIDR));
-    await ip('link', 'add', NODE_LINK, 'type', 'dummy');
-    this.undo.push(() => ip('link', 'del', NODE_LINK));
-    await ip('addr', 'add', `${NODE_IP}/32`, 'dev', NODE_LINK);
-    await ip('link', 'set', NODE_LINK, 'up');
+    // No dummy interfaces in this kernel: the address sits on lo (a /32, reachable only from this machine).
+    await ip('addr', 'add', `${NODE_IP}/32`, 'dev', 'lo');
+    this.undo.push(() => ip('addr', 'del', `${NODE_IP}/32`, 'dev', 'lo'));
     // The CNI bridge plugin creates the bridge with the first pod.
     this.undo.push(() => ip('link', 'del', BRIDGE));
   }
