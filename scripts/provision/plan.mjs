@@ -14,7 +14,7 @@ const needsRoot = (tool) => Boolean(tool.install.apt || (tool.install.script && 
  */
 export function planProvisioning(tools, { isRoot, sudoForUser = false, sudoCommand }) {
   const absent = new Set(tools.filter((t) => !t.present).map((t) => t.name));
-  let missing = tools.filter((t) => !t.present && (!t.buildsOnly || absent.has(t.buildsOnly)));
+  let missing = tools.filter((t) => !t.present && (!t.buildsOnly || [t.buildsOnly].flat().some((n) => absent.has(n))));
   if (sudoForUser) missing = missing.filter(needsRoot);
 
   const manual = missing.filter((t) => t.install.manual);

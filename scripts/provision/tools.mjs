@@ -4,7 +4,7 @@
 //   install  { apt: [packages] }                 apt-get install, needs root
 //            { script, root }                    one of scripts/ci/*.sh; root: whether it needs root
 //            { manual: 'what to do' }            cannot be installed from here; provisioning says what to do
-//   buildsOnly  needed only to build that other tool, so checked only while that tool is missing
+//   buildsOnly  needed only to build those other tools (a name or names), so checked only while one is missing
 import { join } from 'node:path';
 import { NX_FIXTURES, fixtureInstallDir } from './nx-fixtures.mjs';
 import { testToolsDir } from './tools-dir.mjs';
@@ -34,17 +34,24 @@ export const tools = [
   // kustomize and the Kubernetes roll-out tests; docker-compose 1.29 drives the compose runtime test.
   { name: 'kubectl', check: ['kubectl'], install: { apt: ['kubernetes-client'] } },
   { name: 'docker-compose', check: ['docker-compose'], install: { apt: ['docker-compose'] } },
+  // The Kubernetes roll-out tests' node: containerd (the CRI runtime, with runc) and the CNI plugins
+  // its pods' bridge network is made of.
+  {
+    name: 'containerd and CNI plugins',
+    check: ['containerd', 'ctr', '/usr/lib/cni/bridge', '/usr/lib/cni/host-local', '/usr/lib/cni/loopback'],
+    install: { apt: ['containerd', 'containernetworking-plugins'] },
+  },
   // A short-lived self-signed certificate for the TLS runtime check's test.
   { name: 'openssl', check: ['openssl'], install: { apt: ['openssl'] } },
   // Debian's Chromium: the frontend's browser smoke test (playwright-core drives it; it downloads no browser).
   { name: 'Chromium', check: ['chromium'], install: { apt: ['chromium'] } },
   { name: 'cargo', check: ['cargo'], install: { manual: 'install Rust with rustup (https://rustup.rs), then open a new shell' } },
-  // cargo-http-registry vendors libgit2 and links OpenSSL (openssl-sys).
+  // cargo-http-registry vendors libgit2 and links OpenSSL (openssl-sys); the pause binary is static C.
   {
     name: 'C build tools',
     check: ['cc', 'pkg-config', '/usr/include/openssl/ssl.h'],
     install: { apt: ['gcc', 'libc6-dev', 'pkg-config', 'libssl-dev'] },
-    buildsOnly: 'cargo-http-registry',
+    buildsOnly: ['cargo-http-registry', 'Kubernetes'],
   },
   {
     name: 'cargo-http-registry',
@@ -68,6 +75,15 @@ export const tools = [
     name: 'Gitea',
     check: [join(testToolsDir(), 'gitea-v1.26.0', 'gitea')],
     install: { script: 'scripts/ci/gitea.sh', root: false },
+  },
+  // A real single-node cluster for the Kubernetes roll-out tests: the control plane, a kubelet, etcd
+  // and crictl built from the Go module proxy (the longest build: ~5-9 min), the pause binary with cc.
+  {
+    name: 'Kubernetes',
+    check: ['kubelet', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'etcd', 'crictl', 'pause'].map((b) =>
+      join(testToolsDir(), 'kubernetes-v1.34.4', 'bin', b),
+    ),
+    install: { script: 'scripts/ci/kubernetes.sh', root: false },
   },
   // build-image signs digests and attaches an SBOM with them; promotion verifies both.
   {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startContainerInfra, type ContainerInfra } from '../support/container-fixture.ts';
-import { registryManifest } from '../support/containers.ts';
+import { DOCKER_MANIFEST, OCI_MANIFEST, registryManifest } from '../support/containers.ts';
 import { startKubeCluster, type KubeCluster } from '../support/kube-cluster.ts';
 import { TestDeployment, workspaceRoot } from '../support/workspace.ts';
 
@@ -152,12 +152,27 @@ describe('kubernetes runtime (a real single-node cluster)', () => {
     expect(deployment.ledger('staging').at(-1)).toMatchObject({ status: 'failed' });
   });
 
-  it('nx-deploy rollback mcp-server --env staging restores the previous revision, its pods healthy', async () => {
+  it('nx-deploy rollback mcp-server --env staging restores the previous revision, its pods healthy; refused while its image is gone', async () => {
     const good = await deploymentImage();
     const other = await otherBuild('other');
     const out = await run(['mcp-server:rollout:staging']);
     expect(out.exitCode, out.all as string).toBe(0);
     expect(await deploymentImage()).toBe(other);
+
+    // The previous image's manifest deleted from the registry (its blobs stay): refused, nothing
+    // applied, no record; put back byte for byte, the rollback goes ahead.
+    const path = `/v2/mcp-server/manifests/${good.split('@')[1]}`;
+    const manifest = await infra.registry.fetch(path, { headers: { accept: `${OCI_MANIFEST}, ${DOCKER_MANIFEST}` } });
+    const [body, type] = [Buffer.from(await manifest.arrayBuffer()), manifest.headers.get('content-type')!];
+    expect((await infra.registry.fetch(path, { method: 'DELETE' })).status).toBe(202);
+    const records = deployment.ledger('staging').length;
+    const gone = await deployment.run(['nx-deploy', 'rollback', 'mcp-server', '--env', 'staging'], vars);
+    expect(gone.exitCode).not.toBe(0);
+    expect(gone.all).toContain(`mcp-server in staging cannot be rolled back: its image ${good} is gone from the registry`);
+    expect(await deploymentImage()).toBe(other);
+    expect(deployment.ledger('staging')).toHaveLength(records);
+    expect((await infra.registry.fetch(path, { method: 'PUT', headers: { 'content-type': type }, body })).status).toBe(201);
+
     const back = await deployment.run(['nx-deploy', 'rollback', 'mcp-server', '--env', 'staging'], vars);
     expect(back.exitCode, back.all as string).toBe(0);
     expect(back.all).toMatch(/pod mcp-server-\S+ answers \/health/);

@@ -63,6 +63,18 @@ describe('provisioning plan', () => {
   it('checks build dependencies only while the tool they build is missing', () => {
     expect(plan(['C build tools'], { isRoot: false })).toEqual({ install: [], message: null });
     expect(plan(['C build tools', 'cargo-http-registry'], { isRoot: true }).install).toEqual(['C build tools', 'cargo-http-registry']);
+    // Either tool they build being missing is enough.
+    expect(plan(['C build tools', 'Kubernetes'], { isRoot: true }).install).toEqual(['C build tools', 'Kubernetes']);
+  });
+
+  it('a fresh machine: the Kubernetes build runs beside the other builds, after containerd from apt', () => {
+    const { install } = planProvisioning(machine('containerd and CNI plugins', 'Kubernetes', 'Gitea', 'C build tools'), {
+      isRoot: true,
+      sudoCommand,
+    });
+    const waves = installWaves(install);
+    expect(waves.sequential.map((t: Tool) => t.name)).toEqual(['containerd and CNI plugins', 'C build tools']);
+    expect(waves.parallel.map((t: Tool) => t.name)).toEqual(['Gitea', 'Kubernetes']);
   });
 
   it('says what to do about a tool it cannot install, even as root, and installs nothing', () => {
