@@ -79,9 +79,16 @@ describe('database backups in the state store', () => {
     const second = await deploy(a, migrations.second);
     expect(second.exitCode, second.all as string).toBe(0);
     expect(second.all).toMatch(/backup kept in the state store, encrypted: backups\/staging\/api-server\/\S+\.sealed \(sha256 [0-9a-f]{16}…\)/);
-    const store = await openStateConfig(s3.state(bucket) as never, mkdtempSync(join(tmpdir(), 'peek-')), { environ: s3.env, redactor: new Redactor() });
+    const store = await openStateConfig(s3.state(bucket) as never, mkdtempSync(join(tmpdir(), 'peek-')), {
+      environ: s3.env,
+      redactor: new Redactor(),
+    });
     const record = (await store.ledger.read('staging')).records.at(-1)!;
-    expect(record).toMatchObject({ status: 'succeeded', backupRef: expect.stringMatching(/^store:backups\/staging\/api-server\//), backupSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(record).toMatchObject({
+      status: 'succeeded',
+      backupRef: expect.stringMatching(/^store:backups\/staging\/api-server\//),
+      backupSha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
     const sealed = (await store.blobs.getBytes(record.backupRef!.slice('store:'.length)))!;
     expect(sealed.length).toBeGreaterThan(100);
     expect(sealed.subarray(0, 5).toString()).not.toBe('PGDMP');
@@ -90,9 +97,15 @@ describe('database backups in the state store', () => {
   });
 
   it('clone B refuses a backup it cannot decrypt (another key) before anything changes, naming why', async () => {
-    const res = await b.run('npx', ['nx-deploy', 'rollback', 'api-server', '--env', 'staging', '--database'], vars({ STAGING_BACKUP_KEY: 'not-the-key-000000000000' }));
+    const res = await b.run(
+      'npx',
+      ['nx-deploy', 'rollback', 'api-server', '--env', 'staging', '--database'],
+      vars({ STAGING_BACKUP_KEY: 'not-the-key-000000000000' }),
+    );
     expect(res.exitCode).not.toBe(0);
-    expect(res.all).toMatch(/the backup backups\/staging\/api-server\/\S+\.sealed in the state store could not be decrypted: the key is not the one it was encrypted with/);
+    expect(res.all).toMatch(
+      /the backup backups\/staging\/api-server\/\S+\.sealed in the state store could not be decrypted: the key is not the one it was encrypted with/,
+    );
     expect(snapshot()).toContain('CREATE TABLE public.notes');
   });
 
@@ -102,5 +115,4 @@ describe('database backups in the state store', () => {
     expect(res.all).toMatch(/the database will be restored from store:backups\/staging\/api-server\/\S+\.sealed/);
     expect(snapshot()).toBe(beforeSecond);
   });
-
 });
