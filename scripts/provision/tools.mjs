@@ -104,6 +104,14 @@ export const tools = [
     check: [join(testToolsDir(), 'bin', 'gitleaks')],
     install: { script: 'scripts/ci/gitleaks.sh', root: false },
   },
+  // deploy.yml's approval lookup reads the API's answer with jq (as GitHub's runners have it).
+  { name: 'jq', check: ['jq'], install: { apt: ['jq'] } },
+  // A GitHub Actions engine: the act test runs .github/workflows/deploy.yml with this machine as the runner.
+  {
+    name: 'act',
+    check: [join(testToolsDir(), 'bin', 'act')],
+    install: { script: 'scripts/ci/act.sh', root: false },
+  },
   // Nx workspaces made as create-nx-workspace makes them, which the adoption tests add the packed plugin to.
   {
     name: 'Nx fixture workspaces',
