@@ -49,7 +49,6 @@ describe('deploy.yml run by act: affected-only deploys from the store, productio
         'mcp-server': { url: `http://127.0.0.1:${await freePort()}`, healthPath: '/health' },
       },
       cdn: { frontend: { provider: 'fs', url: `http://127.0.0.1:${await freePort()}` } },
-      ephemeralSecrets: ['POD_SMOKE_TOKEN'],
       ...extra,
     });
     const deployFile = {
@@ -67,6 +66,7 @@ describe('deploy.yml run by act: affected-only deploys from the store, productio
       [
         ...['STAGING', 'PRODUCTION'].flatMap((env) => [`${env}_STATE_ACCESS_KEY_ID=${id}`, `${env}_STATE_SECRET_ACCESS_KEY=${secret}`]),
         `GITHUB_TOKEN=${TOKEN}`,
+        'POD_SMOKE_TOKEN=act-smoke-token-7d2f',
         '',
       ].join('\n'),
       { mode: 0o600 },
@@ -160,7 +160,7 @@ describe('deploy.yml run by act: affected-only deploys from the store, productio
   });
 
   it('a push to main without a recorded production approval is refused before anything changes', async () => {
-    await repo.git('checkout', '-q', '-b', 'main');
+    await repo.git('checkout', '-q', '-B', 'main');
     const run = await push('main');
     expect(run.exitCode).not.toBe(0);
     expect(run.all).toContain('no approval of the production environment is recorded for run 1');
