@@ -163,7 +163,7 @@ describe('deploy.yml run by act: affected-only deploys from the store, productio
     await repo.git('checkout', '-q', '-B', 'main');
     const run = await push('main');
     expect(run.exitCode).not.toBe(0);
-    expect(run.all).toContain('no approval of the production environment is recorded for run 1');
+    expect(run.all, JSON.stringify(github.requests)).toContain('no approval of the production environment is recorded for run 1');
     expect(github.requests).toEqual([{ path: '/repos/nektos/act/actions/runs/1/approvals', authorized: true }]);
     expect(run.all).not.toMatch(/nx-deploy affected --env/);
     expect((await production.ledger.read('production')).records).toEqual([]);

@@ -85,11 +85,20 @@ export function renderBases(env: string, bases: Base[]): string {
 /**
  * Deploys exactly the affected projects: their builds first (with what they need), then their
  * deploys in the deploy graph's order among them, leaving out the deploys of unaffected projects
- * that a frontend's deploy would otherwise pull in.
+ * that a frontend's deploy would otherwise pull in. The deploys get `environ`, the environment this
+ * command was given (the variables deploy.json names, secrets among them), as if run by hand; each
+ * hands out only what its steps need. The builds get only a tool's environment (core/child-env.ts).
  */
-export async function deployAffected(projects: string[], env: string, target: string, extra: string[], runner: Runner): Promise<number> {
+export async function deployAffected(
+  projects: string[],
+  env: string,
+  target: string,
+  extra: string[],
+  runner: Runner,
+  environ: NodeJS.ProcessEnv,
+): Promise<number> {
   const build = await runner.run(nxRunMany('build', projects), { allowFailure: true });
   if (build.exitCode !== 0) return build.exitCode;
-  return (await runner.run(nxRunMany(target, projects, { configuration: env, excludeTaskDependencies: true, extra }), { allowFailure: true }))
-    .exitCode;
+  const deploy = nxRunMany(target, projects, { configuration: env, excludeTaskDependencies: true, extra });
+  return (await runner.run({ ...deploy, env: { ...environ } }, { allowFailure: true })).exitCode;
 }

@@ -169,7 +169,7 @@ async function main(argv: string[]): Promise<number> {
         return 0;
       }
       if (values['dry-run']) return 0;
-      return deployAffected(affected, envName, target, positionals.slice(1), runner);
+      return deployAffected(affected, envName, target, positionals.slice(1), runner, process.env);
     }
     case 'rollback':
     case 'cdn': {
