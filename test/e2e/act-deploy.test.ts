@@ -58,6 +58,8 @@ describe('deploy.yml run by act: affected-only deploys from the store, productio
       },
     };
     await repo.git('checkout', '-q', '-b', 'develop');
+    // What act names the repository by (github.repository); never contacted: the checkout stand-in clones repo.dir.
+    await repo.git('remote', 'set-url', 'origin', 'https://github.com/pod-protocol/pod-protocol.git');
     writeFileSync(join(repo.dir, 'deploy.json'), JSON.stringify(deployFile, null, 2));
     await repo.commit('deploy.json of the act test: a state bucket per environment, services as local processes');
     const { S3_ACCESS_KEY: id, S3_SECRET_KEY: secret } = s3.env as Record<string, string>;
@@ -164,7 +166,7 @@ describe('deploy.yml run by act: affected-only deploys from the store, productio
     const run = await push('main');
     expect(run.exitCode).not.toBe(0);
     expect(run.all, JSON.stringify(github.requests)).toContain('no approval of the production environment is recorded for run 1');
-    expect(github.requests).toEqual([{ path: '/repos/nektos/act/actions/runs/1/approvals', authorized: true }]);
+    expect(github.requests).toEqual([{ path: '/repos/pod-protocol/pod-protocol/actions/runs/1/approvals', authorized: true }]);
     expect(run.all).not.toMatch(/nx-deploy affected --env/);
     expect((await production.ledger.read('production')).records).toEqual([]);
   });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { haproxyCheck, haproxyConfig, haproxyStart, parseServersState, routeCommands } from '../src/commands/haproxy.ts';
 import { listeningPorts, pickFreePort } from '../src/core/ports.ts';
+import { runtimeApiSocket } from '../src/proxy/service-proxy.ts';
 import { renderRunSummary, renderRunSummaryMarkdown } from '../src/deploy/run-summary.ts';
 import { describePin } from '../src/store/pins.ts';
 import { strategySchema } from '../src/config/proxy.ts';
@@ -21,6 +22,24 @@ describe('the HAProxy of a service', () => {
     expect(cfg).toContain('  server a 127.0.0.1:24567 weight 100 cookie a\n');
     expect(cfg).toContain('  server b 127.0.0.1:1 weight 0 cookie b disabled\n');
     expect(cfg).toContain('  option redispatch');
+  });
+
+  it("keeps the runtime API socket in the proxy's folder unless the path is too long for HAProxy, then a stable short one", () => {
+    expect(runtimeApiSocket('/w/.nx-deploy/proxy/staging/api-server')).toBe('/w/.nx-deploy/proxy/staging/api-server/api.sock');
+    const deep = `/home/runner/_work/${'a'.repeat(40)}/${'a'.repeat(40)}/.nx-deploy/proxy/staging/api-server`;
+    expect(runtimeApiSocket(deep)).toMatch(/^\/tmp\/nx-deploy-proxy-[0-9a-f]{16}\.sock$/);
+    expect(runtimeApiSocket(deep)).toBe(runtimeApiSocket(deep));
+    expect(runtimeApiSocket(`${deep}x`)).not.toBe(runtimeApiSocket(deep));
+    // HAProxy accepts the socket of a deep folder.
+    const dir = mkdtempSync(join(tmpdir(), 'haproxy-deep-'));
+    try {
+      const file = join(dir, 'haproxy.cfg');
+      writeFileSync(file, haproxyConfig({ ...layout, socket: runtimeApiSocket(join(dir, 'x'.repeat(100))) }));
+      const check = haproxyCheck('/usr/sbin/haproxy', file);
+      expect(() => execFileSync(check.argv[0]!, check.argv.slice(1), { stdio: 'pipe' })).not.toThrow();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('is a configuration HAProxy itself accepts', () => {

@@ -1,4 +1,4 @@
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import {
   haproxyCheck,
   haproxyConfig,
@@ -42,6 +42,26 @@ export interface ProxyPlace {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The longest unix socket path HAProxy accepts for its runtime API (`stats socket`). */
+const SOCKET_PATH_MAX = 97;
+
+/**
+ * Pure: where a proxy's runtime API listens: in its folder, unless that path is too long for a unix
+ * socket (a deep workspace, e.g. a CI runner's); then a short path in /tmp named by the folder's
+ * hash, the same at every deploy so the next one finds the running proxy.
+ */
+export function runtimeApiSocket(dir: string): string {
+  const inFolder = `${dir}/api.sock`;
+  if (inFolder.length <= SOCKET_PATH_MAX) return inFolder;
+  return `/tmp/nx-deploy-proxy-${createHash('sha256').update(dir).digest('hex').slice(0, 16)}.sock`;
+}
+
+/** HAProxy's reason for refusing a configuration: its first alert, without the file and line prefix. */
+function firstAlert(output: string): string {
+  const alert = output.split('\n').find((l) => l.includes('[ALERT]'));
+  return (alert ?? output.trim().split('\n').at(-1) ?? '').replace(/^.*\] : (?:.*\] : )?/, '').trim();
+}
 const where = (p: ProxyPlace) => (p.host.remote ? ` on ${p.host.label}` : '');
 const describeRoutes = (r: Routes) =>
   SLOTS.filter((s) => r[s])
@@ -61,7 +81,7 @@ export class ServiceProxy {
   }
 
   private get socket(): string {
-    return `${this.p.dir}/api.sock`;
+    return runtimeApiSocket(this.p.dir);
   }
 
   /** The routes as the running proxy has them, or undefined when no proxy answers. */
@@ -99,7 +119,7 @@ export class ServiceProxy {
     const check = await this.p.host.run(haproxyCheck(this.p.haproxy, cfg), { quiet: true, allowFailure: true });
     if (check.exitCode !== 0)
       throw new UserError(
-        `${this.p.service}: HAProxy${where(this.p)} refused its configuration (${cfg}): ${(check.stderr || check.stdout).trim().split('\n').at(-1)}`,
+        `${this.p.service}: HAProxy${where(this.p)} refused its configuration (${cfg}): ${firstAlert(`${check.stderr}\n${check.stdout}`)}`,
       );
     const started = await this.p.host.run(haproxyStart(this.p.haproxy, cfg, `${this.p.dir}/haproxy.pid`), { allowFailure: true });
     if (started.exitCode !== 0) {
