@@ -31,6 +31,7 @@ describe('deploy.yml run by act: affected-only deploys from the store, productio
   const work = mkdtempSync(join(tmpdir(), 'pod-act-'));
   const cache = join(work, 'act');
   const secrets = join(work, 'secrets.env');
+  const runnerState = join(work, 'runner-state');
 
   beforeAll(async () => {
     [s3, repo] = await Promise.all([startVersitygw(), cloneWorkspace()]);
@@ -52,6 +53,9 @@ describe('deploy.yml run by act: affected-only deploys from the store, productio
       ...extra,
     });
     const deployFile = {
+      // The runner is the staging machine here (a self-hosted runner): the services' releases and
+      // the site's files stay in a folder that outlives each job's fresh checkout.
+      stateDir: runnerState,
       environments: {
         staging: await environment('staging'),
         production: await environment('production', { approval: { required: true, approverVariable: 'DEPLOY_APPROVER' } }),
@@ -81,7 +85,7 @@ describe('deploy.yml run by act: affected-only deploys from the store, productio
     [staging, production] = [await open('staging'), await open('production')];
   }, 180_000);
   afterAll(async () => {
-    await stopWhatDeploysLeft(cache);
+    await stopWhatDeploysLeft(runnerState);
     await repo?.remove();
     await github?.stop();
     await s3?.stop();
