@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { extname, join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { staticServer } from '../commands/static-server.ts';
 import { UserError } from '../core/errors.ts';
@@ -20,6 +20,16 @@ interface ServerRecord {
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /**
+ * Pure: whether a running command line is the static server `argv` would start: the same server
+ * script serving the same folder on the same address. Which Node ran it and from which checkout
+ * does not matter (a CI runner's next job clones the workspace afresh; the server keeps serving).
+ */
+export function sameServer(running: string[] | undefined, argv: string[]): boolean {
+  if (!running || running.length !== argv.length) return false;
+  return basename(running[1] ?? '').replace(/\.[jt]s$/, '') === 'serve' && running.slice(2).join('\0') === argv.slice(2).join('\0');
+}
+
+/**
  * Keeps a static server running for an fs site whose URL is on loopback (the development
  * default): started once, detached, and left running across deploys, which switch what it
  * serves without restarting it. A site on another host is served by the team's own web server.
@@ -32,7 +42,7 @@ export async function ensureServed(dir: string, url: string, ctx: { runner: Runn
   const cmd = staticServer(SERVE, dir, host, port);
   const recordFile = join(dir, 'server.json');
   const record = existsSync(recordFile) ? (JSON.parse(readFileSync(recordFile, 'utf8')) as ServerRecord) : undefined;
-  if (record && isAlive(record.pid) && commandLineOf(record.pid)?.join('\0') === cmd.argv.join('\0')) return;
+  if (record && isAlive(record.pid) && sameServer(commandLineOf(record.pid), cmd.argv)) return;
   const holder = portHolder(port);
   if (holder) {
     throw new UserError(
