@@ -120,11 +120,11 @@ describe('kubernetes runtime (a real single-node cluster)', () => {
     expect(await deploymentImage()).toBe(good);
   });
 
-  it("a changed Deployment selector fails with the API server's own message, and nothing changes", async () => {
-    const before = await json('-n', 'pod-staging', 'get', 'deployment/mcp-server');
-    const overlay = join(overlays, 'staging');
-    mkdirSync(overlay, { recursive: true });
+  /** The staging overlay with JSON patches on its Deployment, as a rollout option `manifests` (relative to the project). */
+  const patchedOverlay = (name: string, ops: string[]) => {
     const projectRoot = join(workspaceRoot, 'packages', 'mcp-server');
+    const overlay = join(overlays, name, 'staging');
+    mkdirSync(overlay, { recursive: true });
     writeFileSync(
       join(overlay, 'kustomization.yaml'),
       [
@@ -135,13 +135,30 @@ describe('kubernetes runtime (a real single-node cluster)', () => {
         'patches:',
         '  - target: {kind: Deployment, name: mcp-server}',
         '    patch: |-',
-        '      - {op: add, path: /spec/selector/matchLabels/track, value: blue}',
-        '      - {op: add, path: /spec/template/metadata/labels/track, value: blue}',
+        ...ops.map((op) => `      - ${op}`),
         '',
       ].join('\n'),
     );
+    return `--manifests=${relative(projectRoot, join(overlays, name))}/{environment}`;
+  };
+
+  it('a Deployment whose container declares no port is refused before anything is applied (its health could not be reached)', async () => {
+    const before = await json('-n', 'pod-staging', 'get', 'deployment/mcp-server');
+    const res = await run(['mcp-server:rollout:staging', patchedOverlay('portless', ['{op: remove, path: /spec/template/spec/containers/0/ports}'])]);
+    expect(res.exitCode).not.toBe(0);
+    expect(res.all).toContain('give Deployment mcp-server no containerPort on the first container, so nothing was applied');
+    expect(res.all).not.toContain('$ kubectl apply');
+    expect((await json('-n', 'pod-staging', 'get', 'deployment/mcp-server')).metadata.generation).toBe(before.metadata.generation);
+  });
+
+  it("a changed Deployment selector fails with the API server's own message, and nothing changes", async () => {
+    const before = await json('-n', 'pod-staging', 'get', 'deployment/mcp-server');
+    const manifests = patchedOverlay('selector', [
+      '{op: add, path: /spec/selector/matchLabels/track, value: blue}',
+      '{op: add, path: /spec/template/metadata/labels/track, value: blue}',
+    ]);
     const records = deployment.ledger('staging').length;
-    const res = await run(['mcp-server:rollout:staging', `--manifests=${relative(projectRoot, overlays)}/{environment}`]);
+    const res = await run(['mcp-server:rollout:staging', manifests]);
     expect(res.exitCode).not.toBe(0);
     expect(res.all).toMatch(/spec\.selector: Invalid value: .*field is immutable/);
     expect(res.all).not.toContain('rolled back');

@@ -215,6 +215,12 @@ export const kubernetesRuntime: Runtime = {
         `${ctx.project.name}: the manifests of ${ctx.envName} could drop requests during a roll-out, so nothing was applied:\n  ${gaps.join('\n  ')}\n` +
           'Give each Deployment strategy.rollingUpdate.maxUnavailable: 0 and each container a readinessProbe.',
       );
+    const portless = workloadsOf(objects).filter((w) => !w.port);
+    if (portless.length)
+      throw new UserError(
+        `${ctx.project.name}: the manifests of ${ctx.envName} give ${portless.map((w) => `Deployment ${w.name}`).join(', ')} no containerPort on the first container, so nothing was applied: ` +
+          "the roll-out checks each new pod's health (deploy.json healthPath) through that port. Declare it under ports.",
+      );
     await checkSecrets(objects, ctx);
     await ensureNamespaces(objects, ctx);
     const rendered = withContainerEnv(objects, env);
