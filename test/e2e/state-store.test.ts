@@ -14,6 +14,7 @@ import { S3Locks } from '../../tools/deploy-plugin/src/store/s3/lock.ts';
 import { S3Objects } from '../../tools/deploy-plugin/src/store/s3/objects.ts';
 import { startFaultProxy } from '../support/fault-proxy.ts';
 import { freePort } from '../support/ports.ts';
+import { waitFor } from '../support/processes.ts';
 import { startS3rver, startVersitygw, type S3Server } from '../support/s3-servers.ts';
 import { workspaceRoot } from '../support/workspace.ts';
 
@@ -97,9 +98,10 @@ describe('s3 state store', () => {
 
     holder.kill('SIGKILL'); // mid-run: no release, no heartbeat
     await holder;
-    // Expired by the store's clock: not written for the lease's 2 s, plus 1 s for its whole-second timestamps.
-    await new Promise((r) => setTimeout(r, 3_500));
-    expect((await store.locks.status('held'))!.stale).toBe(true);
+    // Expired by the store's clock: not written for the lease's 2 s, plus 1 s for its whole-second
+    // timestamps. Polled, not slept: a renewal the holder sent just before it died can still land
+    // (and restart the lease) a moment after the kill.
+    await waitFor('the lease to expire', async () => (await store.locks.status('held'))?.stale || undefined, 10_000);
     const lease = await store.locks.acquire('held', { actor: 'second-runner', what: 'deploy api-server' });
     expect(lease.generation).toBeGreaterThan(ready);
     const [dead] = (await store.ledger.read('held')).records;
