@@ -12,6 +12,7 @@ import { Runner } from '../../tools/deploy-plugin/src/core/run.ts';
 import { S3Ledger } from '../../tools/deploy-plugin/src/store/s3/ledger.ts';
 import { S3Locks } from '../../tools/deploy-plugin/src/store/s3/lock.ts';
 import { S3Objects } from '../../tools/deploy-plugin/src/store/s3/objects.ts';
+import { s3Store } from '../../tools/deploy-plugin/src/store/s3/store.ts';
 import { startFaultProxy } from '../support/fault-proxy.ts';
 import { freePort } from '../support/ports.ts';
 import { waitFor } from '../support/processes.ts';
@@ -293,6 +294,51 @@ describe('s3 state store', () => {
       expect(records[i]!.generation!).toBeGreaterThan(records[i - 1]!.generation!);
     }
   }, 180_000);
+
+  it('a conditional write whose answer was lost, retried by the SDK, counts as won: the probe, the lease, the ledger', async () => {
+    const bucket = s3.bucket('lost-replies');
+    // The first PUT of each kind of key is acted on by the store, then its answer is cut off: the
+    // SDK retries it, and the retry's condition fails against the write that had landed.
+    const cut = new Set<string>();
+    const proxy = await startFaultProxy({
+      target: s3.endpoint,
+      failureRate: 0,
+      seed: 3,
+      preserveHost: true,
+      dropReplyTo: ({ method, url }) => {
+        const kind = /\/(probe|locks|ledger\/[^/]+\/head|ledger\/[^/]+\/records)/.exec(url)?.[1]?.replace(/\/[^/]+\//, '/*/');
+        if (method !== 'PUT' || !kind || cut.has(kind)) return false;
+        cut.add(kind);
+        return true;
+      },
+    });
+    try {
+      const store = await s3Store(await location(bucket, proxy.url), 30, new Redactor());
+      const lease = await store.locks.acquire('lossy', { actor: 'ana', what: 'deploy api' });
+      // Taken at once: a lost answer to the claim of generation 1 is not read as someone else's claim.
+      expect(lease.generation).toBe(1);
+      await store.ledger.append({
+        id: 'd-lossy',
+        project: 'api',
+        env: 'lossy',
+        kind: 'deploy',
+        version: '1.0.0',
+        gitSha: 'abc',
+        status: 'succeeded',
+        actor: 'ana',
+        startedAt: 't',
+        generation: lease.generation,
+      });
+      await lease.release();
+      expect([...cut].sort()).toEqual(['ledger/*/head', 'ledger/*/records', 'locks', 'probe']);
+      expect(proxy.stats.dropped).toBe(4);
+      const { records } = await store.ledger.read('lossy');
+      expect(records.map((r) => [r.id, r.generation])).toEqual([['d-lossy', lease.generation]]);
+      expect(await store.locks.status('lossy')).toBeUndefined();
+    } finally {
+      await proxy.stop();
+    }
+  });
 
   it('retires the generation of a lease released by force: its holder notices, and its writes are refused', async () => {
     const state = s3.state(s3.bucket('forced'), { leaseSeconds: 2 });

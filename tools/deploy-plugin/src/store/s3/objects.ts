@@ -121,9 +121,13 @@ export class S3Objects {
 
   /** A binary object's bytes, or undefined when there is none. */
   async getBytes(key: string): Promise<Buffer | undefined> {
+    return (await this.getBytesAndEtag(key))?.bytes;
+  }
+
+  private async getBytesAndEtag(key: string): Promise<{ bytes: Buffer; etag: string } | undefined> {
     try {
       const res = await this.client.send(new GetObjectCommand({ Bucket: this.loc.bucket, Key: this.key(key) }));
-      return Buffer.from(await res.Body!.transformToByteArray());
+      return { bytes: Buffer.from(await res.Body!.transformToByteArray()), etag: res.ETag! };
     } catch (err) {
       if ((err as S3ServiceException).name === 'NoSuchKey' || (err as S3ServiceException).$metadata?.httpStatusCode === 404) return undefined;
       this.explain(err, `reading ${key}`);
@@ -153,9 +157,22 @@ export class S3Objects {
       return res.ETag!;
     } catch (err) {
       // A compare-and-swap on an object deleted meanwhile lost too (AWS answers 404 there).
-      if (isConflict(err) || (cond.ifMatch && (err as S3ServiceException).$metadata?.httpStatusCode === 404)) return CONFLICT;
+      if (isConflict(err) || (cond.ifMatch && (err as S3ServiceException).$metadata?.httpStatusCode === 404)) {
+        return (await this.ownRetriedWrite(key, body, err)) ?? CONFLICT;
+      }
       this.explain(err, `writing ${key}`);
     }
+  }
+
+  /**
+   * The SDK retries a write whose answer was lost (a reset, a timeout); when the first attempt had
+   * landed, the retry's condition fails against our own write. Then the object holds exactly what
+   * was sent, and its ETag is returned: the write won. Undefined when someone else's write is there.
+   */
+  private async ownRetriedWrite(key: string, body: string | Buffer, err: unknown): Promise<string | undefined> {
+    if (((err as S3ServiceException).$metadata?.attempts ?? 1) < 2) return undefined;
+    const stored = await this.getBytesAndEtag(key);
+    return stored && stored.bytes.equals(Buffer.from(body)) ? stored.etag : undefined;
   }
 
   /** Deletes `key`, only that version when `ifMatch` is given. Returns CONFLICT when it changed meanwhile. */
