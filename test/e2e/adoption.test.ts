@@ -180,11 +180,23 @@ describe('adoption by an Nx 23 workspace', () => {
     expect(task.all).not.toMatch(/TEXT_ENCODINGS/);
   });
 
-  it('nx-deploy names an unknown command and lists the commands', async () => {
-    const res = await ws.run(['nx-deploy', 'deploy', '--env', 'development']);
-    expect(res.exitCode).toBe(2);
-    expect(String(res.all).split('\n')[0]).toBe(
-      "nx-deploy: unknown command 'deploy'. The commands are: plan, affected, health, rollback, unpin, proxy, cdn, history, lock, state, release, sync-crates",
-    );
+  it("nx-deploy names an unknown command and lists the commands, with or without --help; a command's --help is its own", async () => {
+    const unknown =
+      "nx-deploy: unknown command 'deploy'. The commands are: plan, affected, health, rollback, cdn, unpin, proxy, history, lock, state, release, sync-crates";
+    for (const argv of [
+      ['deploy', '--env', 'development'],
+      ['deploy', '--help'],
+    ]) {
+      const res = await ws.run(['nx-deploy', ...argv]);
+      expect(res.exitCode, argv.join(' ')).toBe(2);
+      expect(String(res.all).split('\n')[0]).toBe(unknown);
+    }
+    const own = await ws.run(['nx-deploy', 'history', '--help']);
+    expect(own.exitCode).toBe(0);
+    expect(own.all).toMatch(/^Usage:\n {2}history --env <env> \[--project p\] \[--json\]\n/);
+    expect(own.all).not.toMatch(/rollback <project>/);
+    const general = await ws.run(['nx-deploy', '--help']);
+    expect(general.exitCode).toBe(0);
+    expect(general.all).toMatch(/^Usage: nx-deploy <command> \[options\]\n\nCommands:\n {2}plan --env/);
   });
 });

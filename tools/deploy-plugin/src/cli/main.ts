@@ -5,40 +5,7 @@ import { fileSecretVariables } from '../config/environments.ts';
 import { describeError } from '../core/errors.ts';
 import { Redactor } from '../core/redact.ts';
 import { describeLock, renderHistory } from './history.ts';
-
-const USAGE = `Usage: nx-deploy <command> [options]
-
-Commands:
-  plan --env <env> [--projects a,b]     print the ordered steps and commands of a deploy (runs nothing),
-                                        with the lock and each project's last good deploy
-  affected --env <env> [-t deploy] [--dry-run] [-- <nx options>]
-                                        deploy what changed since each project's last good deploy there
-  health --env <env> [--timeout 5s]     every service's health URL, then every frontend's page; stops at
-                                        the first that does not answer, naming it (exit 1)
-  rollback <project> --env <env> [--to <release|version>] [--database] [--approve] [--lock-wait 5m]
-                                        a frontend: an earlier CDN release serves again (default: the one
-                                        before), no upload; a backend: the version that served before runs
-                                        again (--database: and its database is restored from the backup its
-                                        last deploy took before migrating)
-  cdn releases --env <env> [--project p]
-                                        a site's releases, which serves, which a prune keeps
-  cdn prune --env <env> [--project p]   delete what only releases outside keepReleases and the grace period hold
-  unpin <project> --env <env>           let deploys reach a project a manual rollback pinned there again
-  proxy stop --env <env> [--project p]  stop the proxies in front of the environment's services (where they
-                                        run: this machine, or each server); the services stop answering at their URLs
-  history --env <env> [--project p] [--json]
-                                        the deploy ledger of an environment
-  lock status --env <env>               who holds the environment's deploy lock
-  lock release --env <env> [--force]    remove a stale lock (--force: even if its holder runs)
-  state import --from file [--env <env>]
-                                        copy the local ledger (stateDir) into the configured store, once
-  release [--dry-run]                   publish what is not out yet (npm + crates, dependency order),
-                                        tag <name>@<version>, create GitHub releases; resumable
-  sync-crates                           after \`changeset version\`: versions into Cargo.toml, requirements, Cargo.lock
-
-Run from the workspace root (or set NX_WORKSPACE_ROOT).`;
-
-const COMMANDS = ['plan', 'affected', 'health', 'rollback', 'unpin', 'proxy', 'cdn', 'history', 'lock', 'state', 'release', 'sync-crates'];
+import { commandUsage, generalUsage, isCommand, unknownCommand } from './usage.ts';
 
 class UsageError extends Error {}
 
@@ -76,11 +43,15 @@ async function main(argv: string[]): Promise<number> {
     },
   });
   const [command, sub] = positionals;
-  if (values.help || !command) {
-    console.log(USAGE);
+  if (!command) {
+    console.log(generalUsage());
     return values.help ? 0 : 2;
   }
-  if (!COMMANDS.includes(command)) throw new UsageError(`unknown command '${command}'. The commands are: ${COMMANDS.join(', ')}`);
+  if (!isCommand(command)) throw new UsageError(unknownCommand(command));
+  if (values.help) {
+    console.log(commandUsage(command));
+    return 0;
+  }
   const workspaceRoot = resolve(process.env.NX_WORKSPACE_ROOT ?? process.cwd());
   registerSecrets(workspaceRoot);
   // Commands load what they need only: Nx's project graph is slow to load and only plan uses it.
@@ -224,7 +195,7 @@ async function main(argv: string[]): Promise<number> {
       throw new UsageError(`lock needs 'status' or 'release'`);
     }
     default:
-      throw new Error(`command '${command}' is listed in COMMANDS but not handled`);
+      throw new Error(`command '${command}' is listed in cli/usage.ts but not handled`);
   }
 }
 
@@ -232,7 +203,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (err: unknown) => {
     if (err instanceof UsageError || (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      console.error(`nx-deploy: ${(err as Error).message}\n\n${USAGE}`);
+      console.error(`nx-deploy: ${(err as Error).message}\n\n${generalUsage()}`);
       process.exit(2);
     }
     console.error(`nx-deploy: ${describeError(err, redactor.redact)}`);
