@@ -1,5 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { cloneWorkspace } from '../support/clone.ts';
 import { TestDeployment } from '../support/workspace.ts';
 
 // A wrong deploy.json or wrong executor options: one paragraph naming each bad field, exit
@@ -79,5 +81,24 @@ describe('errors for people', () => {
     });
     expect(res.exitCode).not.toBe(0);
     expectOneParagraph(res.all, 'STAGING_DATABASE_URL (deploy.json environments.staging.database.urlVariable), which is not set');
+  });
+
+  it('names the build to run when the migration script was never built (a fresh clone, --excludeTaskDependencies)', async () => {
+    const clone = await cloneWorkspace();
+    try {
+      rmSync(join(clone.dir, 'packages', 'api-server', 'dist'), { recursive: true, force: true });
+      const res = await clone.run('npx', ['nx', 'run', 'api-server:migrate:development', '--output-style=static', '--excludeTaskDependencies']);
+      expect(res.exitCode).not.toBe(0);
+      expectOneParagraph(
+        res.all,
+        'api-server: its migration script packages/api-server/dist/migrate.js does not exist',
+        'run `nx run api-server:build` first',
+        'Nothing was run.',
+      );
+      expect(res.all).not.toMatch(/MODULE_NOT_FOUND|Cannot find module/);
+      expect(existsSync(join(clone.dir, '.nx-deploy', 'data', 'development'))).toBe(false); // no database was made
+    } finally {
+      await clone.remove();
+    }
   });
 });

@@ -149,6 +149,12 @@ export const migrateStep: StepDefinition<typeof migrateOptions> = {
   },
 
   async preflight(o, ctx) {
+    if (o.tool === 'builtin' && !existsSync(join(ctx.workspaceRoot, ctx.project.root, o.script))) {
+      throw new UserError(
+        `${ctx.project.name}: its migration script ${join(ctx.project.root, o.script)} does not exist; it is the build's output: ` +
+          `run \`nx run ${ctx.project.name}:build\` first (a deploy does, unless --excludeTaskDependencies), or set the migrate option script. Nothing was run.`,
+      );
+    }
     if (o.backup) checkBackupKey(ctx);
   },
 
