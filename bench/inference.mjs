@@ -3,7 +3,7 @@
 // @nx/devkit, the packed plugin (and @nx/docker and a do-nothing plugin as anchors) from tarballs
 // and the registry, and times `nx show projects` cold and warm for each nx.json plugins variant.
 //
-//   npm run bench:inference [-- --runs 5] [--projects 1000] [--keep]
+//   npm run bench:inference [-- --runs 9] [--projects 1000] [--keep]
 //
 // Prints a table and the goals (PASS/MISS) but exits 0 whenever the measurements completed: wall
 // clock is never a gate. Exits 1 when something failed to run, 2 on bad arguments.
@@ -26,14 +26,14 @@ const NX_VERSION = ROOT_DEPS.nx;
 const DEVKIT_VERSION = ROOT_DEPS['@nx/devkit'];
 const GOALS = { cold: 1.05, warm: 1.05 }; // against the do-nothing plugin of the same run
 
-const USAGE = 'usage: npm run bench:inference -- [--runs N (default 5)] [--projects N (default 1000)] [--keep]';
+const USAGE = 'usage: npm run bench:inference -- [--runs N (default 9)] [--projects N (default 1000)] [--keep]';
 
 function parseOptions() {
   let values;
   try {
     ({ values } = parseArgs({
       options: {
-        runs: { type: 'string', default: '5' },
+        runs: { type: 'string', default: '9' },
         projects: { type: 'string', default: '1000' },
         keep: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
