@@ -7,6 +7,7 @@
 //   npm run deploy:local                 deploy and serve until Ctrl-C
 //   npm run deploy:local -- --detach     deploy and leave it running
 //   npm run deploy:local -- stop         stop what a detached run left running
+//   npm run deploy:local -- --no-crates  without the crate registry (sdk-rust skipped), even where it is installed
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -226,6 +227,8 @@ async function main(argv: string[]): Promise<number> {
     log('nothing of deploy:local runs now');
     return 0;
   }
+  const unknown = argv.filter((a) => !['--detach', '--no-crates'].includes(a));
+  if (unknown.length) throw new Refused(`unknown argument ${unknown.join(' ')}: deploy:local takes --detach, --no-crates, or stop`);
   const detach = argv.includes('--detach');
   if (existsSync(processesFile) && (JSON.parse(readFileSync(processesFile, 'utf8')) as Infra[]).some((p) => isAlive(p.pid)))
     throw new Refused('a detached deploy:local is running: stop it first (npm run deploy:local -- stop)');
@@ -245,13 +248,15 @@ async function main(argv: string[]): Promise<number> {
   try {
     infra.push(await startVerdaccio());
     log(`npm registry: ${infra[0]!.url}`);
-    const bin = crateRegistryBinary();
+    const bin = argv.includes('--no-crates') ? undefined : crateRegistryBinary();
     let crateSkipped: string | undefined;
     if (bin) {
       infra.push(await startCrateRegistry(bin));
       log(`crate registry: ${infra[1]!.url}`);
     } else {
-      crateSkipped = 'no local crate registry: install it with scripts/ci/crate-registry.sh, then run deploy:local again';
+      crateSkipped = argv.includes('--no-crates')
+        ? 'without the crate registry (--no-crates)'
+        : 'no local crate registry: install it with scripts/ci/crate-registry.sh, then run deploy:local again';
       log(`sdk-rust will be skipped (${crateSkipped})`);
     }
     writeFileSync(processesFile, JSON.stringify(infra, null, 2));

@@ -3,7 +3,8 @@
 // name that changes with its lock file and the plugin's dependencies, so a change reinstalls it.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { testToolsDir } from './tools-dir.mjs';
 
@@ -22,4 +23,18 @@ export function fixtureInstallDir(name, env = process.env) {
     .digest('hex')
     .slice(0, 12);
   return join(testToolsDir(env), 'fixtures', `${name}-${hash}`);
+}
+
+/**
+ * The npm cache the tests' offline `nx add` reads: npm_config_cache, else npm's default. A second
+ * user, or a run with its own cache, needs that cache warmed even where the fixture is installed.
+ */
+export function npmCacheDir(env = process.env) {
+  return resolve(env.npm_config_cache || env.NPM_CONFIG_CACHE || join(homedir(), '.npm'));
+}
+
+/** Exists once the packed plugin was installed with that npm cache for this installed fixture. */
+export function cacheWarmedMarker(name, env = process.env) {
+  const cache = createHash('sha256').update(npmCacheDir(env)).digest('hex').slice(0, 12);
+  return join(fixtureInstallDir(name, env), '.npm-cache-warmed', cache);
 }

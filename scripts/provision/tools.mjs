@@ -6,7 +6,7 @@
 //            { manual: 'what to do' }            cannot be installed from here; provisioning says what to do
 //   buildsOnly  needed only to build those other tools (a name or names), so checked only while one is missing
 import { join } from 'node:path';
-import { NX_FIXTURES, fixtureInstallDir } from './nx-fixtures.mjs';
+import { NX_FIXTURES, cacheWarmedMarker, fixtureInstallDir } from './nx-fixtures.mjs';
 import { testToolsDir } from './tools-dir.mjs';
 
 export const tools = [
@@ -115,7 +115,7 @@ export const tools = [
   // Nx workspaces made as create-nx-workspace makes them, which the adoption tests add the packed plugin to.
   {
     name: 'Nx fixture workspaces',
-    check: NX_FIXTURES.map((f) => join(fixtureInstallDir(f), 'node_modules', '.bin', 'nx')),
+    check: NX_FIXTURES.flatMap((f) => [join(fixtureInstallDir(f), 'node_modules', '.bin', 'nx'), cacheWarmedMarker(f)]),
     install: { script: 'scripts/ci/nx-fixtures.sh', root: false },
   },
 ];
