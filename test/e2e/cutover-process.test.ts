@@ -218,7 +218,7 @@ describe('cut-over without dropping a request (process runtime behind HAProxy)',
         },
       });
       Object.assign(c.environments.development, {
-        verify: { window: '1s', interval: '1s', triggers: [{ metric: 'errorRate', threshold: 0.2, for: '2s', minRequests: 5 }] },
+        verify: { window: '3s', interval: '1s', triggers: [{ metric: 'errorRate', threshold: 0.2, for: '2s', minRequests: 5 }] },
       });
       return c;
     };

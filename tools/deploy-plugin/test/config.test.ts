@@ -39,6 +39,20 @@ describe('deploy.json validation', () => {
     expect(message).toContain('environments.staging.colour: unknown field');
   });
 
+  it('reads every duration with one grammar, and refuses a verification window no trigger could fire in, naming the field', () => {
+    const verify = (v: unknown) => load({ environments: { staging: { verify: v } } });
+    const grace = load({ environments: { staging: { cdn: { frontend: { provider: 'fs', url: 'http://127.0.0.1:4200', grace: '7d' } } } } });
+    expect(grace).not.toThrow();
+    expect(verify({ window: '6m', interval: '15s', triggers: [{ metric: 'health', for: '5m' }] })).not.toThrow();
+    expect(verify({ window: '1d', interval: '1m', triggers: [{ metric: 'health', for: '2h' }] })).not.toThrow();
+    expect(verify({ window: '2 weeks' })).toThrow("environments.staging.verify.window: expected a duration such as '30s', '2m' or '500ms'");
+    expect(verify({ window: '5m', interval: '15s', triggers: [{ metric: 'health', for: '5m' }] })).toThrow(
+      "environments.staging.verify.window: 5m is shorter than the longest trigger's for (5m, health) plus one interval (15s): that trigger could never fire",
+    );
+    // The runbook's own triggers (health for 5m) with a shorter window than the default.
+    expect(verify({ window: '2m' })).toThrow(/verify\.window: 2m is shorter than the longest trigger's for \(5m, health\)/);
+  });
+
   it('explains JSON syntax errors', () => {
     expect(load('{ "environments": ')).toThrow(/deploy\.json is not valid JSON/);
   });

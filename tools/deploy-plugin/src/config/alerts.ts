@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { duration } from './duration.ts';
 import { httpUrl, variableName } from './fields.ts';
 
 const name = z
@@ -73,11 +74,7 @@ export const alertsSchema = z
       .describe(
         'Which channels each severity goes to. SMS is not supported: route critical alerts to PagerDuty, whose notification rules page people by SMS',
       ),
-    dedupWindow: z
-      .string()
-      .regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, { error: "expected a duration such as '30m', '90s' or '1h'" })
-      .default('30m')
-      .describe('The same alert (key and action) is not sent again within this long'),
+    dedupWindow: duration("'30m', '90s' or '1h'").default('30m').describe('The same alert (key and action) is not sent again within this long'),
     timeoutMs: z.int().min(100).max(60_000).default(5000).describe('How long one attempt to reach a channel may take'),
     retries: z.int().min(0).max(10).default(3).describe('Further attempts after a failed one (429, 5xx, network errors; never other 4xx)'),
   })

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { duration } from './duration.ts';
 import { UserError } from '../core/errors.ts';
 import type { Environment } from './environments.ts';
 import { httpUrl, variableName } from './fields.ts';
@@ -12,9 +13,7 @@ const retention = {
     .min(1)
     .default(5)
     .describe("Releases whose files stay served (the current one included): rollback targets, and open tabs' chunks"),
-  grace: z
-    .string()
-    .regex(/^\d+(\.\d+)?\s*(ms|s|m|h|d)$/, { error: "expected a duration such as '24h', '30m' or '7d'" })
+  grace: duration("'24h', '30m' or '7d'")
     .default('24h')
     .describe('A release replaced less than this long ago keeps its files, however many releases came after it (skew protection)'),
 };

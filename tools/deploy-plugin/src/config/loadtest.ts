@@ -1,6 +1,5 @@
 import { z } from 'zod';
-
-const duration = z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h)$/, { error: "expected a duration such as '30s', '2m' or '500ms'" });
+import { duration } from './duration.ts';
 
 export const loadBudgetSchema = z
   .strictObject({
@@ -16,7 +15,7 @@ export const loadtestSchema = z
     path: z.string().startsWith('/').default('/health').describe("Requested on the service's URL"),
     method: z.enum(['GET', 'POST', 'PUT', 'DELETE', 'HEAD']).default('GET'),
     headers: z.record(z.string(), z.string()).default({}).describe('Request headers; values may use ${VAR}'),
-    duration: duration.default('30s'),
+    duration: duration().default('30s'),
     connections: z.int().min(1).max(1000).default(10).describe('Concurrent connections'),
     budget: loadBudgetSchema
       .optional()
@@ -24,7 +23,7 @@ export const loadtestSchema = z
     require: z
       .strictObject({
         environment: z.string().min(1).describe('Where the load test must have passed (staging)'),
-        maxAge: duration.default('24h').describe('How old that passing load test may be'),
+        maxAge: duration().default('24h').describe('How old that passing load test may be'),
       })
       .optional()
       .describe('Refuse the deploy unless the same commit passed a load test there recently (production)'),

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-
-const duration = z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h)$/, { error: "expected a duration such as '30s', '2m' or '500ms'" });
+import { duration } from './duration.ts';
 
 /** The traffic layer in front of a service's versions, per environment. */
 export const proxySchema = z
@@ -26,7 +25,7 @@ export type ProxySettings = z.infer<typeof proxySchema>;
 /** A canary step: this share of requests to the new version, watched for `pause` by the verification triggers. */
 export const canaryStepSchema = z.strictObject({
   weight: z.int().min(1).max(99).describe('Percent of requests to the new version during this step'),
-  pause: duration.describe("How long the step is watched (the new version's own metrics, judged by the verification triggers)"),
+  pause: duration().describe("How long the step is watched (the new version's own metrics, judged by the verification triggers)"),
 });
 
 export const strategySchema = z

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-
-const duration = z.string().regex(/^\d+(\.\d+)?\s*(ms|s|m|h)$/, { error: "expected a duration such as '30s', '2m' or '500ms'" });
+import { DURATION, parseDuration } from '../core/duration.ts';
+import { duration } from './duration.ts';
 
 export const METRICS = ['health', 'ready', 'errorRate', 'latencyP95', 'latencyP99'] as const;
 export type MetricName = (typeof METRICS)[number];
@@ -18,7 +18,7 @@ export const triggerSchema = z
       .nonnegative()
       .optional()
       .describe('errorRate: a fraction (0.05 = 5%); latency: milliseconds; breached when the value is ABOVE it. Not used by health and ready'),
-    for: duration.describe('The breach must hold on every sample for this long (consecutive samples spanning it) before the trigger fires'),
+    for: duration().describe('The breach must hold on every sample for this long (consecutive samples spanning it) before the trigger fires'),
     minSamples: z.int().min(1).default(2).describe('Fewest consecutive breaching samples, whatever `for` says'),
     minRequests: z.int().min(1).default(20).describe('errorRate, latency: fewer requests than this in an interval is inconclusive, never 0% or fast'),
     onMissing: z
@@ -54,9 +54,25 @@ export const RUNBOOK_TRIGGERS: z.input<typeof triggerSchema>[] = [
 
 export const verifySchema = z
   .strictObject({
-    window: duration.default('6m').describe('How long the new version is watched after the cut-over (at least the longest `for` plus one interval)'),
-    interval: duration.default('15s').describe('Time between samples'),
+    window: duration()
+      .default('6m')
+      .describe('How long the new version is watched after the cut-over (at least the longest `for` plus one interval)'),
+    interval: duration().default('15s').describe('Time between samples'),
     triggers: z.array(triggerSchema).default(RUNBOOK_TRIGGERS.map((t) => triggerSchema.parse(t))),
+  })
+  .superRefine((v, ctx) => {
+    // A trigger whose `for` does not fit in the window could never fire: the window would end first.
+    // (Fields that are not durations are reported by their own rule.)
+    if (![v.window, v.interval, ...v.triggers.map((t) => t.for)].every((d) => DURATION.test(d))) return;
+    const ms = (d: string) => parseDuration(d, 'verify');
+    const longest = v.triggers.reduce((a, t) => (ms(t.for) > ms(a.for) ? t : a), v.triggers[0]!);
+    if (longest && ms(v.window) < ms(longest.for) + ms(v.interval)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['window'],
+        message: `${v.window} is shorter than the longest trigger's for (${longest.for}, ${longest.name ?? longest.metric}) plus one interval (${v.interval}): that trigger could never fire; lengthen the window or shorten its for`,
+      });
+    }
   })
   .describe('The verification window after a roll-out: what is sampled and which sustained breaches roll back or alert');
 
