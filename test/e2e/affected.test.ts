@@ -50,8 +50,12 @@ describe('nx-deploy affected', () => {
     expect(ledger().every((r) => r.status === 'succeeded')).toBe(true);
   });
 
+  /** The commit the first test deployed everything at: api-server's last good deploy until the last test. */
+  let firstDeployed = '';
+
   it('deploys only the frontend when only the frontend changed, from the recorded base', async () => {
     const base = await head();
+    firstDeployed = base;
     appendFileSync(join(clone.dir, 'packages', 'frontend', 'src', 'main.ts'), '\n// a frontend change\n');
     await clone.commit('frontend: a change');
     const before = ledger().length;
@@ -76,8 +80,14 @@ describe('nx-deploy affected', () => {
     const res = await affected();
     expect(res.exitCode, res.all as string).toBe(0);
     expect(row(res.stdout, 'frontend')).toMatch(new RegExp(`^frontend\\s+${frontendBase.slice(0, 12)} `));
-    expect(row(res.stdout, 'api-server')).not.toContain(frontendBase.slice(0, 12));
-    expect(row(res.stdout, 'mcp-server')).toMatch(/no: unchanged since/);
+    // Each from its own last good deploy: api-server's is still the first one, the frontend's the one before.
+    expect(frontendBase).not.toBe(firstDeployed);
+    expect(row(res.stdout, 'api-server')).toMatch(
+      new RegExp(`^api-server\\s+${firstDeployed.slice(0, 12)} \\(.*\\)\\s+yes: changed since ${firstDeployed.slice(0, 8)}`),
+    );
+    expect(row(res.stdout, 'mcp-server')).toMatch(
+      new RegExp(`^mcp-server\\s+${firstDeployed.slice(0, 12)} .*no: unchanged since ${firstDeployed.slice(0, 8)}`),
+    );
     const order = ledger().slice(before);
     expect(order.map((r) => r.project)).toEqual(['api-server', 'frontend']);
     expect(order[1].startedAt >= order[0].finishedAt).toBe(true);
