@@ -5,7 +5,7 @@ import { deployLayers } from '../core/layers.ts';
 import { renderCommand } from '../core/run.ts';
 import { withoutCommonOptions } from '../deploy/execute.ts';
 import { buildOutputOf } from '../deploy/build-output.ts';
-import { PLUGIN } from '../deploy/nx-context.ts';
+import { PLUGIN } from '../config/plugin-name.ts';
 import { openSession } from '../deploy/session.ts';
 import { stepEntry } from '../steps/registry.ts';
 import { lastGood, type StateStore } from '../store/state-store.ts';

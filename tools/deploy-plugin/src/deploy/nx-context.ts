@@ -4,8 +4,7 @@ import { UserError } from '../core/errors.ts';
 import { buildOutputOf } from './build-output.ts';
 import { STEPS, stepEntry } from '../steps/registry.ts';
 import { withoutCommonOptions, type StepRequest } from './execute.ts';
-
-export const PLUGIN = '@pod-protocol/nx-deploy';
+import { PLUGIN } from '../config/plugin-name.ts';
 
 /** The project a task runs for, with what Nx knows of its build output and version. */
 export function projectOf(context: ExecutorContext): ProjectRef {

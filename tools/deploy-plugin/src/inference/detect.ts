@@ -58,7 +58,7 @@ function parseJson<T>(text: string | undefined): T | undefined {
 
 /**
  * `"start": "node dist/main.js"` becomes an argv; anything needing a shell falls back to `main`.
- * Without either the roll-out starts the built entry point (steps/service-source.ts).
+ * Without either the roll-out starts the built entry point (image/service-source.ts).
  */
 function startCommand(pkg: Manifest | undefined): string[] | undefined {
   const script = pkg?.scripts?.start?.trim();

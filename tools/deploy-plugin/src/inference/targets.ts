@@ -1,8 +1,7 @@
 import type { TargetConfiguration, TargetDependencyConfig } from '@nx/devkit';
 import type { ProjectFacts, Role } from '../config/project.ts';
 import { STEPS, type StepEntry } from '../steps/registry.ts';
-
-export const PLUGIN = '@pod-protocol/nx-deploy';
+import { PLUGIN } from '../config/plugin-name.ts';
 
 export interface InferenceOptions {
   /** Name of the aggregate target (default `deploy`). */

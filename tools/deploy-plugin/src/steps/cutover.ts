@@ -7,9 +7,9 @@ import type { CanaryStepRecord } from '../core/rollback.ts';
 import { onHost } from '../runtimes/rolling.ts';
 import { proxyMode } from '../runtimes/traffic.ts';
 import { serviceRuntime, trafficPlaces } from './rollout.ts';
-import type { StepContext, StepDefinition } from './step.ts';
+import { TriggerFired, type StepContext, type StepDefinition } from './step.ts';
 import { DEFAULT_METRICS, newVersionDirect, targetsOf } from './verify.ts';
-import { TriggerFired, watch } from './watch.ts';
+import { watch } from './watch.ts';
 
 const options = z.strictObject({ environment: z.string().optional() });
 

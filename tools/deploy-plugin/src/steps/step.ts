@@ -49,6 +49,20 @@ export class StepFailedWithResult extends UserError {
   }
 }
 
+/**
+ * A watch stopped by a trigger: the deploy's steps undo themselves, the ledger keeps why (and what
+ * the step measured), and the alert it raised (`condition`) is resolved once the previous version
+ * serves again.
+ */
+export class TriggerFired extends StepFailedWithResult {
+  readonly condition: string;
+
+  constructor(message: string, condition: string, result: StepResult = {}) {
+    super(message, result);
+    this.condition = condition;
+  }
+}
+
 export interface StepContext extends RuntimeContext {
   /** Results of the steps that already ran in this deploy, in order. */
   results: StepResult[];

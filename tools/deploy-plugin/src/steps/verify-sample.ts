@@ -1,7 +1,7 @@
 import type { Trigger } from '../config/verify.ts';
 import { probe } from '../core/http.ts';
 import type { Observation } from '../analysis/assess.ts';
-import { bucketDelta, counterDelta, counterTotal, histogramBuckets, histogramQuantile, type Bucket } from '../analysis/metric-deltas.ts';
+import { bucketDelta, counterDelta, counterTotal, errorRate, histogramBuckets, histogramQuantile, type Bucket } from '../analysis/metric-deltas.ts';
 import { parsePrometheusText } from '../analysis/prometheus-text.ts';
 
 /** Where a service is sampled, and how its metrics are named (prom-client's conventions by default). */
@@ -82,8 +82,10 @@ export function observe(t: Trigger, r: Round): Observation | undefined {
   if (!r.traffic) return undefined;
   if ('missing' in r.traffic) return { at: r.at, missing: r.traffic.missing };
   const { requests, errors, buckets } = r.traffic;
-  if (requests < t.minRequests) return { at: r.at, inconclusive: `${requests} requests in the interval, fewer than ${t.minRequests}` };
-  if (t.metric === 'errorRate') return { at: r.at, value: errors / requests };
+  // Too few requests say nothing about errors or latency alike.
+  const share = errorRate(requests, errors, t.minRequests);
+  if (share.rate === undefined) return { at: r.at, inconclusive: share.inconclusive! };
+  if (t.metric === 'errorRate') return { at: r.at, value: share.rate };
   const q = histogramQuantile(t.metric === 'latencyP95' ? 0.95 : 0.99, buckets);
   return q === undefined ? { at: r.at, inconclusive: 'no observations in the duration histogram' } : { at: r.at, value: q * 1000 };
 }

@@ -4,21 +4,7 @@ import { parseDuration } from '../core/duration.ts';
 import { assess, judgeSample, triggerLabel, type Assessment, type Observation } from '../analysis/assess.ts';
 import { sendAlert } from './alerting.ts';
 import { describeRound, observe, sampleRound, type SampleTarget, type Scrape } from './verify-sample.ts';
-import { StepFailedWithResult, type StepContext, type StepResult } from './step.ts';
-
-/**
- * A watch stopped by a trigger: the deploy's steps undo themselves, the ledger keeps why (and what
- * the step measured), and the alert it raised (`condition`) is resolved once the previous version
- * serves again.
- */
-export class TriggerFired extends StepFailedWithResult {
-  readonly condition: string;
-
-  constructor(message: string, condition: string, result: StepResult = {}) {
-    super(message, result);
-    this.condition = condition;
-  }
-}
+import { TriggerFired, type StepContext } from './step.ts';
 
 /** One thing watched: a service on one host (labelled by its server), or a site. */
 export interface WatchTarget {

@@ -5,7 +5,7 @@ import { DEPLOY_FILE } from '../../config/deploy-file-path.ts';
 import type { ProjectFacts } from '../../config/project.ts';
 import { nodeVersionProblem } from '../../core/node-version.ts';
 import { detectProject } from '../../inference/detect.ts';
-import { PLUGIN } from '../../inference/targets.ts';
+import { PLUGIN } from '../../config/plugin-name.ts';
 import { starterDeployFile } from './starter-deploy-file.ts';
 
 export interface InitOptions {
