@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.ts';
@@ -11,6 +12,8 @@ export interface Verdaccio {
   port: number;
   /** Restarts on the same port and storage with other publish rules (e.g. to lift a fault). */
   restart(rules?: PublishRules): Promise<void>;
+  /** Adds a user and logs in as `npm login` does: the token Verdaccio issues for it. */
+  addUser(name: string, password: string): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -73,6 +76,19 @@ export async function startVerdaccio(rules: PublishRules = {}): Promise<Verdacci
     restart: async (r = {}) => {
       await stopPid(pid);
       await start(r);
+    },
+    addUser: async (name, password) => {
+      // Registration is off (max_users: -1): the user goes into the htpasswd file, then logs in as `npm login` does.
+      const sha = createHash('sha1').update(password).digest('base64');
+      appendFileSync(join(dir, 'htpasswd'), `${name}:{SHA}${sha}:autocreated ${new Date().toISOString()}\n`);
+      const res = await fetch(`${url}-/user/org.couchdb.user:${encodeURIComponent(name)}`, {
+        method: 'PUT',
+        headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${name}:${password}`).toString('base64')}` },
+        body: JSON.stringify({ name, password }),
+      });
+      const body = (await res.json()) as { token?: string };
+      if (!res.ok || !body.token) throw new Error(`verdaccio did not add user ${name}: ${res.status} ${JSON.stringify(body)}`);
+      return body.token;
     },
     stop: async () => {
       await stopPid(pid);

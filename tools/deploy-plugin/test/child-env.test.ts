@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { childEnvironment, inherited } from '../src/core/child-env.ts';
-import { provenanceEnvironment } from '../src/publishers/npm.ts';
 
 describe("children's environment", () => {
   const runner = {
@@ -49,25 +48,4 @@ describe("children's environment", () => {
     'leaves out %s (a credential by its name)',
     (name) => expect(inherited(name)).toBe(false),
   );
-});
-
-describe('npm provenance in GitHub Actions', () => {
-  it("passes npm the job's OIDC request and run context, not its GitHub token", () => {
-    const env = provenanceEnvironment({
-      ACTIONS_ID_TOKEN_REQUEST_URL: 'https://token.actions/x',
-      ACTIONS_ID_TOKEN_REQUEST_TOKEN: 'oidc',
-      GITHUB_REPOSITORY: 'pod/pod',
-      GITHUB_RUN_ID: '1',
-      RUNNER_ENVIRONMENT: 'github-hosted',
-      GITHUB_TOKEN: 'ghs_secret',
-      NPM_TOKEN: 'npm_secret',
-    });
-    expect(Object.keys(env).sort()).toEqual([
-      'ACTIONS_ID_TOKEN_REQUEST_TOKEN',
-      'ACTIONS_ID_TOKEN_REQUEST_URL',
-      'GITHUB_REPOSITORY',
-      'GITHUB_RUN_ID',
-      'RUNNER_ENVIRONMENT',
-    ]);
-  });
 });

@@ -24,7 +24,7 @@ import {
 } from '../src/commands/image.ts';
 import { kustomizeBuild } from '../src/commands/kubectl.ts';
 import { backupPath } from '../src/commands/migrate.ts';
-import { npmAudit, npmPack, npmPublish, npmrcAuthLine } from '../src/commands/npm.ts';
+import { npmAudit, npmPack } from '../src/commands/npm.ts';
 import { libpqEnv, pgCreateDatabase, pgDropDatabase, pgListRelations, withDatabase } from '../src/commands/postgres.ts';
 import { cargoLockedMetadata, gitleaksDir } from '../src/commands/scanners.ts';
 import { staticServer } from '../src/commands/static-server.ts';
@@ -170,23 +170,8 @@ describe('release builders', () => {
     expect(gitHasCommit('abc').argv).toEqual(['git', 'cat-file', '-e', 'abc^{commit}']);
   });
 
-  it('npm: one pack for many folders; publish of the packed tarball with the token by reference', () => {
+  it('npm: one pack for many folders', () => {
     expect(npmPack(['/a', '/b'], '/out').argv).toEqual(['npm', 'pack', '--json', '--pack-destination', '/out', '/a', '/b']);
-    expect(npmPublish('/out/a.tgz', { registry: 'http://r/', tag: 'next', userconfig: '/npmrc', provenance: true }).argv).toEqual([
-      'npm',
-      'publish',
-      '/out/a.tgz',
-      '--registry',
-      'http://r/',
-      '--tag',
-      'next',
-      '--access',
-      'public',
-      '--userconfig',
-      '/npmrc',
-      '--provenance',
-    ]);
-    expect(npmrcAuthLine('http://127.0.0.1:4873', 'NPM_TOKEN')).toBe('//127.0.0.1:4873/:_authToken=${NPM_TOKEN}');
   });
 
   it('cargo', () => {

@@ -3,7 +3,7 @@ import { dependencyNames, readPackageField, setDependencyRequirement, setPackage
 import { changelogSection } from '../src/release/changelog.ts';
 import { distTagFor } from '../src/publishers/dist-tag.ts';
 import { cargoPublish, cargoRegistryEnvName, sparseIndexPath } from '../src/commands/cargo.ts';
-import { npmPublish, npmrcAuthLine } from '../src/commands/npm.ts';
+import { registryPublishOptions } from '../src/publishers/npm-registry-options.ts';
 
 const app = `[package]
 name = "pod-app"
@@ -66,25 +66,26 @@ describe('changelog sections', () => {
 });
 
 describe('publish command builders', () => {
-  it('npm publishes a packed tarball with the registry and token from a temporary npmrc', () => {
-    expect(
-      npmPublish('/t/sdk-0.2.0.tgz', { registry: 'http://127.0.0.1:4873/', tag: 'next', userconfig: '/tmp/x/npmrc', provenance: true }).argv,
-    ).toEqual([
-      'npm',
-      'publish',
-      '/t/sdk-0.2.0.tgz',
-      '--registry',
-      'http://127.0.0.1:4873/',
-      '--tag',
-      'next',
-      '--access',
-      'public',
-      '--userconfig',
-      '/tmp/x/npmrc',
-      '--provenance',
-    ]);
-    expect(npmrcAuthLine('http://127.0.0.1:4873', 'NPM_TOKEN')).toBe('//127.0.0.1:4873/:_authToken=${NPM_TOKEN}');
-    expect(npmrcAuthLine('https://npm.example.com/registry/', 'T')).toBe('//npm.example.com/registry/:_authToken=${T}');
+  it('npm publishes in process with the registry, the dist-tag and the token under its registry key, retrying nothing itself', () => {
+    expect(registryPublishOptions({ registry: 'http://127.0.0.1:4873/', tag: 'next', token: 's3cret', provenance: true })).toEqual({
+      registry: 'http://127.0.0.1:4873/',
+      defaultTag: 'next',
+      access: 'public',
+      '//127.0.0.1:4873/:_authToken': 's3cret',
+      retry: { retries: 0 },
+      provenance: true,
+    });
+    expect(registryPublishOptions({ registry: 'https://npm.example.com/registry', tag: 'latest', provenance: false })).toEqual({
+      registry: 'https://npm.example.com/registry',
+      defaultTag: 'latest',
+      access: 'public',
+      retry: { retries: 0 },
+      provenance: false,
+    });
+    expect(registryPublishOptions({ registry: 'https://npm.example.com/registry/', tag: 'latest', token: 'T', provenance: false })).toHaveProperty(
+      ['//npm.example.com/registry/:_authToken'],
+      'T',
+    );
   });
 
   it('cargo publishes to a named registry; crates-io needs no flag', () => {

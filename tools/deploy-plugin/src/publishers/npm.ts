@@ -1,7 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { npmPack, npmPublish, npmrcAuthLine } from '../commands/npm.ts';
+import { npmPack } from '../commands/npm.ts';
+import { registryPublishOptions } from './npm-registry-options.ts';
 import { UserError } from '../core/errors.ts';
 import { withRetry } from '../core/retry.ts';
 import { missingEntryPoints } from './entry-points.ts';
@@ -55,8 +56,9 @@ function refuseMissingEntryPoints(pkgs: ReleasePackage[], infos: PackInfo[]): vo
 
 /**
  * npm packages: registry state read over HTTP (the packument; one request, no npm process),
- * packing and publishing with the npm CLI. Transient failures are retried; a publish that
- * failed after the registry stored it is recognised by its shasum and counts as published.
+ * packing with one npm CLI process for all packages, publishing in this process with npm's own
+ * library. Transient failures are retried; a publish that failed after the registry stored it is
+ * recognised by its shasum and counts as published.
  */
 export class NpmPublisher implements Publisher {
   private readonly target: NpmTarget;
@@ -137,44 +139,48 @@ export class NpmPublisher implements Publisher {
     return tarball;
   }
 
+  /**
+   * Publishes the packed tarball in this process with npm's own library: no npm process per
+   * package, and the token stays in memory (never in a file).
+   */
   async publish(pkg: ReleasePackage, tarball: string): Promise<void> {
-    const dir = mkdtempSync(join(tmpdir(), 'nx-deploy-npmrc-'));
-    const userconfig = join(dir, 'npmrc');
-    // npm refuses to publish without a token line even where the registry allows anonymous
-    // publishes (a local Verdaccio); without a token variable, a placeholder token is given.
-    const tokenVariable = this.target.tokenVariable ?? 'NX_DEPLOY_ANONYMOUS_TOKEN';
-    // fetch-retries=0: npm would re-send a publish whose reply was lost; ours asks the registry first (storedThisArtifact).
-    writeFileSync(userconfig, `registry=${this.target.registry}\nfetch-retries=0\n${npmrcAuthLine(this.target.registry, tokenVariable)}\n`, {
-      mode: 0o600,
+    const { publish } = await import('libnpmpublish');
+    const manifest = JSON.parse(readFileSync(join(pkg.publishDir ?? pkg.dir, 'package.json'), 'utf8')) as Record<string, unknown>;
+    const data = readFileSync(tarball);
+    const options = registryPublishOptions({
+      registry: this.target.registry,
+      tag: this.target.distTag(pkg.version),
+      token: this.token(),
+      provenance: this.target.provenance,
     });
-    // Provenance is signed with the CI job's OIDC token and describes its run: npm reads both from the job's environment.
-    const env = { ...(this.target.provenance ? provenanceEnvironment() : {}), [tokenVariable]: this.token() ?? 'anonymous' };
-    const cmd = {
-      ...npmPublish(tarball, {
-        registry: this.target.registry,
-        tag: this.target.distTag(pkg.version),
-        userconfig,
-        provenance: this.target.provenance,
-      }),
-      env,
-    };
-    try {
-      await withRetry(
-        async () => {
-          try {
-            await this.runner.run(cmd, { quiet: true });
-          } catch (err) {
-            if (await this.storedThisArtifact(pkg)) return; // the registry kept it although the answer failed
-            throw err;
-          }
-        },
-        {
-          onRetry: (err, n, ms) => this.log.warn(`${pkg.name}@${pkg.version}: publish attempt ${n} failed (${firstLine(err)}); retrying in ${ms} ms`),
-        },
-      );
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    await withRetry(
+      async () => {
+        try {
+          await publish(manifest, data, options);
+        } catch (err) {
+          if (await this.storedThisArtifact(pkg)) return; // the registry kept it although the answer failed
+          throw this.refused(pkg, err);
+        }
+      },
+      {
+        onRetry: (err, n, ms) =>
+          this.log.warn(`${pkg.name}@${pkg.version}: publish attempt ${n} failed (${(err as Error).message}); retrying in ${ms} ms`),
+      },
+    );
+  }
+
+  /** A failed publish in one sentence: the registry's status and words, and for a refused login which variable holds the token. */
+  private refused(pkg: ReleasePackage, err: unknown): Error {
+    const status = (err as { statusCode?: number }).statusCode;
+    const auth =
+      status === 401 || status === 403
+        ? this.target.tokenVariable
+          ? `; check the token in ${this.target.tokenVariable} (deploy.json npm.tokenVariable)`
+          : '; this registry wants a token: set deploy.json npm.tokenVariable'
+        : '';
+    return new Error(
+      `${this.target.registry} refused ${pkg.name}@${pkg.version}${status ? ` (HTTP ${status})` : ''}: ${(err as Error).message}${auth}`,
+    );
   }
 
   /** Removes every packed tarball, published or not (a failed or skipped package leaves none behind). */
@@ -203,22 +209,4 @@ export class NpmPublisher implements Publisher {
       await new Promise((r) => setTimeout(r, 250));
     }
   }
-}
-
-function firstLine(err: unknown): string {
-  return (
-    String((err as Error)?.message ?? err)
-      .split('\n')
-      .find((l) => /E\d{3}|error/i.test(l))
-      ?.trim() ?? String(err).split('\n')[0]!
-  );
-}
-
-/** What `npm publish --provenance` reads in GitHub Actions: the OIDC request URL and token, and the run's GITHUB_* and RUNNER_* context. */
-export function provenanceEnvironment(environ: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(environ).filter(
-      (e): e is [string, string] => e[1] !== undefined && /^(GITHUB_|RUNNER_|ACTIONS_ID_TOKEN_REQUEST_)/.test(e[0]) && e[0] !== 'GITHUB_TOKEN',
-    ),
-  );
 }
