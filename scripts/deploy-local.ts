@@ -14,6 +14,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, 
 import { delimiter, join, resolve } from 'node:path';
 import { testToolsDir } from './provision/tools-dir.mjs';
 import { describeHolder, portHolder } from '../tools/deploy-plugin/src/core/ports.ts';
+import { poll } from '../tools/deploy-plugin/src/core/poll.ts';
 import { isAlive, stopProcessGroup } from '../tools/deploy-plugin/src/core/processes.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -45,12 +46,14 @@ function assertFree(port: number, what: string): void {
 }
 
 async function waitUntil(what: string, ok: () => Promise<boolean>, pid: number, logFile: string, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    if (!isAlive(pid)) throw new Refused(`${what} exited before it served; its log: ${logFile}\n${readFileSync(logFile, 'utf8').slice(-1500)}`);
-    if (await ok().catch(() => false)) return;
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  const served = await poll(async () => ((await ok().catch(() => false)) ? { value: true } : 'not answering'), {
+    deadlineMs: ms,
+    intervalMs: 200,
+    gone: () => (isAlive(pid) ? undefined : 'exited'),
+  });
+  if ('value' in served) return;
+  if (served.stopped === 'gone')
+    throw new Refused(`${what} exited before it served; its log: ${logFile}\n${readFileSync(logFile, 'utf8').slice(-1500)}`);
   throw new Refused(`${what} did not answer within ${ms / 1000} s; its log: ${logFile}`);
 }
 

@@ -3,7 +3,8 @@ import { basename, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { staticServer } from '../commands/static-server.ts';
 import { UserError } from '../core/errors.ts';
-import { probe, waitUntil } from '../core/http.ts';
+import { probe } from '../core/http.ts';
+import { poll, pollFailure } from '../core/poll.ts';
 import type { Logger } from '../core/log.ts';
 import { describeHolder, portHolder } from '../core/ports.ts';
 import { commandLineOf, isAlive } from '../core/processes.ts';
@@ -51,13 +52,15 @@ export async function ensureServed(dir: string, url: string, ctx: { runner: Runn
   }
   const pid = ctx.runner.spawnDetached(cmd);
   writeFileSync(recordFile, JSON.stringify({ pid, argv: cmd.argv } satisfies ServerRecord));
-  const failure = await waitUntil(
-    async () =>
-      probe(url, { timeoutMs: 1_000 }).then(
-        () => undefined,
-        (err: Error) => (isAlive(pid) ? `not answering yet (${err.message})` : 'it exited'),
-      ),
-    { deadlineMs: 10_000, intervalMs: 100 },
+  const failure = pollFailure(
+    await poll(
+      async () =>
+        probe(url, { timeoutMs: 1_000 }).then(
+          () => ({ value: true }),
+          (err: Error) => `not answering yet (${err.message})`,
+        ),
+      { deadlineMs: 10_000, intervalMs: 100, gone: () => (isAlive(pid) ? undefined : 'it exited') },
+    ),
   );
   if (failure) throw new UserError(`the static server for ${dir} did not answer at ${url}: ${failure}`);
   ctx.log.info(`serving ${dir} at ${url} (static server pid ${pid}, left running)`);

@@ -22,23 +22,8 @@ export async function probe(
   return { status: res.status, headers: res.headers, body, latencyMs: Math.round(performance.now() - started) };
 }
 
-/**
- * Polls until `check` passes or the deadline is reached; returns the last failure otherwise, or
- * the interrupt's reason at once when `signal` is aborted.
- */
-export async function waitUntil(
-  check: () => Promise<string | undefined>,
-  opts: { deadlineMs: number; intervalMs: number; onRetry?: (failure: string, attempt: number) => void; signal?: AbortSignal },
-): Promise<string | undefined> {
-  const end = Date.now() + opts.deadlineMs;
-  for (let attempt = 1; ; attempt++) {
-    if (opts.signal?.aborted) return String(opts.signal.reason);
-    const failure = await check().catch(
-      (err: Error) => `${err.name === 'TimeoutError' ? 'timed out' : ((err.cause as Error)?.message ?? err.message)}`,
-    );
-    if (!failure) return undefined;
-    if (Date.now() + opts.intervalMs > end) return failure;
-    opts.onRetry?.(failure, attempt);
-    await new Promise((r) => setTimeout(r, opts.intervalMs));
-  }
+/** A failed request in a few words: `timed out`, or the network's own reason (ECONNREFUSED ...). */
+export function requestFailure(err: unknown): string {
+  const e = err as Error;
+  return e.name === 'TimeoutError' ? 'timed out' : ((e.cause as Error)?.message ?? e.message);
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '../core/log.ts';
+import { poll } from '../core/poll.ts';
 import { LockHeld, type Lease, type LeaseRequest, type LockStore } from '../store/state-store.ts';
 
 /**
@@ -11,23 +12,29 @@ export async function acquireLock(
   who: LeaseRequest,
   opts: { waitMs: number; log: Logger; pollMs?: number },
 ): Promise<Lease> {
-  const deadline = Date.now() + opts.waitMs;
-  let told = 0;
-  for (;;) {
-    try {
-      return await locks.acquire(env, who);
-    } catch (err) {
-      // A stale file lock (its holder's processes are gone) never clears by waiting.
-      const stale = err instanceof LockHeld && err.status.stale && !err.status.holder.expiresAt;
-      if (!(err instanceof LockHeld) || stale || Date.now() >= deadline) throw err;
-      if (Date.now() - told >= 15_000) {
+  let lastHeld: LockHeld | undefined;
+  const taken = await poll(
+    async () => {
+      try {
+        return { value: await locks.acquire(env, who) };
+      } catch (err) {
+        // A stale file lock (its holder's processes are gone) never clears by waiting.
+        const stale = err instanceof LockHeld && err.status.stale && !err.status.holder.expiresAt;
+        if (!(err instanceof LockHeld) || stale || opts.waitMs <= 0) throw err;
+        lastHeld = err;
         const h = err.status.holder;
-        opts.log.info(
-          `waiting for the ${env} lock, held by ${h.actor} on ${h.host} (${h.what}) since ${h.since}; up to ${Math.ceil((deadline - Date.now()) / 1000)} s more`,
-        );
-        told = Date.now();
+        return `held by ${h.actor} on ${h.host} (${h.what}) since ${h.since}`;
       }
-      await new Promise((r) => setTimeout(r, Math.min(opts.pollMs ?? 1_000, Math.max(0, deadline - Date.now()))));
-    }
-  }
+    },
+    {
+      deadlineMs: opts.waitMs,
+      intervalMs: opts.pollMs ?? 1_000,
+      progress: {
+        everyMs: 15_000,
+        say: (held, left) => opts.log.info(`waiting for the ${env} lock, ${held}; up to ${Math.ceil(left / 1000)} s more`),
+      },
+    },
+  );
+  if ('value' in taken) return taken.value;
+  throw lastHeld!;
 }

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gitShallowClone } from '../commands/git.ts';
 import { UserError } from '../core/errors.ts';
+import { poll, pollFailure } from '../core/poll.ts';
 import { withRetry } from '../core/retry.ts';
 import { CommandFailed, type Runner } from '../core/run.ts';
 import type { Logger } from '../core/log.ts';
@@ -123,11 +124,11 @@ export class CratePublisher implements Publisher {
   }
 
   async waitUntilVisible(pkg: ReleasePackage, timeoutMs = 120_000): Promise<void> {
-    const end = Date.now() + timeoutMs;
-    while (!(await this.isPublished(pkg))) {
-      if (Date.now() > end)
-        throw new UserError(`${pkg.name}@${pkg.version} is not in the index of '${this.target.registry}' after ${timeoutMs / 1000} s`);
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    const seen = await poll(async () => ((await this.isPublished(pkg)) ? { value: true } : 'not in the index'), {
+      deadlineMs: timeoutMs,
+      intervalMs: 500,
+    });
+    if (pollFailure(seen))
+      throw new UserError(`${pkg.name}@${pkg.version} is not in the index of '${this.target.registry}' after ${timeoutMs / 1000} s`);
   }
 }

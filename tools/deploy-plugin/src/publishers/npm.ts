@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { npmPack } from '../commands/npm.ts';
 import { registryPublishOptions } from './npm-registry-options.ts';
 import { UserError } from '../core/errors.ts';
+import { poll, pollFailure } from '../core/poll.ts';
 import { withRetry } from '../core/retry.ts';
 import { missingEntryPoints } from './entry-points.ts';
 import type { Logger } from '../core/log.ts';
@@ -202,11 +203,11 @@ export class NpmPublisher implements Publisher {
   }
 
   async waitUntilVisible(pkg: ReleasePackage, timeoutMs = 60_000): Promise<void> {
-    const end = Date.now() + timeoutMs;
-    while (!(await this.isPublished(pkg))) {
-      if (Date.now() > end)
-        throw new UserError(`${pkg.name}@${pkg.version} was published but is not visible on ${this.target.registry} after ${timeoutMs / 1000} s`);
-      await new Promise((r) => setTimeout(r, 250));
-    }
+    const seen = await poll(async () => ((await this.isPublished(pkg)) ? { value: true } : 'not visible'), {
+      deadlineMs: timeoutMs,
+      intervalMs: 250,
+    });
+    if (pollFailure(seen))
+      throw new UserError(`${pkg.name}@${pkg.version} was published but is not visible on ${this.target.registry} after ${timeoutMs / 1000} s`);
   }
 }

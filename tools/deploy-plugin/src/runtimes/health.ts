@@ -1,4 +1,5 @@
-import { probe } from '../core/http.ts';
+import { probe, requestFailure } from '../core/http.ts';
+import { poll } from '../core/poll.ts';
 import { describeHolder, portHolder } from '../core/ports.ts';
 import { descendsFrom } from '../core/processes.ts';
 
@@ -77,38 +78,28 @@ async function strangerOnPort(port: number | undefined, owners: HealthWait['owne
  */
 export async function waitHealthy(w: HealthWait): Promise<string | undefined> {
   const port = localPort(w.url);
-  const end = Date.now() + w.deadlineMs;
-  const goneEveryMs = 1_000;
-  let nextGoneCheck = 0;
-  let last = 'no answer yet';
   const goneNow = async () => {
     const gone = await w.gone?.();
     if (!gone) return undefined;
     const stranger = await strangerOnPort(port, w.owners);
     return stranger ? `${gone}; ${stranger}` : gone;
   };
-  for (;;) {
-    if (w.signal?.aborted) return String(w.signal.reason);
-    try {
-      const res = await probe(w.url, { timeoutMs: 2_000 });
-      if ((w.ok ?? ((s: number) => s === 200))(res.status)) {
+  const result = await poll<string | undefined>(
+    async () => {
+      try {
+        const res = await probe(w.url, { timeoutMs: 2_000 });
+        if (!(w.ok ?? ((s: number) => s === 200))(res.status)) return `health answered ${res.status}`;
+        // It answers: from what was started, reporting the version expected, on a port nobody else holds?
         const gone = await goneNow();
-        if (gone) return gone;
+        if (gone) return { value: gone };
         const other = w.expect ? identityMismatch(res.body, w.expect) : undefined;
         const stranger = await strangerOnPort(port, w.owners);
-        if (other || stranger) return [other, stranger].filter(Boolean).join('; ');
-        return undefined;
+        return { value: other || stranger ? [other, stranger].filter(Boolean).join('; ') : undefined };
+      } catch (err) {
+        return requestFailure(err);
       }
-      last = `health answered ${res.status}`;
-    } catch (err) {
-      last = (err as Error).name === 'TimeoutError' ? 'timed out' : (((err as Error).cause as Error)?.message ?? (err as Error).message);
-    }
-    if (Date.now() >= nextGoneCheck) {
-      const gone = await goneNow();
-      if (gone) return gone;
-      nextGoneCheck = Date.now() + goneEveryMs;
-    }
-    if (Date.now() + (w.intervalMs ?? 250) > end) return last;
-    await new Promise((r) => setTimeout(r, w.intervalMs ?? 250));
-  }
+    },
+    { deadlineMs: w.deadlineMs, intervalMs: w.intervalMs ?? 250, signal: w.signal, gone: goneNow, goneEveryMs: 1_000 },
+  );
+  return 'value' in result ? result.value : result.reason;
 }

@@ -1,4 +1,4 @@
-import { setTimeout as sleep } from 'node:timers/promises';
+import { poll } from '../core/poll.ts';
 import { kubectlGetJson, kubectlPortForward, kubectlRolloutStatus } from '../commands/kubectl.ts';
 import { UserError } from '../core/errors.ts';
 import { freeLocalPort } from '../core/ports.ts';
@@ -66,13 +66,15 @@ async function podsOf(w: Workload, ctx: RuntimeContext): Promise<Pod[]> {
 export async function waitRolledOut(w: Workload, timeoutMs: number, ctx: RuntimeContext): Promise<void> {
   const done = new AbortController();
   let problem: string | undefined;
-  const watching = (async () => {
-    while (!done.signal.aborted) {
-      await sleep(1_000, undefined, { signal: done.signal });
+  // Every second until `rollout status` ends (its own timeout is the deadline): a pod stuck for good ends it.
+  const watching = poll(
+    async () => {
       problem = podProblem(await podsOf(w, ctx).catch(() => []));
-      if (problem) done.abort(`${problem}`);
-    }
-  })().catch(() => undefined);
+      if (problem) done.abort(problem);
+      return problem ? { value: problem } : 'rolling out';
+    },
+    { deadlineMs: timeoutMs, intervalMs: 1_000, signal: done.signal },
+  ).catch(() => undefined);
   try {
     await ctx.runner.run(kubectlRolloutStatus(w, timeoutMs), { signal: done.signal });
   } catch (err) {

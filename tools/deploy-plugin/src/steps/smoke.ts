@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { interpolate, interpolateRecord } from '../core/interpolate.ts';
-import { probe, waitUntil } from '../core/http.ts';
+import { probe, requestFailure } from '../core/http.ts';
+import { poll, pollFailure } from '../core/poll.ts';
 import { UserError } from '../core/errors.ts';
 import { healthCheck, healthPathHint, serviceEndpoints, serviceUrl } from '../config/services.ts';
 import { siteOf } from '../config/cdn.ts';
@@ -101,16 +102,22 @@ export const smokeStep: StepDefinition<typeof options> = {
     for (const base of bases) {
       const log = bases.length > 1 ? ctx.log.child(base) : ctx.log;
       // Checks run in order and the set is retried until it passes: a fresh roll-out may need a moment.
-      const failure = await waitUntil(
-        async () => {
-          for (const check of checks) {
-            const why = await runCheck(check, base, o.site, ctx, o.requestTimeoutMs);
-            if (why) return `${check.name}: ${why}`;
-            log.info(`ok  ${check.name}`);
-          }
-          return undefined;
-        },
-        { deadlineMs: o.deadlineMs, intervalMs: o.intervalMs, signal: ctx.signal, onRetry: (why, n) => log.info(`not yet (attempt ${n}): ${why}`) },
+      let attempt = 0;
+      let last: string | undefined;
+      const failure = pollFailure(
+        await poll(
+          async () => {
+            if (last) log.info(`not yet (attempt ${attempt}): ${last}`);
+            attempt++;
+            for (const check of checks) {
+              const why = await runCheck(check, base, o.site, ctx, o.requestTimeoutMs).catch(requestFailure);
+              if (why) return (last = `${check.name}: ${why}`);
+              log.info(`ok  ${check.name}`);
+            }
+            return { value: true };
+          },
+          { deadlineMs: o.deadlineMs, intervalMs: o.intervalMs, signal: ctx.signal },
+        ),
       );
       if (failure) {
         const hint = o.checks || o.site ? '' : healthPathHint(ctx, healthCheck(ctx));
