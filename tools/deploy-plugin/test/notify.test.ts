@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { alertSecretVariables, alertsSchema, channelName, channelSchema, DEFAULT_ROUTES, type Alerts } from '../src/config/alerts.ts';
 import type { Alert } from '../src/notify/alert.ts';
-import { backoffMs } from '../src/notify/attempts.ts';
+import { backoffMs } from '../src/core/retry.ts';
 import { dedupBlobKey, recordSent, shouldSend, type DedupRecord } from '../src/notify/dedup.ts';
 import { describeDeliveries } from '../src/notify/describe-deliveries.ts';
 import { emailMessage } from '../src/notify/email.ts';
@@ -235,7 +235,7 @@ describe('payloads', () => {
   });
 });
 
-describe('backoffMs (notify/attempts.ts)', () => {
+describe('backoffMs (core/retry.ts)', () => {
   it('doubles from 500 ms, honours Retry-After (seconds or a date) and caps every wait at 30 s', () => {
     expect([1, 2, 3, 4].map((n) => backoffMs(n, null, 0))).toEqual([500, 1000, 2000, 4000]);
     expect(backoffMs(10, undefined, 0)).toBe(30_000);
