@@ -7,9 +7,7 @@ import { nxAffectedProjects, nxRunMany } from '../src/commands/nx.ts';
 import {
   buildImage,
   composeDown,
-  composePluginProbe,
   composeProjectContainers,
-  composeTool,
   composeUp,
   containerLogs,
   copyImage,
@@ -30,6 +28,7 @@ import { cargoLockedMetadata, gitleaksDir } from '../src/commands/scanners.ts';
 import { staticServer } from '../src/commands/static-server.ts';
 import { supervised } from '../src/commands/supervise.ts';
 import { tarCreateFromList, tarExtract } from '../src/commands/tar.ts';
+import { RUN_ENGINES } from '../src/commands/engines.ts';
 
 describe('image builders', () => {
   const spec = { file: '/p/Dockerfile', context: '/ctx', tags: ['r/a:1', 'r/a:sha-abc'], buildArgs: { BASE: 'node:22' }, labels: { 'org.x': 'y' } };
@@ -120,13 +119,14 @@ describe('image builders', () => {
   it('probes engines and compose', () => {
     expect(engineProbe('docker').argv).toEqual(['docker', 'version', '--format', '{{.Server.Version}}']);
     expect(engineProbe('buildah').argv).toEqual(['buildah', '--version']);
-    expect(composePluginProbe().argv).toEqual(['docker', 'compose', 'version']);
+    expect(RUN_ENGINES.docker.compose.probe?.argv).toEqual(['docker', 'compose', 'version']);
+    expect(RUN_ENGINES.podman.compose.probe).toBeUndefined();
   });
 
   it('drives compose per project, values from the environment', () => {
-    expect(composeTool('podman', false)).toEqual(['podman-compose']);
-    expect(composeTool('docker', true)).toEqual(['docker', 'compose']);
-    const tool = composeTool('docker', false);
+    expect(RUN_ENGINES.podman.compose.tool(false)).toEqual(['podman-compose']);
+    expect(RUN_ENGINES.docker.compose.tool(true)).toEqual(['docker', 'compose']);
+    const tool = RUN_ENGINES.docker.compose.tool(false);
     expect(composeUp(tool, '/p/dc.yml', 'api-staging-1').argv).toEqual([
       'docker-compose',
       '--project-name',

@@ -1,11 +1,11 @@
+import { ENGINES, RUN_ENGINES, type Engine, type LoginFiles, type RunEngine } from './engines.ts';
 import type { Command } from '../core/run.ts';
 
-export type Engine = 'docker' | 'podman' | 'buildah';
+export type { Engine, RunEngine } from './engines.ts';
 
-/** Does this engine answer? docker must reach its daemon (or podman's Docker API), so it asks the server. */
+/** Does this engine answer? */
 export function engineProbe(engine: Engine): Command {
-  const argv = engine === 'docker' ? ['docker', 'version', '--format', '{{.Server.Version}}'] : [engine, '--version'];
-  return { argv, timeoutMs: 15_000 };
+  return ENGINES[engine].probe();
 }
 
 export interface BuildSpec {
@@ -32,15 +32,7 @@ export function buildImage(engine: Engine, spec: BuildSpec): Command {
     ...Object.entries(spec.labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]),
     ...Object.entries(spec.secrets ?? {}).flatMap(([id, file]) => ['--secret', `id=${id},src=${file}`]),
   ];
-  switch (engine) {
-    case 'docker':
-      // The classic builder (what podman's Docker API speaks) unless secrets need BuildKit's mounts.
-      return { argv: ['docker', 'build', ...args, spec.context], env: { DOCKER_BUILDKIT: Object.keys(spec.secrets ?? {}).length ? '1' : '0' } };
-    case 'podman':
-      return { argv: ['podman', 'build', '--format', 'docker', ...args, spec.context] };
-    case 'buildah':
-      return { argv: ['buildah', 'bud', '--format', 'docker', ...args, spec.context] };
-  }
+  return ENGINES[engine].build(args, spec.context, Object.keys(spec.secrets ?? {}).length > 0);
 }
 
 /** Push one reference; podman and buildah write the pushed digest to `digestFile`. */
@@ -49,62 +41,17 @@ export function pushImage(
   ref: string,
   opts: { digestFile: string; authFile?: string; dockerConfig?: string; insecure?: boolean },
 ): Command {
-  const common = [
-    ...(opts.insecure ? ['--tls-verify=false'] : []),
-    '--digestfile',
-    opts.digestFile,
-    ...(opts.authFile ? ['--authfile', opts.authFile] : []),
-  ];
-  switch (engine) {
-    case 'docker':
-      return { argv: ['docker', 'push', ref], env: opts.dockerConfig ? { DOCKER_CONFIG: opts.dockerConfig } : undefined };
-    case 'podman':
-      return { argv: ['podman', 'push', ...common, ref] };
-    case 'buildah':
-      return { argv: ['buildah', 'push', ...common, ref, `docker://${ref}`] };
-  }
+  return ENGINES[engine].push(ref, opts);
 }
 
 /** Log in with the password on standard input, into a temporary auth file / docker config. */
-export function loginRegistry(
-  engine: Engine,
-  registry: string,
-  username: string,
-  password: string,
-  opts: { authFile: string; dockerConfig: string; insecure?: boolean },
-): Command {
-  if (engine === 'docker') {
-    return { argv: ['docker', '--config', opts.dockerConfig, 'login', '--username', username, '--password-stdin', registry], input: password };
-  }
-  return {
-    argv: [
-      engine,
-      'login',
-      ...(opts.insecure ? ['--tls-verify=false'] : []),
-      '--authfile',
-      opts.authFile,
-      '--username',
-      username,
-      '--password-stdin',
-      registry,
-    ],
-    input: password,
-  };
+export function loginRegistry(engine: Engine, registry: string, username: string, password: string, files: LoginFiles): Command {
+  return ENGINES[engine].login(registry, username, password, files);
 }
 
 /** Pull a reference by digest, with a temporary auth file (podman) or docker config folder when logged in. */
 export function pullImage(engine: RunEngine, ref: string, opts: { authFile?: string; dockerConfig?: string; insecure?: boolean }): Command {
-  if (engine === 'docker') return { argv: ['docker', ...(opts.dockerConfig ? ['--config', opts.dockerConfig] : []), 'pull', ref] };
-  return {
-    argv: [
-      'podman',
-      'pull',
-      '--quiet',
-      ...(opts.insecure ? ['--tls-verify=false'] : []),
-      ...(opts.authFile ? ['--authfile', opts.authFile] : []),
-      ref,
-    ],
-  };
+  return RUN_ENGINES[engine].pull(ref, opts);
 }
 
 /** Registry-to-registry copy by digest (promotion): no rebuild, the same bytes. */
@@ -121,8 +68,6 @@ export function copyImage(from: string, to: string, opts: { authFile?: string; i
     ],
   };
 }
-
-export type RunEngine = 'docker' | 'podman';
 
 /** Start a service container on the host network, its environment from a 0600 file (secrets stay out of argv). */
 export function runContainer(engine: RunEngine, name: string, image: string, envFile: string, labels: Record<string, string>): Command {
@@ -165,19 +110,8 @@ export function composeProjectContainers(engine: RunEngine, project: string): Co
   return { argv: [engine, 'ps', '--all', '--quiet', '--filter', `label=com.docker.compose.project=${project}`] };
 }
 
-/** Is docker's compose plugin there (`docker compose`), or only the docker-compose program? */
-export function composePluginProbe(): Command {
-  return { argv: ['docker', 'compose', 'version'], timeoutMs: 15_000 };
-}
-
 export function containerLogs(engine: RunEngine, name: string): Command {
   return { argv: [engine, 'logs', '--tail', '30', name] };
-}
-
-/** How compose is invoked for an engine: podman-compose, or docker's compose. */
-export function composeTool(engine: RunEngine, dockerComposePlugin: boolean): string[] {
-  if (engine === 'podman') return ['podman-compose'];
-  return dockerComposePlugin ? ['docker', 'compose'] : ['docker-compose'];
 }
 
 /** Recreate the project's services from the compose file (values come from the environment, not argv). */

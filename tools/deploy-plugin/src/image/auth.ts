@@ -1,6 +1,7 @@
 import { chmodSync, copyFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ENGINES } from '../commands/engines.ts';
 import { loginRegistry, type Engine } from '../commands/image.ts';
 import type { Environment } from '../config/environments.ts';
 import { UserError } from '../core/errors.ts';
@@ -53,9 +54,9 @@ export async function registryLogin(
   // docker login writes config.json in DOCKER_CONFIG; podman and buildah write the same format to
   // --authfile, copied there so skopeo, cosign and syft (which read DOCKER_CONFIG) find it whatever the engine.
   const dockerFile = join(dir, 'config.json');
-  if (engine !== 'docker') {
+  if (ENGINES[engine].credentialsIn === 'auth-file') {
     copyFileSync(authFile, dockerFile);
     chmodSync(dockerFile, 0o600);
   }
-  return { authFile: engine === 'docker' ? dockerFile : authFile, dockerConfig: dir, username, password, done };
+  return { authFile: ENGINES[engine].credentialsIn === 'docker-config' ? dockerFile : authFile, dockerConfig: dir, username, password, done };
 }

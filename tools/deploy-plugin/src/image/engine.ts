@@ -1,15 +1,20 @@
 import { UserError } from '../core/errors.ts';
 import type { Host } from '../core/host.ts';
+import { ENGINES, RUN_ENGINES } from '../commands/engines.ts';
 import { engineProbe, type Engine } from '../commands/image.ts';
 
 /** The configured engine, or the first that answers where it runs: docker (with a reachable daemon), podman, buildah. */
 export async function resolveEngine(runner: Pick<Host, 'run'>, configured: Engine | undefined, canRun: boolean): Promise<Engine> {
   if (configured) {
-    if (canRun && configured === 'buildah')
-      throw new UserError(`buildah builds and pushes images but cannot run them: set containers.engine to docker or podman for roll-outs`);
+    if (canRun && !ENGINES[configured].runs)
+      throw new UserError(
+        `${configured} builds and pushes images but cannot run them: set containers.engine to ${Object.keys(RUN_ENGINES).join(' or ')} for roll-outs`,
+      );
     return configured;
   }
-  const candidates: Engine[] = canRun ? ['docker', 'podman'] : ['docker', 'podman', 'buildah'];
+  const candidates = Object.values(ENGINES)
+    .filter((e) => !canRun || e.runs)
+    .map((e) => e.name);
   for (const engine of candidates) {
     const res = await runner.run(engineProbe(engine), { quiet: true, allowFailure: true }).catch(() => undefined);
     if (res?.exitCode === 0) return engine;

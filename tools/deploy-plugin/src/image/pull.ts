@@ -1,4 +1,5 @@
 import { dirname } from 'node:path/posix';
+import { RUN_ENGINES } from '../commands/engines.ts';
 import { loginRegistry, pullImage, type RunEngine } from '../commands/image.ts';
 import type { Environment } from '../config/environments.ts';
 import { UserError } from '../core/errors.ts';
@@ -23,7 +24,10 @@ export async function pullOnHost(
     await host.run(pullImage(engine, image, { insecure }));
     return;
   }
-  const authFile = await host.writePrivateFile(engine === 'docker' ? 'docker/config.json' : 'auth.json', '{"auths":{}}\n');
+  const authFile = await host.writePrivateFile(
+    RUN_ENGINES[engine].credentialsIn === 'docker-config' ? 'docker/config.json' : 'auth.json',
+    '{"auths":{}}\n',
+  );
   const dockerConfig = dirname(authFile);
   try {
     const password = containers.passwordVariable ? (environ[containers.passwordVariable] ?? '') : '';

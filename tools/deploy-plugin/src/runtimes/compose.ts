@@ -4,14 +4,13 @@ import { join } from 'node:path';
 import {
   composeDown,
   containerLogs,
-  composePluginProbe,
   composeProjectContainers,
-  composeTool,
   composeUp,
   startContainers,
   stopContainers,
   type RunEngine,
 } from '../commands/image.ts';
+import { RUN_ENGINES } from '../commands/engines.ts';
 import { UserError } from '../core/errors.ts';
 import { FailedWithRollback, nothingToRestore, restored, restoreFailed, type RollbackOutcome } from '../core/rollback.ts';
 import { resolveEngine } from '../image/engine.ts';
@@ -158,9 +157,9 @@ async function prepare(spec: ServiceSpec, ctx: RuntimeContext, health: string): 
   const local = composeFile(ctx, spec.composeFile);
   const before = await state(ctx).read();
   const engine = before.engine ?? ((await resolveEngine(host, ctx.env.containers?.engine, true)) as RunEngine);
+  const compose = RUN_ENGINES[engine].compose;
   const tool =
-    before.tool ??
-    composeTool(engine, engine === 'docker' && (await host.run(composePluginProbe(), { quiet: true, allowFailure: true })).exitCode === 0);
+    before.tool ?? compose.tool(compose.probe !== undefined && (await host.run(compose.probe, { quiet: true, allowFailure: true })).exitCode === 0);
   await pullOnHost(host, engine, spec.image, ctx.env.containers, ctx.environ);
   // Compose project names take no dots.
   const project = nameSlug(`${ctx.project.name}-${ctx.envName}-${ctx.deployId.split('-').at(-1)}`).replace(/\./g, '-');
