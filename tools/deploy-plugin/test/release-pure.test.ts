@@ -45,6 +45,27 @@ describe('Cargo.toml edits', () => {
   it('lists dependency names', () => {
     expect(dependencyNames(app).sort()).toEqual(['pod-protocol-sdk', 'serde']);
   });
+
+  it('reads TOML as TOML: quoted keys, literal strings, comments that look like keys', () => {
+    const tricky = `# version = "9.9.9" is only a comment
+[package]
+"name" = 'pod-tricky'
+version = '0.1.0'   # literal string
+
+[dependencies."pod-protocol-sdk"]
+version = "0.1.0"
+`;
+    expect(readPackageField(tricky, 'name')).toBe('pod-tricky');
+    const out = setDependencyRequirement(setPackageVersion(tricky, '0.2.0'), 'pod-protocol-sdk', '0.2.0');
+    expect(out).toBe(tricky.replace(`version = '0.1.0'`, 'version = "0.2.0"').replace('version = "0.1.0"', 'version = "0.2.0"'));
+    expect(dependencyNames(tricky)).toEqual(['pod-protocol-sdk']);
+  });
+
+  it('names the manifest that is not TOML', () => {
+    expect(() => readPackageField('[package\nname = "x"', 'name', 'packages/sdk-rust/Cargo.toml')).toThrow(
+      /^packages\/sdk-rust\/Cargo\.toml is not valid TOML: .*; fix it, then run again$/,
+    );
+  });
 });
 
 describe('dist-tags', () => {

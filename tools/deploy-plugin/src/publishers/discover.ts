@@ -45,15 +45,15 @@ export function describePackage(dir: string): { pkg: ReleasePackage; wants: stri
     const toml = readFileSync(cargo, 'utf8');
     const pkg: ReleasePackage = {
       kind: 'crate',
-      name: readPackageField(toml, 'name') ?? project,
-      version: readPackageField(toml, 'version') ?? manifest.version ?? '0.0.0',
+      name: readPackageField(toml, 'name', cargo) ?? project,
+      version: readPackageField(toml, 'version', cargo) ?? manifest.version ?? '0.0.0',
       project,
       dir,
       manifest: cargo,
       dependencies: [],
       changelog,
     };
-    return { pkg, wants: dependencyNames(toml) };
+    return { pkg, wants: dependencyNames(toml, cargo) };
   }
   if (manifest.private || !manifest.name || !manifest.version) return undefined;
   const pkg: ReleasePackage = {

@@ -28,8 +28,8 @@ export async function syncCrates(root: string, runner: Runner): Promise<CrateSyn
     const pkgPath = join(manifest, '..', 'package.json');
     const mirror = JSON.parse(readFileSync(pkgPath, 'utf8')) as { version?: string; private?: boolean };
     const toml = readFileSync(manifest, 'utf8');
-    const crate = readPackageField(toml, 'name');
-    const current = readPackageField(toml, 'version');
+    const crate = readPackageField(toml, 'name', manifest);
+    const current = readPackageField(toml, 'version', manifest);
     if (!crate || !current || !mirror.version || mirror.version === current) continue;
     if (!semver.valid(mirror.version)) {
       throw new UserError(`${pkgPath}: version '${mirror.version}' is not valid semver, so cargo cannot take it; nothing was changed`);
@@ -39,9 +39,9 @@ export async function syncCrates(root: string, runner: Runner): Promise<CrateSyn
   for (const manifest of manifests) {
     let toml = readFileSync(manifest, 'utf8');
     const before = toml;
-    const own = changes.find((c) => c.crate === readPackageField(toml, 'name'));
-    if (own) toml = setPackageVersion(toml, own.to);
-    for (const c of changes) toml = setDependencyRequirement(toml, c.crate, c.to);
+    const own = changes.find((c) => c.crate === readPackageField(toml, 'name', manifest));
+    if (own) toml = setPackageVersion(toml, own.to, manifest);
+    for (const c of changes) toml = setDependencyRequirement(toml, c.crate, c.to, manifest);
     if (toml !== before) writeFileSync(manifest, toml);
   }
   if (changes.length) {
