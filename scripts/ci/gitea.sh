@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs Gitea, a real forge whose API answers GitHub's release and tag calls under /api/v1, for the
-# release tests (tags pushed over HTTP, releases created through Octokit): built from the Go module
+# release tests (tags pushed over HTTP, releases created through the GitHub REST API): built from the Go module
 # proxy into the test tools folder. v1.26.0: v1.27 does not build here (a dependency is refused by
 # the proxy). Without the `bindata` tag Gitea reads its templates and locales from its source
 # folder, so the source stays beside the binary. Idempotent: skips the build when that version is there.

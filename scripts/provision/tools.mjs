@@ -70,7 +70,7 @@ export const tools = [
     check: [join(testToolsDir(), 'bin', 'mailpit')],
     install: { script: 'scripts/ci/mailpit.sh', root: false },
   },
-  // A real forge for the release tests: tags pushed to it over HTTP, releases created through Octokit.
+  // A real forge for the release tests: tags pushed to it over HTTP, releases created through the GitHub REST API.
   {
     name: 'Gitea',
     check: [join(testToolsDir(), 'gitea-v1.26.0', 'gitea')],

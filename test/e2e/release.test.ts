@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cloneWorkspace, type Clone } from '../support/clone.ts';
+import { ensureRelease } from '../../tools/deploy-plugin/src/release/github.ts';
 import { startCrateRegistry, type CrateRegistry } from '../support/crate-registry.ts';
 import { startGitea, type Gitea } from '../support/gitea.ts';
 import { startVerdaccio, type Verdaccio } from '../support/verdaccio.ts';
@@ -12,7 +13,7 @@ const NPM_TOKEN = 'npm-token-NEVER-SHOWN-91d2';
 // The whole release on a clone of the workspace: a changeset bumping the SDK (minor) and the Rust
 // SDK (patch), `npm run version-packages`, then the release against a real Verdaccio, a real crate
 // registry (cargo-http-registry, driven by real cargo) and a real forge (Gitea): the tags pushed to
-// its repository over HTTP, one release per tag created through Octokit at its /api/v1 (the API URL
+// its repository over HTTP, one release per tag created through GitHub's REST API at its /api/v1 (the API URL
 // GitHub Enterprise users set), read back from Gitea.
 describe('changeset -> version-packages -> release', () => {
   let clone: Clone;
@@ -146,6 +147,19 @@ describe('changeset -> version-packages -> release', () => {
     const res = await execa('cargo', ['run', '--quiet'], { cwd: app, env: { ...process.env, ...env }, reject: false, all: true });
     expect(res.exitCode, res.all).toBe(0);
     expect(res.stdout.trim()).toBe('true');
+  });
+
+  it('a token the forge refuses is an error naming the API call and the status, without the token', async () => {
+    const wrong = 'not-a-forge-token-0e6d1a';
+    const err = await ensureRelease({ repository: gitea.repository, apiUrl: gitea.apiUrl, token: wrong }, 'never@1.0.0', 'x', false).then(
+      () => undefined,
+      (e: Error) => e,
+    );
+    expect(err?.message).toMatch(
+      new RegExp(`^GET ${gitea.apiUrl.replace(/[.]/g, '\\.')}/repos/${gitea.repository}/releases/tags/never%401\\.0\\.0 answered 401`),
+    );
+    expect(err?.message).not.toContain(wrong);
+    expect((await gitea.releases()).map((r) => r.tag_name)).not.toContain('never@1.0.0');
   });
 
   it('a second release publishes nothing, says so, leaves the forge alone, and is quick', async () => {

@@ -19,7 +19,7 @@ export interface GiteaRelease {
 
 export interface Gitea {
   url: string;
-  /** Octokit's base URL for this forge (GitHub Enterprise's shape: <server>/api/v1). */
+  /** The REST API's base URL for this forge (GitHub Enterprise's shape: <server>/api/v1). */
   apiUrl: string;
   /** owner/name of the repository created for the test. */
   repository: string;
