@@ -127,7 +127,7 @@ describe('adoption by an Nx 23 workspace', () => {
     const res = await ws.run(['nx', 'run', 'sdk:deploy:staging', '--output-style=static']);
     expect(res.exitCode, String(res.all)).not.toBe(0);
     expect(res.all).toMatch(
-      /@demo\/sdk@0\.0\.2 \(packed from .*dist\/libs\/sdk\): main \.\/src\/missing\.js is not in the tarball\. Nothing was published/,
+      /@demo\/sdk@0\.0\.2 \(packed from .*dist\/libs\/sdk\): main \.\/src\/missing\.js is not in the tarball\. Nothing was published: build it first \(nx run sdk:build\)/,
     );
     const packument = await (await fetch(`${registry.url}@demo%2fsdk`)).json();
     expect(Object.keys(packument.versions)).toEqual(['0.0.1']);

@@ -84,5 +84,5 @@ export function releasePackageAt(dir: string, kind: ReleasePackage['kind'], proj
       `${project}: publishing it ${kind === 'npm' ? 'to npm needs a non-private package.json with a name and version' : 'as a crate needs a Cargo.toml beside a private package.json'} in ${dir}`,
     );
   }
-  return described.pkg;
+  return { ...described.pkg, project }; // the Nx project's name, which a built package.json does not carry
 }

@@ -49,8 +49,9 @@ function refuseMissingEntryPoints(pkgs: ReleasePackage[], infos: PackInfo[]): vo
     ];
   });
   if (problems.length) {
+    const builds = [...new Set(pkgs.filter((p) => problems.some((line) => line.startsWith(`${p.name}@`))).map((p) => `nx run ${p.project}:build`))];
     throw new UserError(
-      `${problems.join('; ')}. Nothing was published: build the package first (its Nx build target), or fix those fields or its "files" list.`,
+      `${problems.join('; ')}. Nothing was published: build ${builds.length > 1 ? 'them' : 'it'} first (${builds.join(', ')}), or fix those fields or its "files" list.`,
     );
   }
 }
