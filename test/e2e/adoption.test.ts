@@ -70,6 +70,13 @@ describe('adoption by an Nx 23 workspace', () => {
     expect(res.all).toContain('page rendered in Chromium');
     const page = await fetch(site);
     expect([page.status, page.headers.get('cache-control'), (await page.text()).includes('<html')]).toEqual([200, 'no-cache', true]);
+    // The status page of this workspace: every environment nx add wrote, what serves in development.
+    const status = await ws.run(['nx-deploy', 'status', '--out', 'status.html']);
+    expect(status.exitCode, String(status.all)).toBe(0);
+    const html = readFileSync(join(ws.dir, 'status.html'), 'utf8');
+    for (const env of ['development', 'staging', 'production']) expect(html).toContain(`<h2 id="env-${env}">${env}</h2>`);
+    expect(html).toContain('<td><strong>api</strong></td><td>0.0.1</td>');
+    expect(html).toContain('<td><strong>@demo-ts/jobs</strong></td><td>1.2.0</td>');
   });
 
   it('refuses -c prod and a deploy without a configuration before any side effect, naming the environments', async () => {
@@ -182,7 +189,7 @@ describe('adoption by an Nx 23 workspace', () => {
 
   it("nx-deploy names an unknown command and lists the commands, with or without --help; a command's --help is its own", async () => {
     const unknown =
-      "nx-deploy: unknown command 'deploy'. The commands are: plan, affected, health, rollback, cdn, unpin, proxy, history, lock, state, release, sync-crates";
+      "nx-deploy: unknown command 'deploy'. The commands are: plan, affected, health, rollback, cdn, unpin, proxy, history, status, report, lock, state, release, sync-crates";
     for (const argv of [
       ['deploy', '--env', 'development'],
       ['deploy', '--help'],

@@ -266,6 +266,11 @@ describe('cut-over without dropping a request (process runtime behind HAProxy)',
         canary: [{ weight: 10, verdict: 'breached', detail: 'errorRate > 0.2 for 2s' }],
         reason: expect.stringContaining('canary step 1 (10%) failed'),
       });
+      // Its report: the canary's weight over time (10%, then back to 0 at the switch) and the step's own samples.
+      const page = readFileSync(String(res.all).match(/report: (\S+\.html)/)![1]!, 'utf8');
+      expect(page).toMatch(/canary weights 10% at 0\.0 s, 0% at [\d.]+ s; breached: every request went back to the previous version\./);
+      expect(page).toContain('<h2>Canary step 1 (10%): every');
+      expect(page).toMatch(/<td>errorRate &#62; 0\.2 for 2s<\/td><td>rollback<\/td><td>2\.0 s<\/td><td><span class="failed">fired at/);
       expect((await fetch(`${url()}/health`)).headers.get('x-app-revision')).toBe(serving);
     });
   });

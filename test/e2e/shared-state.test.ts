@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redactor } from '../../tools/deploy-plugin/src/core/redact.ts';
@@ -7,6 +7,7 @@ import type { LedgerRecord, StateStore } from '../../tools/deploy-plugin/src/sto
 import { cloneWorkspace, type Clone } from '../support/clone.ts';
 import { freePort } from '../support/ports.ts';
 import { stopPid, waitFor } from '../support/processes.ts';
+import { tableRows } from '../support/report-page.ts';
 import { startVersitygw, type S3Server } from '../support/s3-servers.ts';
 
 // Two clones of the workspace stand for two CI runners sharing one state store: a bucket of a REAL
@@ -104,5 +105,45 @@ describe('deploy state shared by two runners (s3 store)', () => {
     );
     expect(all.at(-1)).toMatchObject({ actor: 'runner-b', status: 'succeeded' });
     pids.push((await servicePid())!);
+  });
+
+  it("makes the status page and any deploy's report from the store alone, on the runner that did not run it", async () => {
+    // Runner B with no state folder of its own; production (no deploys yet) in its own prefix.
+    rmSync(join(b.dir, '.nx-deploy'), { recursive: true, force: true });
+    const file = JSON.parse(readFileSync(join(b.dir, 'deploy.test.json'), 'utf8'));
+    file.environments.production = { ...file.environments.staging, state: { ...file.state, prefix: 'production/' } };
+    writeFileSync(join(b.dir, 'deploy.pages.json'), JSON.stringify(file, null, 2));
+    const env = { ...s3.env, NX_DEPLOY_FILE: 'deploy.pages.json' };
+    const status = await b.run('npx', ['nx-deploy', 'status', '--out', 'status.html'], env);
+    expect(status.exitCode, status.all as string).toBe(0);
+    expect(status.stdout).toMatch(/^wrote .*status\.html \(\d+ kB\)$/m);
+    const history = JSON.parse((await b.run('npx', ['nx-deploy', 'history', '--env', 'staging', '--json'], env)).stdout) as LedgerRecord[];
+    const good = history.findLast((r) => r.status === 'succeeded')!;
+    const rows = await tableRows(join(b.dir, 'status.html'));
+    expect(rows['environments']!.map((r) => r.slice(0, 2))).toEqual([
+      ['staging', '1'],
+      ['production', '0'],
+    ]);
+    const [project, serving, commit, since, last, , , timeline] = rows['projects in staging']![0]!;
+    expect([project, serving, commit]).toEqual(['api-server', good.version, good.gitSha.slice(0, 8)]);
+    expect(since).toContain('by runner-b');
+    expect(last).toMatch(/^succeeded deploy 0\.1\.0/);
+    // The timeline: every deploy in the ledger, oldest first, in words.
+    expect(timeline).toBe(
+      history.map((r) => `deploy ${r.version} ${r.status.replace('_', ' ')} ${r.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')}`).join(''),
+    );
+    expect(rows['projects in production']).toEqual([]);
+    // Runner A's failed deploy, reported on runner B from the store.
+    const failed = history.find((r) => r.status === 'failed')!;
+    const report = await b.run('npx', ['nx-deploy', 'report', failed.id, '--out', 'failed.html'], env);
+    expect(report.exitCode, report.all as string).toBe(0);
+    const html = readFileSync(join(b.dir, 'failed.html'), 'utf8');
+    expect(html).toContain(`deploy api-server 0.1.0 to staging: <span class="failed">failed</span>`);
+    expect(html).toContain('runner-a');
+    const missing = await b.run('npx', ['nx-deploy', 'report', '20990101T000000Z-nothing-000000'], env);
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toMatch(
+      /no deploy 20990101T000000Z-nothing-000000 in the ledger of staging \(s3:\/\/.*\), production \(s3:\/\/.*\); `nx-deploy history/,
+    );
   });
 });

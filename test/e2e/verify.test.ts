@@ -1,7 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPagerDutyDouble, startSlackDouble, type PagerDutyDouble, type SlackDouble } from '../support/alert-doubles.ts';
 import { startMailpit, type Mailpit } from '../support/mailpit.ts';
 import { freePort } from '../support/ports.ts';
+import { contrast, inspectPage } from '../support/report-page.ts';
 import { stopPid } from '../support/processes.ts';
 import { TestDeployment } from '../support/workspace.ts';
 
@@ -148,6 +151,49 @@ describe('verification after the cut-over rolls back on sustained triggers', () 
     expect((await (await fetch(`${api}/_faults`, { headers: faultAuth })).json()).errorRate ?? 0).toBe(0); // the previous process, without the fault
   }
 
+  /**
+   * The report the deploy wrote, and the same page made again from the ledger by `nx-deploy report`,
+   * opened in Chromium: the error-rate series against the rollback threshold, the breach shaded from
+   * where it began to where the trigger fired (every point in it above the threshold), then the
+   * switch back; the alerts listed; readable in both themes.
+   */
+  async function expectReportOfRollback(out: string) {
+    const record = last() as { id: string; watches: { fired: { fromMs: number; atMs: number } }[] };
+    const written = out.match(/report: (\S+\.html)/)?.[1];
+    expect(written).toBe(join(deployment.stateDir, 'reports', 'development', `${record.id}.html`));
+    const again = join(deployment.dir, 'report.html');
+    const made = await deployment.run(['nx-deploy', 'report', record.id, '--out', again]);
+    expect(made.exitCode, made.all).toBe(0);
+    // Made from the ledger alone, the page is the one the deploy wrote (the alerts sent at its end included).
+    expect(readFileSync(again, 'utf8')).toBe(readFileSync(written!, 'utf8'));
+    const page = await inspectPage(again);
+    const chart = page.charts.find((c) => c.title.startsWith('error rate'))!;
+    expect(chart, page.charts.map((c) => c.title).join('; ')).toBeDefined();
+    const threshold = chart.thresholds.find((t) => t.label.startsWith('errorRate > 0.05 for 3s (rollback'))!;
+    expect(threshold, JSON.stringify(chart.thresholds)).toBeDefined();
+    const breach = chart.regions.find((r) => r.kind === 'breach')!;
+    const fired = chart.markers.find((m) => m.kind === 'fired')!;
+    const back = chart.markers.find((m) => m.kind === 'switch')!;
+    expect([breach, fired, back].every(Boolean), JSON.stringify(chart)).toBe(true);
+    expect(breach.x + breach.width).toBeCloseTo(fired.x, 0);
+    expect(back.x).toBeGreaterThan(fired.x);
+    const inBreach = chart.series['error rate']!.filter((p) => p.x >= breach.x - 0.1 && p.x <= fired.x + 0.1);
+    expect(inBreach.length).toBeGreaterThanOrEqual(2);
+    for (const p of inBreach) expect(p.y, 'a breaching sample is drawn above the threshold line').toBeLessThan(threshold.y);
+    expect(chart.description).toMatch(/breached from [\d.]+ s and fired at [\d.]+ s; switched back/);
+    // Compared by structure: headings, the charts as named images, the tables of triggers and steps.
+    expect(page.aria).toMatch(/heading "deploy api-server 0\.1\.0 to development: rolled back" \[level=1\]/);
+    expect(page.aria).toMatch(/heading "Verification: every 1\.0 s for 8\.0 s from .*" \[level=2\]/);
+    expect(page.aria).toMatch(/img "error rate \(5xx share of requests per 1\.0 s\)/);
+    expect(page.aria).toMatch(/- cell "errorRate > 0\.05 for 3s"/);
+    expect(page.aria).toMatch(/listitem: "?verification at [\d.]+ s: raised errorRate > 0\.02 for 1s/);
+    expect(page.aria).toMatch(/heading "Steps" \[level=2\]/);
+    const { light, dark } = page.themes;
+    expect([light.width, light.height]).toEqual([dark.width, dark.height]);
+    expect(light.background).not.toBe(dark.background);
+    for (const t of [light, dark]) expect(contrast(t.color, t.background)).toBeGreaterThan(7);
+  }
+
   it('rolls back when the error rate stays above its threshold for its whole `for`, alerting on the runbook channels', async () => {
     deployment.write(
       environment([
@@ -175,6 +221,7 @@ describe('verification after the cut-over rolls back on sustained triggers', () 
       expect.stringContaining('Resolved'),
       expect.stringContaining('deploy 0.1.0: rolled_back'),
     ]);
+    await expectReportOfRollback(out);
   });
 
   it('does not let a failing Slack and a rate-limiting PagerDuty change a good deploy; the summary says so', async () => {

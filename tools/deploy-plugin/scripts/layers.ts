@@ -9,7 +9,7 @@ export const LAYERS: string[][] = [
   ['core'], // mechanisms that know no step: run, log, redact, errors, retry, http, processes, ports
   ['commands', 'config'], // pure argv builders; deploy.json's schema and what it resolves to
   ['store', 'image', 'publishers', 'analysis', 'notify', 'checks', 'hosts', 'proxy'], // ledger, locks, service state; images; npm and crate publishing; metrics and the triggers' assessor; alerts; pre-deployment verdicts; servers over SSH
-  ['runtimes', 'cdn'], // process, container, compose, kubernetes behind one interface; CDN sites (fs, s3)
+  ['runtimes', 'cdn', 'report'], // process, container, compose, kubernetes behind one interface; CDN sites (fs, s3); status and deploy report pages
   ['steps'], // one file per deploy step, and the registry of steps
   ['deploy'], // approval -> lock -> ledger -> steps -> summary
   ['release', 'inference'], // the Changesets bridge; createNodes

@@ -17,8 +17,8 @@ describe('nx-deploy usage', () => {
 
   it('knows its commands and nothing inherited', () => {
     expect(isCommand('history')).toBe(true);
-    expect(isCommand('status')).toBe(false);
+    expect(isCommand('deploy')).toBe(false);
     expect(isCommand('toString')).toBe(false);
-    expect(unknownCommand('status')).toBe(`unknown command 'status'. The commands are: ${COMMANDS.join(', ')}`);
+    expect(unknownCommand('deploy')).toBe(`unknown command 'deploy'. The commands are: ${COMMANDS.join(', ')}`);
   });
 });

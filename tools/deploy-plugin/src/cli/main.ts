@@ -39,6 +39,7 @@ async function main(argv: string[]): Promise<number> {
       'dry-run': { type: 'boolean', default: false },
       timeout: { type: 'string', default: '5s' },
       database: { type: 'boolean', default: false },
+      out: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -91,6 +92,14 @@ async function main(argv: string[]): Promise<number> {
       console.log(`${env}: copied ${copied} record(s) into ${store.where}${present ? ` (${present} were there already)` : ''}`);
     }
     return 0;
+  }
+  if (command === 'status' || command === 'report') {
+    const env = values.env === undefined ? undefined : environmentOf(file, values.env).name;
+    const { statusPage, reportPage } = await import('./status.ts');
+    const c = { workspaceRoot, file, environ: process.env, redactor };
+    if (command === 'status') return statusPage(c, env, values.out);
+    if (!sub) throw new UsageError('report needs the deploy id: nx-deploy report <deploy id> [--env <env>] [--out file.html]');
+    return reportPage(c, sub, env, values.out);
   }
   if (!values.env) throw new UsageError(`${command} needs --env <environment> (one of: ${Object.keys(file.environments).join(', ')})`);
   const { name: envName } = environmentOf(file, values.env);

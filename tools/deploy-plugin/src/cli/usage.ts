@@ -19,6 +19,14 @@ const COMMAND_USAGE: Record<string, string> = {
                                         run: this machine, or each server); the services stop answering at their URLs`,
   history: `  history --env <env> [--project p] [--json]
                                         the deploy ledger of an environment`,
+  status: `  status [--env <env>] [--out file.html]  one page of every environment (or one): what serves, since when and by
+                                        whom, each project's last deploys, locks, pins, CDN releases
+                                        (default nx-deploy-status.html)`,
+  report: `  report <deploy id> [--env <env>] [--out file.html]
+                                        one deploy as a page: its steps, verification and canary samples
+                                        plotted against the triggers, load test, alerts (deploys that
+                                        verified, failed or rolled back also write it to
+                                        <stateDir>/reports/<env>/<id>.html)`,
   lock: `  lock status --env <env>               who holds the environment's deploy lock
   lock release --env <env> [--force]    remove a stale lock (--force: even if its holder runs)`,
   state: `  state import --from file [--env <env>]

@@ -15,6 +15,8 @@ export interface LoadTestRecord extends LoadMeasurement {
   passed: boolean;
   url: string;
   connections: number;
+  /** What it was judged against (absent in records written before it was kept). */
+  budget?: { p95Ms?: number; p99Ms?: number; maxErrorRate?: number; minRps?: number };
   /** A service on servers: each server's own load test (the record above is the worst of them). */
   servers?: (LoadMeasurement & { server: string; url: string; passed: boolean })[];
 }

@@ -15,12 +15,17 @@ export type RollbackOutcome =
   ) & {
     /** A service on several servers: what serves on each now. */
     servers?: ServerRecord[];
+    /** When undoing began and ended (the switch back happened in between). */
+    startedAt?: string;
+    finishedAt?: string;
   };
 
 /** One canary step of a cut-over as the ledger keeps it: its share of requests, how long it was watched, what came of it. */
 export interface CanaryStepRecord {
   weight: number;
   pause: string;
+  /** When its share was switched to the new version. */
+  startedAt?: string;
   verdict: 'passed' | 'breached';
   /** The trigger that fired. */
   detail?: string;

@@ -16,6 +16,7 @@ import { acquireLock } from './lock-wait.ts';
 import { abortDeadDeploys, factsOf } from './progress.ts';
 import { openSession, type Session } from './session.ts';
 import { renderSummary } from './summary.ts';
+import { wantsReport, writeReport } from '../report/report-file.ts';
 import { keepForRunSummary } from './run-summary.ts';
 import { deployVersion } from './version.ts';
 
@@ -281,6 +282,7 @@ async function runSteps(
   let rollback: RollbackOutcome | undefined;
   for (const { name, step, options } of steps) {
     const started = Date.now();
+    const startedAt = new Date(started).toISOString();
     try {
       const stop = mustStop(ctx, lease, name);
       if (stop) throw stop;
@@ -291,6 +293,7 @@ async function runSteps(
       if (result.skipped) ctx.log.info(`${name} skipped: ${result.skipped}`);
       done.push({
         name,
+        startedAt,
         status: result.skipped ? 'skipped' : 'succeeded',
         durationMs: Date.now() - started,
         ...(detail ? { detail } : {}),
@@ -303,12 +306,14 @@ async function runSteps(
         inFlight.record = progress; // a second interrupt records it aborted with this much known
       }
     } catch (err) {
-      done.push({ name, status: 'failed', durationMs: Date.now() - started });
+      done.push({ name, startedAt, status: 'failed', durationMs: Date.now() - started });
       if (err instanceof StepFailedWithResult) ctx.results.push(err.result);
       failure = err;
       ctx.log.warn(describeError(err, ctx.redactor.redact));
       // A lost lock means someone else deploys now: undoing would undo their work.
+      const undoing = new Date().toISOString();
       rollback = err instanceof FailedWithRollback ? err.rollback : lease.lost() ? undefined : await undoSucceededSteps(steps, ctx);
+      if (rollback) rollback = { ...rollback, startedAt: rollback.startedAt ?? undoing, finishedAt: rollback.finishedAt ?? new Date().toISOString() };
       break;
     }
   }
@@ -331,6 +336,17 @@ async function runSteps(
   await ctx.ledger.append(final);
   keepForRunSummary(ctx.stateDir, final, ctx.environ);
   const alerts = await announce(ctx, final, failure, rollback);
+  const reported = alerts.length ? { ...final, alerts } : final;
+  // The alerts go out after the outcome is recorded (a slow channel must not leave it unwritten); then they join it.
+  if (alerts.length)
+    await ctx.ledger.append(reported).catch((err: Error) => ctx.log.warn(`the alerts sent were not added to the ledger: ${err.message}`));
+  if (wantsReport(reported)) {
+    try {
+      ctx.log.info(`report: ${writeReport(ctx.stateDir, reported, ctx.environ)}`);
+    } catch (err) {
+      ctx.log.warn(`the deploy report was not written (\`nx-deploy report ${final.id}\` makes it from the ledger): ${(err as Error).message}`);
+    }
+  }
   const title = `${req.kind} ${ctx.project.name} ${final.version} to ${ctx.envName} (${ctx.gitSha.slice(0, 8)}): ${final.status}`;
   ctx.log.info(
     renderSummary(

@@ -15,6 +15,7 @@ export function factsOf(results: StepResult[]): Partial<LedgerRecord> {
     ...(last.url ? { url: last.url } : {}),
     ...(last.loadtest ? { loadtest: last.loadtest } : {}),
     ...(last.canary ? { canary: last.canary } : {}),
+    ...(results.some((r) => r.watches) ? { watches: results.flatMap((r) => r.watches ?? []) } : {}),
     ...(last.servers ? { servers: last.servers } : {}),
     ...(results.some((r) => r.serves) ? { serving: true } : {}),
   };

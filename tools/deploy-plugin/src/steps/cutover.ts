@@ -7,6 +7,7 @@ import type { CanaryStepRecord } from '../core/rollback.ts';
 import { onHost } from '../runtimes/rolling.ts';
 import { proxyMode } from '../runtimes/traffic.ts';
 import { serviceRuntime, trafficPlaces } from './rollout.ts';
+import type { WatchRecord } from '../core/watch-record.ts';
 import { TriggerFired, type StepContext, type StepDefinition } from './step.ts';
 import { DEFAULT_METRICS, newVersionDirect, targetsOf } from './verify.ts';
 import { watch } from './watch.ts';
@@ -79,6 +80,7 @@ export const cutoverStep: StepDefinition<typeof options> = {
     await ensureProxies(places, ctx);
     const canary = ctx.env.services[ctx.project.name]?.strategy?.canary;
     const steps: CanaryStepRecord[] = [];
+    const watches: WatchRecord[] = [];
     if (canary) {
       const settings = ctx.env.verify ?? verifySchema.parse({});
       const triggers = settings.triggers.length ? settings.triggers : RUNBOOK_TRIGGERS.map((t) => triggerSchema.parse(t));
@@ -87,21 +89,23 @@ export const cutoverStep: StepDefinition<typeof options> = {
       for (const [i, step] of canary.steps.entries()) {
         await shiftAll(places, step.weight, ctx);
         ctx.log.info(`canary step ${i + 1} of ${canary.steps.length}: ${step.weight}% of requests to the new version, watched for ${step.pause}`);
+        const startedAt = new Date().toISOString();
         try {
-          await watch(ctx, {
+          const { record } = await watch(ctx, {
             targets,
             triggers,
             windowMs: parseDuration(step.pause, 'canary pause'),
             intervalMs,
             what: `canary step ${i + 1} (${step.weight}%)`,
           });
+          watches.push(record);
         } catch (err) {
           if (!(err instanceof TriggerFired)) throw err;
-          steps.push({ weight: step.weight, pause: step.pause, verdict: 'breached', detail: err.condition });
+          steps.push({ weight: step.weight, pause: step.pause, startedAt, verdict: 'breached', detail: err.condition });
           ctx.log.warn(`canary step ${i + 1} breached (${err.condition}): every request goes back to the previous version`);
-          throw new TriggerFired(err.message, err.condition, { canary: steps });
+          throw new TriggerFired(err.message, err.condition, { canary: steps, watches: [...watches, ...(err.result.watches ?? [])] });
         }
-        steps.push({ weight: step.weight, pause: step.pause, verdict: 'passed' });
+        steps.push({ weight: step.weight, pause: step.pause, startedAt, verdict: 'passed' });
         ctx.log.info(`canary step ${i + 1} passed: ${triggers.map(triggerLabel).join('; ')}`);
       }
     }
@@ -112,7 +116,7 @@ export const cutoverStep: StepDefinition<typeof options> = {
     return {
       detail: canary ? `canary ${canary.steps.map((s) => `${s.weight}%`).join(' → ')} → 100%` : 'switched: every request to the new version',
       serves: true,
-      ...(steps.length ? { canary: steps } : {}),
+      ...(steps.length ? { canary: steps, watches } : {}),
     };
   },
 };

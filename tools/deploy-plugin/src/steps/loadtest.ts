@@ -93,6 +93,7 @@ export const loadtestStep: StepDefinition<typeof options> = {
       passed: misses.length === 0,
       url: measured[0]!.url,
       connections: l.connections,
+      budget,
       ...(measured.length > 1
         ? { servers: measured.map(({ server, url, m }) => ({ ...m, server: server!, url, passed: budgetMisses(m, budget).length === 0 })) }
         : {}),

@@ -3,6 +3,7 @@ import { UserError } from '../core/errors.ts';
 import type { LoadTestRecord } from '../core/load-measurement.ts';
 import type { PlanContext } from '../config/context.ts';
 import type { PlannedAction } from '../core/plan.ts';
+import type { WatchRecord } from '../core/watch-record.ts';
 import type { CanaryStepRecord, RollbackOutcome, ServerRecord } from '../core/rollback.ts';
 import type { RuntimeContext } from '../runtimes/runtime.ts';
 import type { LedgerStore } from '../store/state-store.ts';
@@ -30,6 +31,8 @@ export interface StepResult {
   servers?: ServerRecord[];
   /** A canary cut-over's steps. */
   canary?: CanaryStepRecord[];
+  /** What verification or a canary step sampled and judged: kept in the ledger for the deploy report. */
+  watches?: WatchRecord[];
   /**
    * Where this machine reaches the version just started (per server): behind the proxy, before any
    * request is switched to it; with `serves` (Kubernetes), a port-forward to one of its pods.

@@ -1,6 +1,7 @@
 import type { Trigger } from '../config/verify.ts';
 import { probe } from '../core/http.ts';
 import type { Observation } from '../analysis/assess.ts';
+import type { SampledTarget } from '../core/watch-record.ts';
 import { bucketDelta, counterDelta, counterTotal, errorRate, histogramBuckets, histogramQuantile, type Bucket } from '../analysis/metric-deltas.ts';
 import { parsePrometheusText } from '../analysis/prometheus-text.ts';
 
@@ -104,4 +105,29 @@ export function describeRound(r: Round): string {
     );
   }
   return parts.join(', ');
+}
+
+/** A target's empty columns: one per thing it samples, each getting an entry every round. */
+export function columnsFor(t: SampleTarget, server: string | undefined): SampledTarget {
+  return {
+    ...(server ? { server } : {}),
+    at: [],
+    health: [],
+    ...(t.readyUrl ? { ready: [] } : {}),
+    ...(t.metricsUrl ? { requests: [], errors: [], p95: [], p99: [] } : {}),
+  };
+}
+
+/** Appends a round to a target's columns as the ledger keeps them (ms to 0.1; null where the round has no value). */
+export function recordRound(columns: SampledTarget, r: Round): void {
+  const upDown = (s: { up: boolean } | { missing: string } | undefined) => (s && !('missing' in s) ? (s.up ? 1 : 0) : null);
+  const ms = (q: number | undefined) => (q === undefined ? null : Math.round(q * 10_000) / 10);
+  const traffic = r.traffic && !('missing' in r.traffic) ? r.traffic : undefined;
+  columns.at.push(r.at);
+  columns.health.push(upDown(r.health));
+  columns.ready?.push(upDown(r.ready));
+  columns.requests?.push(traffic ? traffic.requests : null);
+  columns.errors?.push(traffic ? traffic.errors : null);
+  columns.p95?.push(ms(traffic && histogramQuantile(0.95, traffic.buckets)));
+  columns.p99?.push(ms(traffic && histogramQuantile(0.99, traffic.buckets)));
 }

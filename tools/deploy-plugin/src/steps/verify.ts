@@ -93,10 +93,10 @@ export const verifyStep: StepDefinition<typeof options> = {
       ctx.log.info(`runtime checks passed (${Object.keys(o.checks).join(', ')})`);
     }
     ctx.log.info(`verifying for ${settings.window}, a sample every ${settings.interval}${targets.length > 1 ? ` on ${targets.length} servers` : ''}`);
-    const { findings, sent } = await watch(ctx, { targets, triggers: settings.triggers, windowMs, intervalMs, what: 'verification' });
+    const { findings, sent, record } = await watch(ctx, { targets, triggers: settings.triggers, windowMs, intervalMs, what: 'verification' });
     await alertsSent();
     const kept = findings.length ? `kept; ${findings.map((f) => `${f.decision}: ${f.label}`).join('; ')}` : `healthy for ${settings.window}`;
     const detail = sent.length ? `${kept}; alerts: ${sent.join('; ')}` : kept;
-    return { detail, url: targets[0]!.target.healthUrl };
+    return { detail, url: targets[0]!.target.healthUrl, watches: [record] };
   },
 };

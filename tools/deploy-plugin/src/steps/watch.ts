@@ -3,7 +3,8 @@ import { UserError } from '../core/errors.ts';
 import { parseDuration } from '../core/duration.ts';
 import { assess, judgeSample, triggerLabel, type Assessment, type Observation } from '../analysis/assess.ts';
 import { sendAlert } from './alerting.ts';
-import { describeRound, observe, sampleRound, type SampleTarget, type Scrape } from './verify-sample.ts';
+import type { WatchRecord } from '../core/watch-record.ts';
+import { columnsFor, describeRound, observe, recordRound, sampleRound, type SampleTarget, type Scrape } from './verify-sample.ts';
 import { TriggerFired, type StepContext } from './step.ts';
 
 /** One thing watched: a service on one host (labelled by its server), or a site. */
@@ -33,12 +34,13 @@ export function applicable(triggers: Trigger[], t: SampleTarget): { judged: Trig
  * judges each on its own samples with the triggers: one bad server among good ones is not averaged
  * away. A rollback trigger throws TriggerFired; alert triggers (and samples that cannot be judged)
  * alert once and resolve when they clear. Alerts go out beside the sampling, never awaited by it.
- * Resolves to what it found and the alerts sent.
+ * Resolves to what it found, the alerts sent and the record of every sample for the ledger (also
+ * carried by TriggerFired).
  */
 export async function watch(
   ctx: StepContext,
   o: { targets: WatchTarget[]; triggers: Trigger[]; windowMs: number; intervalMs: number; what: string },
-): Promise<{ findings: Assessment[]; sent: string[] }> {
+): Promise<{ findings: Assessment[]; sent: string[]; record: WatchRecord }> {
   const { judged } = applicable(o.triggers, o.targets[0]!.target);
   const { windowMs, intervalMs } = o;
   const forMs = judged.map((t) => parseDuration(t.for, 'trigger for'));
@@ -49,8 +51,25 @@ export async function watch(
     /** Where each trigger's series starts being judged: after an alert cleared, only what came since. */
     since: judged.map(() => 0),
     previous: undefined as Scrape | undefined,
+    columns: columnsFor(t.target, t.server),
   }));
   const started = Date.now();
+  const record: WatchRecord = {
+    what: o.what,
+    startedAt: new Date(started).toISOString(),
+    intervalMs,
+    windowMs,
+    triggers: judged.map((t, k) => ({
+      label: triggerLabel(t),
+      metric: t.metric,
+      ...(t.threshold === undefined ? {} : { threshold: t.threshold }),
+      forMs: forMs[k]!,
+      action: t.action,
+      minRequests: t.minRequests,
+    })),
+    targets: watched.map((w) => w.columns),
+  };
+  const alerted = (atMs: number, condition: string, action: 'trigger' | 'resolve') => (record.alerts ??= []).push({ atMs, condition, action });
   /** Alert triggers that fired and have not cleared: resolved when their latest sample is fine again. */
   const open = new Set<string>();
   const findings: Assessment[] = [];
@@ -68,6 +87,7 @@ export async function watch(
     for (const [i, w] of watched.entries()) {
       const { round, scrape } = rounds[i]!;
       w.previous = scrape ?? w.previous;
+      recordRound(w.columns, round);
       ctx.log.info(`${w.prefix}${describeRound(round)}`);
       judged.forEach((t, k) => {
         const obs = observe(t, round);
@@ -87,7 +107,8 @@ export async function watch(
           title: `rolling back: ${label}`,
           text: `${w.prefix}${rollback.reason}`,
         });
-        throw new TriggerFired(`${ctx.project.name}: ${o.what} failed: ${w.prefix}${rollback.reason}`, label);
+        record.fired = { label: rollback.label, ...(w.server ? { server: w.server } : {}), fromMs: rollback.samples[0]!.at, atMs: at };
+        throw new TriggerFired(`${ctx.project.name}: ${o.what} failed: ${w.prefix}${rollback.reason}`, label, { watches: [record] });
       }
       for (const [k, a] of assessed.entries()) {
         const label = `${w.prefix}${a.label}`;
@@ -95,6 +116,7 @@ export async function watch(
           open.add(label);
           findings.push({ ...a, label });
           ctx.log.warn(`${a.decision === 'alert' ? `${a.trigger.severity} alert` : 'inconclusive'}: ${w.prefix}${a.reason}`);
+          alerted(at, label, 'trigger');
           alert(ctx, {
             condition: label,
             severity: a.decision === 'alert' ? a.trigger.severity : 'warning',
@@ -106,13 +128,14 @@ export async function watch(
           open.delete(label);
           w.since[k] = w.series[k]!.length;
           ctx.log.info(`cleared: ${label}`);
+          alerted(at, label, 'resolve');
           alert(ctx, { condition: label, severity: a.trigger.severity, action: 'resolve', title: label, text: `${label}: back within bounds` });
         }
       }
     }
     if (at >= windowMs) break;
   }
-  return { findings, sent };
+  return { findings, sent, record };
 }
 
 function sleepUntil(when: number, signal: AbortSignal): Promise<void> {

@@ -19,10 +19,11 @@ export async function openStore(
   file: DeployFile,
   envName: string,
   ctx: { workspaceRoot: string; environ: NodeJS.ProcessEnv; redactor: Redactor },
+  opts: { readOnly?: boolean } = {},
 ): Promise<StateStore> {
   const shared = sharedStateProblem(file, envName);
   if (shared) throw new UserError(shared);
-  return openStateConfig(stateOf(file, envName), resolve(ctx.workspaceRoot, file.stateDir), ctx);
+  return openStateConfig(stateOf(file, envName), resolve(ctx.workspaceRoot, file.stateDir), ctx, opts);
 }
 
 /**

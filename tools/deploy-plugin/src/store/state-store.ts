@@ -1,11 +1,13 @@
 import { UserError } from '../core/errors.ts';
 import type { LoadTestRecord } from '../core/load-measurement.ts';
+import type { WatchRecord } from '../core/watch-record.ts';
 import type { CanaryStepRecord, RollbackOutcome, ServerRecord } from '../core/rollback.ts';
 
 export type LedgerStatus = 'started' | 'succeeded' | 'failed' | 'rolled_back' | 'aborted';
 
 export interface StepRecord {
   name: string;
+  startedAt?: string;
   status: 'succeeded' | 'failed' | 'skipped';
   durationMs: number;
   detail?: string;
@@ -41,6 +43,10 @@ export interface LedgerRecord {
   servers?: ServerRecord[];
   /** A canary cut-over's steps: each share of requests, how long it was watched, and what came of it. */
   canary?: CanaryStepRecord[];
+  /** Every sample verification and canary steps took, and what was judged (in columns): what the deploy report plots. */
+  watches?: WatchRecord[];
+  /** The alerts sent when the deploy ended (each channel's result). */
+  alerts?: string[];
   steps?: StepRecord[];
   /** While `started`: the deployed version already receives traffic (a deploy that died here left it serving). */
   serving?: boolean;
