@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -32,6 +32,8 @@ describe('deploy.yml run by act: affected-only deploys from the store, productio
   const cache = join(work, 'act');
   const secrets = join(work, 'secrets.env');
   const runnerState = join(work, 'runner-state');
+  /** Where the upload-artifact stand-in copies what the workflow uploads. */
+  const artifacts = join(work, 'artifacts');
 
   beforeAll(async () => {
     [s3, repo] = await Promise.all([startVersitygw(), cloneWorkspace()]);
@@ -120,6 +122,10 @@ describe('deploy.yml run by act: affected-only deploys from the store, productio
         `actions/setup-node@v4=${join(STANDINS, 'setup-node')}`,
         '--local-repository',
         `actions/setup-go@v5=${join(STANDINS, 'setup-go')}`,
+        '--local-repository',
+        `actions/upload-artifact@v4=${join(STANDINS, 'upload-artifact')}`,
+        '--env',
+        `POD_TEST_ARTIFACTS=${artifacts}`,
         '--env',
         `POD_TEST_ORIGIN=${repo.dir}`,
         '--env',
@@ -147,6 +153,11 @@ describe('deploy.yml run by act: affected-only deploys from the store, productio
       ]),
     );
     expect((await records()).every((r) => r.status === 'succeeded' && r.actor === 'ci-bot')).toBe(true);
+    // The status page, uploaded as the run's artifact and linked from the summary: what serves in staging.
+    const page = readFileSync(join(artifacts, 'deploy-reports-staging', 'deploy-reports', 'status.html'), 'utf8');
+    const api = (await records()).find((r) => r.project === 'api-server')!;
+    expect(page).toContain(`<td><strong>api-server</strong></td><td>${api.version}</td><td><code>${api.gitSha.slice(0, 8)}</code></td>`);
+    expect(run.all).toMatch(/Success - Main link the deploy reports/);
   });
 
   it('the next push changes only the frontend and deploys only the frontend, from the base in the store', async () => {
