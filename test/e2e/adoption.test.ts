@@ -71,8 +71,8 @@ describe('adoption by an Nx 23 workspace', () => {
     const page = await fetch(site);
     expect([page.status, page.headers.get('cache-control'), (await page.text()).includes('<html')]).toEqual([200, 'no-cache', true]);
     // The status page of this workspace: every environment nx add wrote, what serves in development.
-    const status = await ws.run(['nx-deploy', 'status', '--out', 'status.html']);
-    expect(status.exitCode, String(status.all)).toBe(0);
+    const statusPage = await ws.run(['nx-deploy', 'status', '--out', 'status.html']);
+    expect(statusPage.exitCode, String(statusPage.all)).toBe(0);
     const html = readFileSync(join(ws.dir, 'status.html'), 'utf8');
     for (const env of ['development', 'staging', 'production']) expect(html).toContain(`<h2 id="env-${env}">${env}</h2>`);
     expect(html).toContain('<td><strong>api</strong></td><td>0.0.1</td>');
