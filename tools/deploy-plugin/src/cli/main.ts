@@ -82,7 +82,7 @@ async function main(argv: string[]): Promise<number> {
       import('../store/file/store.ts'),
     ]);
     const local = fileStore(resolve(workspaceRoot, file.stateDir), redactor);
-    for (const env of values.env ? [environmentOf(file, values.env).name] : Object.keys(file.environments)) {
+    for (const env of values.env ? [environmentOf(file, values.env, command, '--env').name] : Object.keys(file.environments)) {
       const store = await openStore(file, env, storeCtx);
       if (store.where === local.where) {
         console.log(`${env}: its state is already the local folder; nothing to import`);
@@ -94,7 +94,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === 'status' || command === 'report') {
-    const env = values.env === undefined ? undefined : environmentOf(file, values.env).name;
+    const env = values.env === undefined ? undefined : environmentOf(file, values.env, command, '--env').name;
     const { statusPage, reportPage } = await import('./status.ts');
     const c = { workspaceRoot, file, environ: process.env, redactor };
     if (command === 'status') return statusPage(c, env, values.out);
@@ -102,7 +102,7 @@ async function main(argv: string[]): Promise<number> {
     return reportPage(c, sub, env, values.out);
   }
   if (!values.env) throw new UsageError(`${command} needs --env <environment> (one of: ${Object.keys(file.environments).join(', ')})`);
-  const { name: envName } = environmentOf(file, values.env);
+  const { name: envName } = environmentOf(file, values.env, command, '--env');
   if (command === 'health') {
     const [{ readWorkspace }, { checkHealth, healthTargets }, { parseDuration }] = await Promise.all([
       import('./workspace.ts'),

@@ -1,5 +1,5 @@
-import { writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { siteOf } from '../config/cdn.ts';
 import type { DeployFile } from '../config/environments.ts';
 import { parseDuration } from '../core/duration.ts';
@@ -11,7 +11,7 @@ import { renderDeployReport } from '../report/deploy-report.ts';
 import { renderStatusPage, type EnvironmentStatus, type SiteStatus } from '../report/status-page.ts';
 import { openStore } from '../store/open.ts';
 import { Pins, type Pin } from '../store/pins.ts';
-import type { LedgerRecord, StateStore } from '../store/state-store.ts';
+import type { StateStore } from '../store/state-store.ts';
 
 export interface PagesCli {
   workspaceRoot: string;
@@ -67,6 +67,7 @@ async function environmentStatus(c: PagesCli, env: string): Promise<EnvironmentS
 }
 
 function write(out: string, html: string): string {
+  mkdirSync(dirname(out), { recursive: true });
   writeFileSync(out, html);
   return `wrote ${out} (${(Buffer.byteLength(html) / 1024).toFixed(0)} kB)`;
 }
@@ -80,19 +81,31 @@ export async function statusPage(c: PagesCli, env: string | undefined, out: stri
   return statuses.every((s) => s.problem) ? 1 : 0;
 }
 
-/** `nx-deploy report <deploy id>`: the deploy's record (found in the environment named, else in each) as a page. */
+/**
+ * `nx-deploy report <deploy id>`: the deploy's record as a page, from the environment named, else
+ * from each environment's ledger this machine can read (the others are said if it is not found).
+ */
 export async function reportPage(c: PagesCli, id: string, env: string | undefined, out: string | undefined): Promise<number> {
-  const envs = env ? [env] : Object.keys(c.file.environments);
-  let found: LedgerRecord | undefined;
   const searched: string[] = [];
-  for (const e of envs) {
-    const store = await openToRead(c, e);
-    found = (await store.ledger.read(e)).records.find((r) => r.id === id);
+  const unreadable: string[] = [];
+  for (const e of env ? [env] : Object.keys(c.file.environments)) {
+    let store: StateStore;
+    try {
+      store = await openToRead(c, e);
+    } catch (err) {
+      if (env) throw err;
+      unreadable.push(`${e} (${describeError(err, c.redactor.redact).split('\n')[0]})`);
+      continue;
+    }
+    const found = (await store.ledger.read(e)).records.find((r) => r.id === id);
+    if (found) {
+      console.log(write(resolve(out ?? `nx-deploy-report-${id}.html`), renderDeployReport(found)));
+      return 0;
+    }
     searched.push(`${e} (${store.where})`);
-    if (found) break;
   }
-  if (!found)
-    throw new UserError(`no deploy ${id} in the ledger of ${searched.join(', ')}; \`nx-deploy history --env <env> --json\` lists each deploy's id`);
-  console.log(write(resolve(out ?? `nx-deploy-report-${id}.html`), renderDeployReport(found)));
-  return 0;
+  throw new UserError(
+    `no deploy ${id} in the ledger of ${searched.join(', ') || 'any environment'}${unreadable.length ? `; not searched: ${unreadable.join('; ')}` : ''}; ` +
+      "`nx-deploy history --env <env> --json` lists each deploy's id",
+  );
 }

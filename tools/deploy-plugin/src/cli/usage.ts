@@ -19,8 +19,9 @@ const COMMAND_USAGE: Record<string, string> = {
                                         run: this machine, or each server); the services stop answering at their URLs`,
   history: `  history --env <env> [--project p] [--json]
                                         the deploy ledger of an environment`,
-  status: `  status [--env <env>] [--out file.html]  one page of every environment (or one): what serves, since when and by
-                                        whom, each project's last deploys, locks, pins, CDN releases
+  status: `  status [--env <env>] [--out file.html]
+                                        one page of every environment (or one): what serves, since when and
+                                        by whom, each project's last deploys, locks, pins, CDN releases
                                         (default nx-deploy-status.html)`,
   report: `  report <deploy id> [--env <env>] [--out file.html]
                                         one deploy as a page: its steps, verification and canary samples

@@ -28,7 +28,12 @@ export function loadDeployFile(workspaceRoot: string): DeployFile {
  * no configuration to a target that does not declare the one asked for (a misspelt `-c prod`
  * arrives as none), so a run without one is refused, naming the environments there are.
  */
-export function environmentOf(file: DeployFile, name: string | undefined, target = 'this command'): { name: string; env: Environment } {
+export function environmentOf(
+  file: DeployFile,
+  name: string | undefined,
+  target = 'this command',
+  option = '--configuration (-c)',
+): { name: string; env: Environment } {
   const known = Object.keys(file.environments).join(', ') || '(none)';
   if (!name) {
     throw new UserError(
@@ -37,6 +42,6 @@ export function environmentOf(file: DeployFile, name: string | undefined, target
     );
   }
   const env = file.environments[name];
-  if (!env) throw new UserError(`unknown environment '${name}': ${DEPLOY_FILE} declares ${known}. Pass one of them with --configuration (-c).`);
+  if (!env) throw new UserError(`unknown environment '${name}': ${DEPLOY_FILE} declares ${known}. Pass one of them with ${option}.`);
   return { name, env };
 }
