@@ -212,7 +212,7 @@ describe('cut-over without dropping a request (process runtime behind HAProxy)',
           canary: {
             steps: [
               { weight: 10, pause: '6s' },
-              { weight: 50, pause: '2s' },
+              { weight: 50, pause: '3s' },
             ],
           },
         },
@@ -236,7 +236,7 @@ describe('cut-over without dropping a request (process runtime behind HAProxy)',
         status: 'succeeded',
         canary: [
           { weight: 10, pause: '6s', verdict: 'passed' },
-          { weight: 50, pause: '2s', verdict: 'passed' },
+          { weight: 50, pause: '3s', verdict: 'passed' },
         ],
       });
       expect(report.switches.at(-1)).toBe(await head());

@@ -53,6 +53,30 @@ describe('deploy.json validation', () => {
     expect(verify({ window: '2m' })).toThrow(/verify\.window: 2m is shorter than the longest trigger's for \(5m, health\)/);
   });
 
+  it("refuses a canary step no trigger could stop: its pause shorter than a trigger's for plus one interval", () => {
+    const canary = (pauses: string[], verify?: unknown) =>
+      load({
+        environments: {
+          staging: {
+            services: {
+              api: { url: 'http://127.0.0.1:3000', strategy: { canary: { steps: pauses.map((pause, i) => ({ weight: 10 * (i + 1), pause })) } } },
+            },
+            ...(verify ? { verify } : {}),
+          },
+        },
+      });
+    const judged = { window: '10s', interval: '1s', triggers: [{ metric: 'errorRate', threshold: 0.2, for: '2s' }] };
+    expect(canary(['3s', '1m'], judged)).not.toThrow();
+    expect(canary(['3s', '2s'], judged)).toThrow(
+      "environments.staging.services.api.strategy.canary.steps[1].pause: 2s is shorter than the longest verification trigger's for (2s, errorRate) plus one interval (1s): that trigger could never stop this step",
+    );
+    // Without a verification window, the runbook's triggers (health for 5m) every 15 s judge each step.
+    expect(canary(['6m'])).not.toThrow();
+    expect(canary(['1m'])).toThrow(
+      /steps\[0\]\.pause: 1m is shorter than the longest verification trigger's for \(5m, health\) plus one interval \(15s\)/,
+    );
+  });
+
   it('explains JSON syntax errors', () => {
     expect(load('{ "environments": ')).toThrow(/deploy\.json is not valid JSON/);
   });

@@ -134,7 +134,7 @@ describe('canary strategy and pins', () => {
         staging: {
           runtime: 'container',
           proxy: { mode: 'required' },
-          services: { api: { url: 'http://a:1', strategy: { canary: { steps: [{ weight: 10, pause: '30s' }] } } } },
+          services: { api: { url: 'http://a:1', strategy: { canary: { steps: [{ weight: 10, pause: '6m' }] } } } },
         },
       },
     });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { alertSecretVariables, alertsSchema } from './alerts.ts';
 import { cdnSchema } from './cdn.ts';
-import { rollbackSchema, verifySchema } from './verify.ts';
+import { canaryJudging, rollbackSchema, unfireableIn, verifySchema } from './verify.ts';
 import { predeploySchema } from './predeploy.ts';
 import { loadtestSchema } from './loadtest.ts';
 import { httpUrl, variableName } from './fields.ts';
@@ -175,6 +175,17 @@ export const deployFileSchema = z
   .superRefine((file, ctx) => {
     for (const [name, env] of Object.entries(file.environments)) {
       for (const [project, service] of Object.entries(env.services)) {
+        // A canary step shorter than a trigger's `for` (plus one interval) could never be stopped by it.
+        const judging = canaryJudging(env.verify);
+        for (const [i, step] of (service.strategy?.canary?.steps ?? []).entries()) {
+          const longest = unfireableIn(step.pause, judging.interval, judging.triggers);
+          if (longest)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['environments', name, 'services', project, 'strategy', 'canary', 'steps', i, 'pause'],
+              message: `${step.pause} is shorter than the longest verification trigger's for (${longest.for}, ${longest.name ?? longest.metric}) plus one interval (${judging.interval}): that trigger could never stop this step; lengthen the pause or shorten its for`,
+            });
+        }
         if (service.migrate?.on === 'server' && !service.servers)
           ctx.addIssue({
             code: 'custom',

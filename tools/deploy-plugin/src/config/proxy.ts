@@ -25,7 +25,9 @@ export type ProxySettings = z.infer<typeof proxySchema>;
 /** A canary step: this share of requests to the new version, watched for `pause` by the verification triggers. */
 export const canaryStepSchema = z.strictObject({
   weight: z.int().min(1).max(99).describe('Percent of requests to the new version during this step'),
-  pause: duration().describe("How long the step is watched (the new version's own metrics, judged by the verification triggers)"),
+  pause: duration().describe(
+    "How long the step is watched (the new version's own metrics, judged by the verification triggers): at least the longest trigger's for plus one interval",
+  ),
 });
 
 export const strategySchema = z

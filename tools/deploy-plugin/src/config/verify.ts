@@ -61,22 +61,39 @@ export const verifySchema = z
     triggers: z.array(triggerSchema).default(RUNBOOK_TRIGGERS.map((t) => triggerSchema.parse(t))),
   })
   .superRefine((v, ctx) => {
-    // A trigger whose `for` does not fit in the window could never fire: the window would end first.
-    // (Fields that are not durations are reported by their own rule.)
-    if (![v.window, v.interval, ...v.triggers.map((t) => t.for)].every((d) => DURATION.test(d))) return;
-    const ms = (d: string) => parseDuration(d, 'verify');
-    const longest = v.triggers.reduce((a, t) => (ms(t.for) > ms(a.for) ? t : a), v.triggers[0]!);
-    if (longest && ms(v.window) < ms(longest.for) + ms(v.interval)) {
+    const longest = unfireableIn(v.window, v.interval, v.triggers);
+    if (longest)
       ctx.addIssue({
         code: 'custom',
         path: ['window'],
         message: `${v.window} is shorter than the longest trigger's for (${longest.for}, ${longest.name ?? longest.metric}) plus one interval (${v.interval}): that trigger could never fire; lengthen the window or shorten its for`,
       });
-    }
   })
   .describe('The verification window after a roll-out: what is sampled and which sustained breaches roll back or alert');
 
 export type VerifySettings = z.infer<typeof verifySchema>;
+
+/**
+ * Pure: the longest trigger when it could never fire while something is watched for `span`
+ * sampled every `interval`: its breach must span `for`, and a rate or latency has no value before
+ * the second sample, so `span` must be at least `for` plus one interval. Undefined when every
+ * trigger can fire (or a duration is malformed: its own rule reports that).
+ */
+export function unfireableIn(span: string, interval: string, triggers: Pick<Trigger, 'for' | 'name' | 'metric'>[]) {
+  if (![span, interval, ...triggers.map((t) => t.for)].every((d) => DURATION.test(d))) return undefined;
+  const ms = (d: string) => parseDuration(d, 'verify');
+  const longest = triggers.reduce((a, t) => (ms(t.for) > ms(a.for) ? t : a), triggers[0]!);
+  return longest && ms(span) < ms(longest.for) + ms(interval) ? longest : undefined;
+}
+
+/** What canary steps are judged by: the environment's verification triggers and interval, else the runbook's. */
+export function canaryJudging(verify: VerifySettings | undefined): { triggers: Trigger[]; interval: string } {
+  const settings = verify ?? verifySchema.parse({});
+  return {
+    triggers: settings.triggers.length ? settings.triggers : RUNBOOK_TRIGGERS.map((t) => triggerSchema.parse(t)),
+    interval: settings.interval,
+  };
+}
 
 export const rollbackSchema = z
   .strictObject({

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { triggerLabel } from '../analysis/assess.ts';
-import { RUNBOOK_TRIGGERS, triggerSchema, verifySchema } from '../config/verify.ts';
+import { canaryJudging, verifySchema } from '../config/verify.ts';
 import { parseDuration } from '../core/duration.ts';
 import { UserError } from '../core/errors.ts';
 import type { CanaryStepRecord } from '../core/rollback.ts';
@@ -83,8 +83,8 @@ export const cutoverStep: StepDefinition<typeof options> = {
     const watches: WatchRecord[] = [];
     if (canary) {
       const settings = ctx.env.verify ?? verifySchema.parse({});
-      const triggers = settings.triggers.length ? settings.triggers : RUNBOOK_TRIGGERS.map((t) => triggerSchema.parse(t));
-      const intervalMs = parseDuration(settings.interval, 'verify.interval');
+      const { triggers, interval } = canaryJudging(ctx.env.verify);
+      const intervalMs = parseDuration(interval, 'verify.interval');
       const targets = targetsOf(DEFAULT_METRICS, ctx, settings, direct);
       for (const [i, step] of canary.steps.entries()) {
         await shiftAll(places, step.weight, ctx);
