@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkAuthRequired, checkCertificate, checkRateLimited } from '../../tools/deploy-plugin/src/steps/runtime-checks.ts';
+import { checkAuthRequired, checkCertificate, checkRateLimited } from '../../tools/deploy-plugin/src/step-kit/runtime-checks.ts';
 
 const listen = (server: Server) =>
   new Promise<string>((resolve) => server.listen(0, '127.0.0.1', () => resolve(String((server.address() as AddressInfo).port))));

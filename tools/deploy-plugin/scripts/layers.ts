@@ -10,7 +10,9 @@ export const LAYERS: string[][] = [
   ['commands', 'config'], // pure argv builders; deploy.json's schema and what it resolves to
   ['store', 'image', 'publishers', 'analysis', 'notify', 'checks', 'hosts', 'proxy'], // ledger, locks, service state; images; npm and crate publishing; metrics and the triggers' assessor; alerts; pre-deployment verdicts; servers over SSH
   ['runtimes', 'cdn', 'report'], // process, container, compose, kubernetes behind one interface; CDN sites (fs, s3); status and deploy report pages
-  ['steps'], // one file per deploy step, and the registry of steps
+  ['step-kit'], // the step contract (StepDefinition, StepContext, StepResult) and what steps share: sampling and watching, alerts, database access, backups in the store, browser and smoke checks, load generation, the image to run
+  ['steps'], // one file per step of the registry (and predeploy's migration dry-run), and the registry
+  ['rollback-steps'], // what a manual rollback runs: a CDN release, a service's previous version, a database restore
   ['deploy'], // approval -> lock -> ledger -> steps -> summary
   ['release', 'inference'], // the Changesets bridge; createNodes
   ['executors', 'generators', 'cli'], // thin Nx executors; nx add's init generator; nx-deploy

@@ -11,7 +11,7 @@ import { COMMIT_VERSION, declaredVersion, deployVersion } from '../src/deploy/ve
 import { starterDeployFile } from '../src/generators/init/starter-deploy-file.ts';
 import { defaultStartCommand, serviceSource } from '../src/image/service-source.ts';
 import { missingEntryPoints } from '../src/publishers/entry-points.ts';
-import { statusMatches } from '../src/steps/smoke-checks.ts';
+import { statusMatches } from '../src/step-kit/smoke-checks.ts';
 import { deployFileSchema } from '../src/config/environments.ts';
 import type { ProjectFacts } from '../src/config/project.ts';
 

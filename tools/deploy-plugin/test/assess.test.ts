@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { assess, type Observation } from '../src/analysis/assess.ts';
 import { RUNBOOK_TRIGGERS, triggerSchema, verifySchema } from '../src/config/verify.ts';
-import { certificateProblem } from '../src/steps/runtime-checks.ts';
+import { certificateProblem } from '../src/step-kit/runtime-checks.ts';
 
 const trigger = (raw: Record<string, unknown>) => triggerSchema.parse(raw);
 const every = (values: (number | 'missing' | 'thin')[], stepMs = 1000): Observation[] =>

@@ -15,10 +15,13 @@ describe('layers of the plugin (scripts/layers.ts)', () => {
     const copy = mkdtempSync(join(tmpdir(), 'layers-'));
     try {
       cpSync(src, copy, { recursive: true });
-      writeFileSync(join(copy, 'core', 'planted.ts'), "import type { StepDefinition } from '../steps/step.ts';\nexport type X = StepDefinition;\n");
+      writeFileSync(
+        join(copy, 'core', 'planted.ts'),
+        "import type { StepDefinition } from '../step-kit/step.ts';\nexport type X = StepDefinition;\n",
+      );
       writeFileSync(join(copy, 'store', 'planted.ts'), "export const load = () => import('../image/engine.ts');\n");
       expect(layerViolations(readSources(copy))).toEqual([
-        { file: 'core/planted.ts', imports: '../steps/step.ts', why: 'core must not import the higher layer steps' },
+        { file: 'core/planted.ts', imports: '../step-kit/step.ts', why: 'core must not import the higher layer step-kit' },
         { file: 'store/planted.ts', imports: '../image/engine.ts', why: 'store and image are peers and must not import each other' },
       ]);
     } finally {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { backupToRestore } from '../src/steps/database-rollback.ts';
-import { namesKept } from '../src/steps/service-rollback.ts';
+import { backupToRestore } from '../src/rollback-steps/database-rollback.ts';
+import { namesKept } from '../src/rollback-steps/service-rollback.ts';
 import type { LedgerRecord } from '../src/store/state-store.ts';
 
 const IMAGE = '127.0.0.1:5000/api-server@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef';

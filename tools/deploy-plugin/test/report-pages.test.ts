@@ -7,7 +7,7 @@ import { renderDeployReport } from '../src/report/deploy-report.ts';
 import { servingNow } from '../src/report/serving.ts';
 import { renderStatusPage, type EnvironmentStatus } from '../src/report/status-page.ts';
 import { alertSpans, errorRates } from '../src/report/watch-charts.ts';
-import { columnsFor, recordRound, type SampleTarget } from '../src/steps/verify-sample.ts';
+import { columnsFor, recordRound, type SampleTarget } from '../src/step-kit/verify-sample.ts';
 import type { LedgerRecord } from '../src/store/state-store.ts';
 
 /** A real record: the verify e2e's deploy, rolled back by `errorRate > 0.05 for 3s`. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { judge, smokeCheckSchema } from '../src/steps/smoke-checks.ts';
+import { judge, smokeCheckSchema } from '../src/step-kit/smoke-checks.ts';
 
 const check = (expect: Record<string, unknown>) => smokeCheckSchema.parse({ name: 'c', path: '/health', expect });
 const res = (status: number, body = '', headers: Record<string, string> = {}, latencyMs = 5) => ({

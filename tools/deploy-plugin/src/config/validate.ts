@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { UserError } from './../core/errors.ts';
+import { UserError } from '../core/errors.ts';
 
 /** One readable path per issue: `environments.staging.services.api-server.url`. */
 export function issuePath(path: PropertyKey[]): string {

@@ -1,8 +1,8 @@
 import { describeOutcome, type RollbackOutcome } from '../core/rollback.ts';
 import type { LedgerRecord } from '../store/state-store.ts';
-import { alertsSent, sendAlert } from '../steps/alerting.ts';
-import type { StepContext } from '../steps/step.ts';
-import { TriggerFired } from '../steps/step.ts';
+import { alertsSent, sendAlert } from '../step-kit/alerting.ts';
+import type { StepContext } from '../step-kit/step.ts';
+import { TriggerFired } from '../step-kit/step.ts';
 
 /**
  * After the ledger has the outcome: the deploy as an info event (the runbook's "deploy events"),

@@ -7,7 +7,7 @@ import { openStore, openStoreToRead } from '../store/open.ts';
 import { describePin, Pins } from '../store/pins.ts';
 import { ServerPool } from '../hosts/server-pool.ts';
 import { LeaseLost, type Lease, type LedgerRecord, type LedgerStore, type StateStore, type StepRecord } from '../store/state-store.ts';
-import { StepFailedWithResult, type StepContext, type StepDefinition } from '../steps/step.ts';
+import { StepFailedWithResult, type StepContext, type StepDefinition } from '../step-kit/step.ts';
 import { announce } from './announce.ts';
 import { decideApproval, obtainApproval } from './approval.ts';
 import { resolveActor, resolveGitSha } from './identity.ts';

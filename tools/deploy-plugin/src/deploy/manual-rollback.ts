@@ -4,9 +4,9 @@ import type { ProjectRef } from '../config/context.ts';
 import { UserError } from '../core/errors.ts';
 import type { LedgerRecord, StateStore } from '../store/state-store.ts';
 import { Pins } from '../store/pins.ts';
-import { cdnRollbackStep } from '../steps/cdn-rollback.ts';
-import { databaseRollbackStep } from '../steps/database-rollback.ts';
-import { serviceRollbackStep } from '../steps/service-rollback.ts';
+import { cdnRollbackStep } from '../rollback-steps/cdn-rollback.ts';
+import { databaseRollbackStep } from '../rollback-steps/database-rollback.ts';
+import { serviceRollbackStep } from '../rollback-steps/service-rollback.ts';
 import { executeDeploy, withoutCommonOptions, type StepRequest } from './execute.ts';
 
 /** A project as a rollback needs it: its role tags and its roll-out's options in this environment. */

@@ -1,5 +1,5 @@
 import type { Logger } from '../core/log.ts';
-import type { StepResult } from '../steps/step.ts';
+import type { StepResult } from '../step-kit/step.ts';
 import { describeProgress } from '../store/progress.ts';
 import type { Lease, LedgerRecord, LedgerStore } from '../store/state-store.ts';
 

@@ -19,7 +19,7 @@ import { promotableDigest } from '../image/promotion-evidence.ts';
 import { privateKeyOf, requireSigningTools, signImage, verifyImage, type Signing } from '../image/signing.ts';
 import type { PlannedAction } from '../core/plan.ts';
 import type { PlanContext } from '../config/context.ts';
-import type { StepContext, StepDefinition, StepResult } from './step.ts';
+import type { StepContext, StepDefinition, StepResult } from '../step-kit/step.ts';
 
 const options = z.strictObject({
   environment: z.string().optional(),

@@ -8,9 +8,9 @@ import { onHost } from '../runtimes/rolling.ts';
 import { proxyMode } from '../runtimes/traffic.ts';
 import { serviceRuntime, trafficPlaces } from './rollout.ts';
 import type { WatchRecord } from '../core/watch-record.ts';
-import { TriggerFired, type StepContext, type StepDefinition } from './step.ts';
+import { TriggerFired, type StepContext, type StepDefinition } from '../step-kit/step.ts';
 import { DEFAULT_METRICS, newVersionDirect, targetsOf } from './verify.ts';
-import { watch } from './watch.ts';
+import { watch } from '../step-kit/watch.ts';
 
 const options = z.strictObject({ environment: z.string().optional() });
 

@@ -14,7 +14,7 @@ import { ensureServed } from '../cdn/local-server.ts';
 import { openProvider, siteDir, siteField } from '../cdn/open-provider.ts';
 import { publishRelease, pruneSite, serveAgain } from '../cdn/publish.ts';
 import { SiteReleases } from '../cdn/releases.ts';
-import type { StepContext, StepDefinition } from './step.ts';
+import type { StepContext, StepDefinition } from '../step-kit/step.ts';
 
 const size = z.union([z.number().nonnegative(), z.string()]);
 

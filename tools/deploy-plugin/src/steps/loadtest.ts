@@ -5,8 +5,8 @@ import { parseDuration } from '../core/duration.ts';
 import { UserError } from '../core/errors.ts';
 import { interpolateRecord } from '../core/interpolate.ts';
 import type { LoadMeasurement, LoadTestRecord } from '../core/load-measurement.ts';
-import { generateLoad } from './load-generator.ts';
-import { StepFailedWithResult, type StepContext, type StepDefinition } from './step.ts';
+import { generateLoad } from '../step-kit/load-generator.ts';
+import { StepFailedWithResult, type StepContext, type StepDefinition } from '../step-kit/step.ts';
 
 const options = z.strictObject({ environment: z.string().optional() });
 

@@ -11,9 +11,9 @@ import { restored } from '../core/rollback.ts';
 import { CommandFailed } from '../core/run.ts';
 import { copySqlite } from '../core/sqlite.ts';
 import type { PlannedAction } from '../core/plan.ts';
-import type { StepContext, StepDefinition, StepResult } from './step.ts';
-import { reachDatabase } from './database-access.ts';
-import { checkBackupKey, fetchFromStore, keepInStore, STORE_REF } from './backup-in-store.ts';
+import type { StepContext, StepDefinition, StepResult } from '../step-kit/step.ts';
+import { reachDatabase } from '../step-kit/database-access.ts';
+import { checkBackupKey, fetchFromStore, keepInStore, STORE_REF } from '../step-kit/backup-in-store.ts';
 
 export const migrateOptions = z
   .strictObject({

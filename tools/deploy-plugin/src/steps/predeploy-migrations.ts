@@ -5,11 +5,11 @@ import { randomBytes } from 'node:crypto';
 import { migrateUp } from '../commands/migrate.ts';
 import { pgCreateDatabase, pgDropDatabase, pgDump, pgRestore, withDatabase } from '../commands/postgres.ts';
 import type { DatabaseTarget } from '../config/database.ts';
-import { reachDatabase, type ReachedDatabase } from './database-access.ts';
+import { reachDatabase, type ReachedDatabase } from '../step-kit/database-access.ts';
 import { fail, pass, unknown, type CheckResult } from '../checks/result.ts';
 import { copySqlite } from '../core/sqlite.ts';
 import { failureLine, migrationEnv, toolOf, type MigrateOptions } from './migrate.ts';
-import type { StepContext } from './step.ts';
+import type { StepContext } from '../step-kit/step.ts';
 
 const firstLine = (err: unknown) => ((err as Error).message ?? String(err)).split('\n')[0]!;
 

@@ -14,7 +14,7 @@ import { UserError } from '../core/errors.ts';
 import { findExecutable } from '../core/executables.ts';
 import { migrateOptions } from './migrate.ts';
 import { dryRunMigrations } from './predeploy-migrations.ts';
-import type { StepContext, StepDefinition } from './step.ts';
+import type { StepContext, StepDefinition } from '../step-kit/step.ts';
 
 const options = z.strictObject({
   environment: z.string().optional(),

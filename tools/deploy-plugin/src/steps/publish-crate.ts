@@ -4,7 +4,7 @@ import { cargoPublish } from '../commands/cargo.ts';
 import { releasePackageAt } from '../publishers/discover.ts';
 import { cratePublisherFor } from '../publishers/factory.ts';
 import { publishIfMissing } from '../publishers/publish.ts';
-import type { StepDefinition } from './step.ts';
+import type { StepDefinition } from '../step-kit/step.ts';
 
 const options = z.strictObject({
   environment: z.string().optional(),

@@ -7,7 +7,7 @@ import { distTagFor } from '../publishers/dist-tag.ts';
 import { npmPublisherFor } from '../publishers/factory.ts';
 import { publishIfMissing } from '../publishers/publish.ts';
 import type { PlanContext } from '../config/context.ts';
-import type { StepDefinition } from './step.ts';
+import type { StepDefinition } from '../step-kit/step.ts';
 
 /**
  * The folder that holds the package to publish: the build output when the build writes a

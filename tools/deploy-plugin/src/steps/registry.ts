@@ -1,5 +1,5 @@
 import type { ProjectFacts } from '../config/project.ts';
-import type { StepDefinition } from './step.ts';
+import type { StepDefinition } from '../step-kit/step.ts';
 
 /**
  * A step as inference and the executors see it: its metadata, and its code loaded only when it

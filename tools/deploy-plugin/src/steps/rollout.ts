@@ -14,9 +14,9 @@ import { placementsOf } from '../config/servers.ts';
 import { describeOnServer } from '../commands/ssh.ts';
 import type { RollbackOutcome } from '../core/rollback.ts';
 import type { Settings } from '../runtimes/settings.ts';
-import { imageToRun } from './image-to-run.ts';
+import { imageToRun } from '../step-kit/image-to-run.ts';
 import { buildHint, defaultStartCommand, filesOption, serviceSource, sourceOption } from '../image/service-source.ts';
-import type { StepContext, StepDefinition } from './step.ts';
+import type { StepContext, StepDefinition } from '../step-kit/step.ts';
 import { ServiceState } from '../store/service-state.ts';
 import type { BlobStore } from '../store/state-store.ts';
 

@@ -6,10 +6,10 @@ import { UserError } from '../core/errors.ts';
 import { healthCheck, healthPathHint, serviceEndpoints, serviceUrl } from '../config/services.ts';
 import { siteOf } from '../config/cdn.ts';
 import { proxyMode } from '../runtimes/traffic.ts';
-import { browserSchema, checkInBrowser, findChromium } from './browser-check.ts';
-import { judge, smokeCheckSchema, type SmokeCheck } from './smoke-checks.ts';
+import { browserSchema, checkInBrowser, findChromium } from '../step-kit/browser-check.ts';
+import { judge, smokeCheckSchema, type SmokeCheck } from '../step-kit/smoke-checks.ts';
 import type { PlanContext } from '../config/context.ts';
-import type { StepContext, StepDefinition } from './step.ts';
+import type { StepContext, StepDefinition } from '../step-kit/step.ts';
 
 const options = z.strictObject({
   environment: z.string().optional(),

@@ -6,11 +6,11 @@ import type { Trigger, VerifySettings } from '../config/verify.ts';
 import { parseDuration } from '../core/duration.ts';
 import { UserError } from '../core/errors.ts';
 import { triggerLabel } from '../analysis/assess.ts';
-import { alertsSent } from './alerting.ts';
-import { runtimeChecksSchema, runtimeProblems } from './runtime-checks.ts';
-import type { SampleTarget } from './verify-sample.ts';
-import { applicable, watch } from './watch.ts';
-import type { StepContext, StepDefinition } from './step.ts';
+import { alertsSent } from '../step-kit/alerting.ts';
+import { runtimeChecksSchema, runtimeProblems } from '../step-kit/runtime-checks.ts';
+import type { SampleTarget } from '../step-kit/verify-sample.ts';
+import { applicable, watch } from '../step-kit/watch.ts';
+import type { StepContext, StepDefinition } from '../step-kit/step.ts';
 
 const options = z.strictObject({
   environment: z.string().optional(),

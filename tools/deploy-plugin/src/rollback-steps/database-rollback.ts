@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { z } from 'zod';
 import { UserError } from '../core/errors.ts';
 import type { LedgerRecord } from '../store/state-store.ts';
-import { fetchFromStore, STORE_REF } from './backup-in-store.ts';
-import { restoreBackup } from './migrate.ts';
-import type { StepContext, StepDefinition } from './step.ts';
+import { fetchFromStore, STORE_REF } from '../step-kit/backup-in-store.ts';
+import { restoreBackup } from '../steps/migrate.ts';
+import type { StepContext, StepDefinition } from '../step-kit/step.ts';
 
 /** The runs that migrate: a deploy, or the migrate step run on its own. */
 const MIGRATING = new Set(['deploy', 'migrate']);

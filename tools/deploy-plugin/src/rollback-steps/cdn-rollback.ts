@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { siteOf } from '../config/cdn.ts';
 import { UserError } from '../core/errors.ts';
 import { assertServable, serveAgain } from '../cdn/publish.ts';
-import { openSite } from './deploy-cdn.ts';
-import type { StepDefinition } from './step.ts';
+import { openSite } from '../steps/deploy-cdn.ts';
+import type { StepDefinition } from '../step-kit/step.ts';
 
 const options = z.strictObject({ to: z.string().min(1).describe('The release to serve again') });
 

@@ -3,8 +3,8 @@ import { serviceUrl } from '../config/services.ts';
 import { UserError } from '../core/errors.ts';
 import { describeOutcome } from '../core/rollback.ts';
 import type { KeptVersion } from '../runtimes/runtime.ts';
-import { previousVersion, restorePrevious, rolloutOptions } from './rollout.ts';
-import type { StepContext, StepDefinition } from './step.ts';
+import { previousVersion, restorePrevious, rolloutOptions } from '../steps/rollout.ts';
+import type { StepContext, StepDefinition } from '../step-kit/step.ts';
 
 const options = rolloutOptions.extend({
   to: z
