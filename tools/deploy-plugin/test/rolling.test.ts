@@ -17,7 +17,6 @@ function fixture(plan: Plan) {
   const host = (label: string) => ({ label, remote: true }) as Host;
   const runtime = {
     name: 'container',
-    needsImage: true,
     plan: () => [],
     async start(_spec: ServiceSpec, ctx: RuntimeContext) {
       const s = ctx.host!.label;

@@ -8,13 +8,14 @@ import { httpUrl, variableName } from './fields.ts';
 import { ROLES } from './project.ts';
 import { serverFields, sshSchema } from './servers.ts';
 import { proxySchema, strategySchema } from './proxy.ts';
+import { RUNTIME_NAMES, runtimeIn, type RuntimeName } from './runtime-kinds.ts';
 
 const projectName = z.string().min(1);
 
 export const roleSchema = z.enum(ROLES);
 
 export const runtimeSchema = z
-  .enum(['process', 'container', 'compose', 'kubernetes'])
+  .enum(RUNTIME_NAMES)
   .describe(
     'How backend services are rolled out: local processes, one container of the pushed image, a compose file, or Kubernetes manifests pinned to it',
   );
@@ -238,8 +239,8 @@ export type Environment = z.infer<typeof environmentSchema>;
 export type Role = z.infer<typeof roleSchema>;
 
 /** The runtime of a service in an environment: its own, else the environment's. */
-export function runtimeOf(env: Environment, project: string): z.infer<typeof runtimeSchema> {
-  return env.services[project]?.runtime ?? env.runtime;
+export function runtimeOf(env: Environment, project: string): RuntimeName {
+  return runtimeIn(env, project) as RuntimeName;
 }
 
 /** Every variable an environment names as holding a secret: all of them are redacted. */

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type { CreateNodesContextV2, CreateNodesResult } from '@nx/devkit';
 import { Minimatch } from 'minimatch';
 import { deployFilePath } from '../config/deploy-file-path.ts';
+import { runtimeIn } from '../config/runtime-kinds.ts';
 import type { ProjectFacts, Role } from '../config/project.ts';
 import { detectProject, groupByFolder, readProjectFiles } from './detect.ts';
 import { inferTargets, roleTag, type InferenceOptions } from './targets.ts';
@@ -31,7 +32,7 @@ function readDeployFile(workspaceRoot: string): {
     );
     const environments = Object.keys(file.environments ?? {});
     const envs = (file.environments ?? {}) as Record<string, LenientEnvironment>;
-    const runtimeOf = (env: string, project: string) => envs[env]?.services?.[project]?.runtime ?? envs[env]?.runtime ?? 'process';
+    const runtimeOf = (env: string, project: string) => runtimeIn(envs[env], project);
     return { environments: environments.length ? environments : FALLBACK_ENVIRONMENTS, roles, runtimeOf };
   } catch {
     return { environments: FALLBACK_ENVIRONMENTS, roles: {}, runtimeOf: () => 'process' };

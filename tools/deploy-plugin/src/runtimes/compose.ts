@@ -234,7 +234,6 @@ const behindProxy: VersionOps<PrivateCompose> = {
  */
 export const composeRuntime: Runtime = {
   name: 'compose',
-  needsImage: true,
 
   async serving(ctx) {
     const { current } = await state(ctx).read();

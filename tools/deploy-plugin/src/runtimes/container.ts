@@ -196,7 +196,6 @@ export const containerRuntime: Runtime = {
       names: [previous.version, previous.gitSha, previous.image],
     };
   },
-  needsImage: true,
 
   plan(spec, ctx) {
     // The engine is detected where it runs when deploy.json names none: docker is asked first.

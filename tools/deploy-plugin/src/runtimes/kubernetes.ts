@@ -157,7 +157,6 @@ async function render(spec: ServiceSpec, image: string | undefined, ctx: Runtime
  */
 export const kubernetesRuntime: Runtime = {
   name: 'kubernetes',
-  needsImage: true,
 
   async previous(ctx) {
     const previous = await ctx.blobs.get(blob(ctx, 'previous'));

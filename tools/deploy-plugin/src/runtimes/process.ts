@@ -207,7 +207,6 @@ export const processRuntime: Runtime = {
       names: [previous.version, previous.gitSha],
     };
   },
-  needsImage: false,
 
   plan(spec, ctx) {
     const folder = {

@@ -1,3 +1,4 @@
+import type { RuntimeName } from '../config/runtime-kinds.ts';
 import type { PlanContext, RunContext } from '../config/context.ts';
 import { localHost, type Host } from '../core/host.ts';
 import type { ServiceProxy } from '../proxy/service-proxy.ts';
@@ -72,9 +73,7 @@ export interface Started {
  * later step fails.
  */
 export interface Runtime {
-  readonly name: 'process' | 'container' | 'compose' | 'kubernetes';
-  /** Whether it runs a pushed image (then the roll-out needs one). */
-  readonly needsImage: boolean;
+  readonly name: RuntimeName;
   plan(spec: ServiceSpec, ctx: PlanContext): PlannedAction[];
   /** Checked before any step of the deploy runs: nothing may be changed yet if this throws. */
   preflight?(spec: ServiceSpec, ctx: RuntimeContext): Promise<void>;

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { runtimeOf } from '../config/environments.ts';
+import { RUNTIME_KINDS } from '../config/runtime-kinds.ts';
 import { UserError } from '../core/errors.ts';
 import { findExecutable } from '../core/executables.ts';
 import type { Host } from '../core/host.ts';
@@ -13,7 +14,7 @@ import type { BlobStore } from '../store/state-store.ts';
 
 /** How a deploy meets the traffic layer: required, tried, or never (deploy.json `proxy.mode`, defaulted). */
 export function proxyMode(ctx: Pick<RuntimeContext, 'env' | 'project'>): 'required' | 'auto' | 'off' {
-  if (!['process', 'container', 'compose'].includes(runtimeOf(ctx.env, ctx.project.name))) return 'off';
+  if (!RUNTIME_KINDS[runtimeOf(ctx.env, ctx.project.name)].behindProxy) return 'off';
   return ctx.env.proxy?.mode ?? (ctx.env.approval.required ? 'required' : 'auto');
 }
 

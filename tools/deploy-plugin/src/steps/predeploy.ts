@@ -9,6 +9,7 @@ import { npmLockProblems, readNpmManifests } from '../checks/lockfile.ts';
 import { checkLine, fail, pass, predeployVerdict, skipped, unknown, type CheckResult } from '../checks/result.ts';
 import { judgeGitleaks } from '../checks/secrets.ts';
 import { configuredVariables, runtimeOf } from '../config/environments.ts';
+import { RUNTIME_KINDS } from '../config/runtime-kinds.ts';
 import type { PredeployCheckName, PredeploySettings } from '../config/predeploy.ts';
 import { UserError } from '../core/errors.ts';
 import { findExecutable } from '../core/executables.ts';
@@ -125,7 +126,7 @@ async function tests(o: Options, ctx: StepContext): Promise<CheckResult> {
 
 /** No scanner here can download its vulnerability database: said as unknown, never as a pass. */
 function imageScan(ctx: StepContext): CheckResult {
-  const hasImage = Boolean(ctx.env.services[ctx.project.name]) && runtimeOf(ctx.env, ctx.project.name) !== 'process';
+  const hasImage = Boolean(ctx.env.services[ctx.project.name]) && RUNTIME_KINDS[runtimeOf(ctx.env, ctx.project.name)].needsImage;
   if (!hasImage) return skipped('image-scan', 'no container image in this environment');
   const scanner = findExecutable(['trivy', 'grype'], ctx.environ);
   return unknown(

@@ -1,3 +1,4 @@
+import { runtimeKind } from '../config/runtime-kinds.ts';
 import type { ProjectFacts } from '../config/project.ts';
 import type { StepDefinition } from '../step-kit/step.ts';
 
@@ -45,7 +46,7 @@ export const STEPS: StepEntry[] = [
     name: 'build-image',
     description:
       "Build the project's container image once, push it with version, commit and environment tags, and record its digest; or promote the digest that passed an earlier environment",
-    inDeploy: (p, runtime) => backend(p) && runtime !== 'process',
+    inDeploy: (p, runtime) => backend(p) && Boolean(runtimeKind(runtime)?.needsImage),
     afterBuild: () => true,
     load: () => import('./build-image.ts').then((m) => m.buildImageStep as unknown as StepDefinition),
   },
@@ -87,7 +88,7 @@ export const STEPS: StepEntry[] = [
     name: 'cutover',
     description:
       "Behind the proxy, after the smoke test passed on the new version's private port: send it the requests, all at once or in canary steps judged by the verification triggers on its own metrics; the previous version keeps running (warm) for an instant switch back",
-    inDeploy: (p, runtime) => backend(p) && ['process', 'container', 'compose'].includes(runtime),
+    inDeploy: (p, runtime) => backend(p) && Boolean(runtimeKind(runtime)?.behindProxy),
     load: () => import('./cutover.ts').then((m) => m.cutoverStep as unknown as StepDefinition),
   },
   {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { PlanContext } from '../config/context.ts';
 import { resolveDatabase } from '../config/database.ts';
 import { runtimeOf } from '../config/environments.ts';
+import { RUNTIME_KINDS } from '../config/runtime-kinds.ts';
 import { healthCheck, serviceUrl } from '../config/services.ts';
 import { interpolateRecord } from '../core/interpolate.ts';
 import { RUNTIMES } from '../runtimes/registry.ts';
@@ -146,7 +147,7 @@ export const rolloutStep: StepDefinition<typeof rolloutOptions> = {
   async run(o, ctx) {
     const runtime = runtimeFor(ctx);
     const spec = specOf(o, ctx, false);
-    const image = runtime.needsImage ? await imageToRun(ctx) : undefined;
+    const image = RUNTIME_KINDS[runtime.name].needsImage ? await imageToRun(ctx) : undefined;
     // What a rollback from another command needs of the project, so it need not compute Nx's project graph first.
     await rollbackCard(ctx.blobs, ctx.envName, ctx.project.name).write({ root: ctx.project.root, output: ctx.project.output, rolloutOptions: o });
     const { onServers, turns } = await turnsOf(o, { ...spec, image }, ctx);
