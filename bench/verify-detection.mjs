@@ -10,7 +10,8 @@ import { parseArgs } from 'node:util';
 import { verifySchema } from '../tools/deploy-plugin/src/config/verify.ts';
 import { alertsSchema } from '../tools/deploy-plugin/src/config/alerts.ts';
 import { Redactor } from '../tools/deploy-plugin/src/core/redact.ts';
-import { verifyStep, TriggerFired } from '../tools/deploy-plugin/src/steps/verify.ts';
+import { TriggerFired } from '../tools/deploy-plugin/src/step-kit/step.ts';
+import { verifyStep } from '../tools/deploy-plugin/src/steps/verify.ts';
 
 const { values } = parseArgs({
   options: { runs: { type: 'string', default: '20' }, interval: { type: 'string', default: '500' }, for: { type: 'string', default: '1500' } },
@@ -72,6 +73,7 @@ try {
       signal: new AbortController().signal,
       gitSha: 'bench',
       deployId: 'bench',
+      results: [],
     };
     // The breach starts somewhere in the second or third interval, not aligned with a sample.
     const started = performance.now();

@@ -1,4 +1,5 @@
 import type { Trigger } from '../config/verify.ts';
+import { METRIC_STRATEGIES } from './metrics.ts';
 
 /**
  * One sample of one metric, `at` ms after verification began: a value (health and ready: 1 up,
@@ -21,10 +22,7 @@ export interface Assessment {
 }
 
 export function triggerLabel(t: Trigger): string {
-  if (t.name) return t.name;
-  const cond =
-    t.metric === 'health' || t.metric === 'ready' ? `${t.metric} failing` : `${t.metric} > ${t.threshold}${t.metric === 'errorRate' ? '' : ' ms'}`;
-  return `${cond} for ${t.for}`;
+  return t.name ?? `${METRIC_STRATEGIES[t.metric].condition(t.threshold)} for ${t.for}`;
 }
 
 type Verdict = 'breach' | 'ok' | 'unjudged' | 'skip';
@@ -33,8 +31,7 @@ type Verdict = 'breach' | 'ok' | 'unjudged' | 'skip';
 export function judgeSample(t: Trigger, o: Observation): Verdict {
   if ('missing' in o) return t.onMissing === 'breach' ? 'breach' : t.onMissing === 'ignore' ? 'skip' : 'unjudged';
   if ('inconclusive' in o) return 'unjudged';
-  if (t.metric === 'health' || t.metric === 'ready') return o.value === 0 ? 'breach' : 'ok';
-  return o.value > t.threshold! ? 'breach' : 'ok';
+  return METRIC_STRATEGIES[t.metric].breaches(o.value, t.threshold) ? 'breach' : 'ok';
 }
 
 const spans = (run: Observation[], forMs: number, minSamples: number) => run.length >= minSamples && run.at(-1)!.at - run[0]!.at >= forMs;
@@ -42,8 +39,7 @@ const spans = (run: Observation[], forMs: number, minSamples: number) => run.len
 function show(o: Observation, t: Trigger): string {
   if ('missing' in o) return `missing (${o.missing})`;
   if ('inconclusive' in o) return `inconclusive (${o.inconclusive})`;
-  if (t.metric === 'health' || t.metric === 'ready') return o.value ? 'up' : 'down';
-  return t.metric === 'errorRate' ? `${(o.value * 100).toFixed(1)}%` : `${Math.round(o.value)} ms`;
+  return METRIC_STRATEGIES[t.metric].show(o.value);
 }
 
 export function describeSamples(t: Trigger, samples: Observation[]): string {

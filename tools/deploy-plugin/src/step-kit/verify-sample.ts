@@ -2,7 +2,8 @@ import type { Trigger } from '../config/verify.ts';
 import { probe } from '../core/http.ts';
 import type { Observation } from '../analysis/assess.ts';
 import type { SampledTarget } from '../core/watch-record.ts';
-import { bucketDelta, counterDelta, counterTotal, errorRate, histogramBuckets, histogramQuantile, type Bucket } from '../analysis/metric-deltas.ts';
+import { bucketDelta, counterDelta, counterTotal, histogramBuckets, histogramQuantile, type Bucket } from '../analysis/metric-deltas.ts';
+import { METRIC_STRATEGIES, type Round } from '../analysis/metrics.ts';
 import { parsePrometheusText } from '../analysis/prometheus-text.ts';
 
 /** Where a service is sampled, and how its metrics are named (prom-client's conventions by default). */
@@ -22,15 +23,6 @@ export interface Scrape {
   requests: number;
   errors: number;
   buckets: Bucket[];
-}
-
-/** What one round of sampling saw, before it is judged per trigger. */
-export interface Round {
-  at: number;
-  health: { up: boolean } | { missing: string };
-  ready?: { up: boolean } | { missing: string };
-  /** Requests, 5xx and the duration histogram over the interval since the previous scrape. */
-  traffic?: { requests: number; errors: number; buckets: Bucket[] } | { missing: string };
 }
 
 async function upDown(url: string, ok: (status: number) => boolean, timeoutMs: number): Promise<{ up: boolean } | { missing: string }> {
@@ -76,19 +68,7 @@ export async function sampleRound(t: SampleTarget, at: number, previous: Scrape 
 
 /** Pure: the observation a round gives a trigger, or undefined when the round says nothing about it (the first scrape). */
 export function observe(t: Trigger, r: Round): Observation | undefined {
-  const upDownObs = (s: { up: boolean } | { missing: string }): Observation =>
-    'missing' in s ? { at: r.at, missing: s.missing } : { at: r.at, value: s.up ? 1 : 0 };
-  if (t.metric === 'health') return upDownObs(r.health);
-  if (t.metric === 'ready') return r.ready && upDownObs(r.ready);
-  if (!r.traffic) return undefined;
-  if ('missing' in r.traffic) return { at: r.at, missing: r.traffic.missing };
-  const { requests, errors, buckets } = r.traffic;
-  // Too few requests say nothing about errors or latency alike.
-  const share = errorRate(requests, errors, t.minRequests);
-  if (share.rate === undefined) return { at: r.at, inconclusive: share.inconclusive! };
-  if (t.metric === 'errorRate') return { at: r.at, value: share.rate };
-  const q = histogramQuantile(t.metric === 'latencyP95' ? 0.95 : 0.99, buckets);
-  return q === undefined ? { at: r.at, inconclusive: 'no observations in the duration histogram' } : { at: r.at, value: q * 1000 };
+  return METRIC_STRATEGIES[t.metric].observe(r, t.minRequests);
 }
 
 /** One line per round for the deploy's output: what was seen. */

@@ -1,6 +1,7 @@
 import type { Trigger } from '../config/verify.ts';
 import { UserError } from '../core/errors.ts';
 import { parseDuration } from '../core/duration.ts';
+import { METRIC_STRATEGIES } from '../analysis/metrics.ts';
 import { assess, judgeSample, triggerLabel, type Assessment, type Observation } from '../analysis/assess.ts';
 import { sendAlert } from './alerting.ts';
 import type { WatchRecord } from '../core/watch-record.ts';
@@ -17,12 +18,8 @@ export interface WatchTarget {
 export function applicable(triggers: Trigger[], t: SampleTarget): { judged: Trigger[]; unjudged: string[] } {
   const unjudged: string[] = [];
   const judged = triggers.filter((tr) => {
-    const why =
-      tr.metric === 'ready' && !t.readyUrl
-        ? 'no readyPath'
-        : tr.metric !== 'health' && tr.metric !== 'ready' && !t.metricsUrl
-          ? 'no metricsPath'
-          : undefined;
+    const source = METRIC_STRATEGIES[tr.metric].source;
+    const why = source === 'ready' && !t.readyUrl ? 'no readyPath' : source === 'metrics' && !t.metricsUrl ? 'no metricsPath' : undefined;
     if (why) unjudged.push(`${triggerLabel(tr)} (${why})`);
     return !why;
   });
