@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { environmentOf, loadDeployFile } from '../config/load.ts';
-import { fileSecretVariables } from '../config/environments.ts';
+import { fileSecretVariables, type DeployFile } from '../config/environments.ts';
 import { describeError } from '../core/errors.ts';
 import { Redactor } from '../core/redact.ts';
 import { describeLock, renderHistory } from './history.ts';
@@ -12,12 +12,14 @@ class UsageError extends Error {}
 /** Redacts every error this command prints, as executors do: the secrets of every environment. */
 const redactor = new Redactor();
 
-function registerSecrets(workspaceRoot: string): void {
+/** deploy.json, its secrets registered first (loaded once); undefined when it is bad: a command that needs it reports why. */
+function registerSecrets(workspaceRoot: string): DeployFile | undefined {
   try {
     const file = loadDeployFile(workspaceRoot);
     redactor.addFromEnv(fileSecretVariables(file));
+    return file;
   } catch {
-    // the command itself reports a bad deploy.json
+    return undefined;
   }
 }
 
@@ -54,7 +56,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const workspaceRoot = resolve(process.env.NX_WORKSPACE_ROOT ?? process.cwd());
-  registerSecrets(workspaceRoot);
+  const loaded = registerSecrets(workspaceRoot);
   // Commands load what they need only: Nx's project graph is slow to load and only plan uses it.
   if (command === 'release') {
     const { runRelease } = await import('../release/run.ts');
@@ -72,7 +74,7 @@ async function main(argv: string[]): Promise<number> {
     if (!changes.length) console.log('crates already match their package.json versions');
     return 0;
   }
-  const file = loadDeployFile(workspaceRoot);
+  const file = loaded ?? loadDeployFile(workspaceRoot);
   const storeCtx = { workspaceRoot, environ: process.env, redactor };
   if (command === 'state') {
     if (sub !== 'import' || values.from !== 'file') throw new UsageError(`state needs 'import --from file'`);

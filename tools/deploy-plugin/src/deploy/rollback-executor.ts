@@ -1,12 +1,11 @@
 import type { ExecutorContext } from '@nx/devkit';
-import { environmentOf, loadDeployFile } from '../config/load.ts';
-import { fileSecretVariables } from '../config/environments.ts';
 import { parseDuration } from '../core/duration.ts';
 import { describeError } from '../core/errors.ts';
 import { Redactor } from '../core/redact.ts';
 import { openStore } from '../store/open.ts';
 import { manualRollback } from './manual-rollback.ts';
 import { projectOf } from './nx-context.ts';
+import { openEnvironment } from './session.ts';
 
 export interface RollbackOptions {
   environment?: string;
@@ -22,9 +21,12 @@ export async function rollbackExecutor(options: RollbackOptions, context: Execut
   const project = projectOf(context);
   const redactor = new Redactor();
   try {
-    const file = loadDeployFile(context.root);
-    const { name: envName, env } = environmentOf(file, options.environment ?? context.configurationName, `${project.name}:rollback`);
-    redactor.addFromEnv(fileSecretVariables(file));
+    const { file, name: envName } = openEnvironment({
+      workspaceRoot: context.root,
+      envName: options.environment ?? context.configurationName,
+      target: `${project.name}:rollback`,
+      redactor,
+    });
     const store = await openStore(file, envName, { workspaceRoot: context.root, environ: process.env, redactor });
     const config = context.projectsConfigurations.projects[project.name]!;
     const rollout = config.targets?.rollout;

@@ -18,11 +18,44 @@ export interface Session {
   log: Logger;
 }
 
+/** deploy.json and one of its environments, opened as every entry point opens them. */
+export interface OpenedEnvironment {
+  file: DeployFile;
+  name: string;
+  env: Environment;
+  /** Knows the secrets of every environment (a staging run must not print production's either). */
+  redactor: Redactor;
+}
+
 /**
- * Loads and validates deploy.json, picks the environment (refusing a run that names none) and
- * registers the secrets of every environment for redaction. Ephemeral secrets that are unset get a random value for
- * this deploy (development only: the schema refuses them where approval is required). Templates
- * may use the deploy's own variables (config/deploy-variables.ts).
+ * Loads and validates deploy.json, picks the environment (refusing none, or one it does not
+ * declare, naming `option`) and registers the secrets every environment names, as set in
+ * `environ`, for redaction. The one way deploys, single steps, rollbacks, releases and the CLI
+ * start.
+ */
+export function openEnvironment(input: {
+  workspaceRoot: string;
+  /** The environment, or how deploy.json names it (the release's). */
+  envName: string | undefined | ((file: DeployFile) => string | undefined);
+  /** What was run, for the error when no environment is named: `api-server:deploy`. */
+  target?: string;
+  /** How the environment is chosen there: `--configuration (-c)` (Nx), `--env` (the CLI). */
+  option?: string;
+  environ?: NodeJS.ProcessEnv;
+  redactor?: Redactor;
+}): OpenedEnvironment {
+  const redactor = input.redactor ?? new Redactor();
+  const file = loadDeployFile(input.workspaceRoot);
+  redactor.addFromEnv(fileSecretVariables(file), input.environ ?? process.env);
+  const wanted = typeof input.envName === 'function' ? input.envName(file) : input.envName;
+  const { name, env } = environmentOf(file, wanted, input.target, input.option);
+  return { file, name, env, redactor };
+}
+
+/**
+ * A deploy's environment opened (openEnvironment). Ephemeral secrets that are unset get a random
+ * value for this deploy (development only: the schema refuses them where approval is required),
+ * registered for redaction too. Templates may use the deploy's own variables (config/deploy-variables.ts).
  */
 export function openSession(input: {
   workspaceRoot: string;
@@ -32,12 +65,10 @@ export function openSession(input: {
   target: string;
   environ?: NodeJS.ProcessEnv;
 }): Session {
-  const redactor = new Redactor();
-  const file = loadDeployFile(input.workspaceRoot);
-  const { name, env } = environmentOf(file, input.envName, input.target);
+  const { file, name, env, redactor } = openEnvironment(input);
   const environ = { ...(input.environ ?? process.env), ...deployVariables(name, env) };
   for (const v of env.ephemeralSecrets) environ[v] ||= randomBytes(24).toString('base64url');
-  redactor.addFromEnv(fileSecretVariables(file), environ);
+  redactor.addFromEnv(env.ephemeralSecrets, environ);
   const plan: PlanContext = {
     workspaceRoot: input.workspaceRoot,
     project: { ...input.project, version: declaredVersion(input.workspaceRoot, input.project) },

@@ -2,16 +2,14 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import semver from 'semver';
 import { gitCreateTags, gitListTags, gitPushTags } from '../commands/git.ts';
-import { environmentOf, loadDeployFile } from '../config/load.ts';
-import { fileSecretVariables } from '../config/environments.ts';
 import { UserError } from '../core/errors.ts';
 import { newDeployId } from '../core/ids.ts';
 import { deployLayers } from '../core/layers.ts';
 import { createLogger, type Logger } from '../core/log.ts';
 import { createLimiter, mapLimit } from '../core/pool.ts';
-import { Redactor } from '../core/redact.ts';
 import { Runner } from '../core/run.ts';
 import { resolveActor, resolveGitSha } from '../deploy/identity.ts';
+import { openEnvironment } from '../deploy/session.ts';
 import { discoverReleasePackages } from '../publishers/discover.ts';
 import { cratePublisherFor, npmPublisherFor } from '../publishers/factory.ts';
 import { publishIfMissing } from '../publishers/publish.ts';
@@ -51,11 +49,18 @@ function preModeTag(root: string): string | undefined {
 export async function runRelease(req: ReleaseRequest): Promise<{ success: boolean; outcomes: PackageOutcome[] }> {
   const root = req.workspaceRoot;
   const environ = { ...(req.environ ?? process.env) };
-  const file = loadDeployFile(root);
+  const {
+    file,
+    name: envName,
+    env,
+    redactor,
+  } = openEnvironment({
+    workspaceRoot: root,
+    envName: (f) => f.release.environment,
+    target: 'release (deploy.json release.environment)',
+    environ,
+  });
   const cfg = file.release;
-  const { name: envName, env } = environmentOf(file, cfg.environment);
-  const redactor = new Redactor();
-  redactor.addFromEnv(fileSecretVariables(file), environ);
   const log = req.log ?? createLogger(redactor, 'release');
   const runner = new Runner(root, redactor, log);
   const packages = discoverReleasePackages(root);
