@@ -181,6 +181,33 @@ describe('the deploy report', () => {
   });
 });
 
+describe('a service on several servers', () => {
+  it('charts each server on its own; the breach and the firing only where the trigger fired, the switch back on every one', () => {
+    const w = rolledBack.watches![0]!;
+    const [t] = w.targets;
+    const html = renderDeployReport({
+      ...rolledBack,
+      watches: [
+        {
+          ...w,
+          targets: [
+            { ...t!, server: 'eu-1' },
+            { ...t!, server: 'eu-2' },
+          ],
+          fired: { ...w.fired!, server: 'eu-2' },
+        },
+      ],
+    });
+    expect(html.match(/<h4>eu-\d<\/h4>/g)).toEqual(['<h4>eu-1</h4>', '<h4>eu-2</h4>']);
+    const chartOf = (server: number) => html.match(new RegExp(`<svg class="chart" id="w0-t${server}-c0"[\\s\\S]*?</svg>`))![0];
+    expect(chartOf(0)).not.toMatch(/class="breach"|marker fired/);
+    expect(chartOf(1)).toMatch(/class="breach"/);
+    expect(chartOf(1)).toMatch(/marker fired/);
+    for (const i of [0, 1]) expect(chartOf(i)).toMatch(/marker switch/);
+    expect(html).toContain('fired at 4.0 s on eu-2');
+  });
+});
+
 describe('page sizes (the goal: under 500 kB)', () => {
   it('a report of a 6-minute window sampled every second', () => {
     const bytes = Buffer.byteLength(renderDeployReport(longWatch()));

@@ -140,7 +140,8 @@ function triggerTable(w: WatchRecord): string {
   const outcome = (tr: WatchedTrigger) => {
     if (w.fired?.label === tr.label)
       return `<span class="failed">fired at ${span(w.fired.atMs)}${w.fired.server ? ` on ${esc(w.fired.server)}` : ''}</span>`;
-    const raised = (w.alerts ?? []).filter((a) => a.action === 'trigger' && a.condition.endsWith(tr.label));
+    const conditions = new Set(w.targets.map((t) => `${t.server ? `${t.server}: ` : ''}${tr.label}`));
+    const raised = (w.alerts ?? []).filter((a) => a.action === 'trigger' && conditions.has(a.condition));
     return raised.length ? `<span class="rolled_back">alerted at ${raised.map((a) => span(a.atMs)).join(', ')}</span>` : 'not sustained';
   };
   return table(
